@@ -1,0 +1,113 @@
+"""Request shapes of the ingestion API, validated field by field.
+
+The serializers only check shape and limits; cross-record rules (a sender must be a
+participant, a message id may not change content) live in ``review.services.ingest``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+# External ids travel in URLs, so "/" and control characters are refused up front.
+_EXTERNAL_ID = re.compile(r"^[^/\x00-\x1f\x7f]{1,255}$")
+
+
+class ExternalIdField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=255, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not _EXTERNAL_ID.match(value):
+            raise serializers.ValidationError(
+                "must be 1-255 characters with no '/' and no control characters."
+            )
+        return value
+
+
+class OffsetDateTimeField(serializers.Field):
+    """An ISO 8601 timestamp that must carry its UTC offset; the offset is kept, because the
+    time zone is part of what a report must state (18 U.S.C. 2258A(b)(2))."""
+
+    default_error_messages = {
+        "invalid": "is not an ISO 8601 timestamp (expected e.g. 2026-03-01T18:02:11+01:00).",
+        "naive": "has no UTC offset; send e.g. 2026-03-01T18:02:11+01:00 or ...Z for UTC.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+class MessageTextField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=settings.ARTEMIS_MAX_MESSAGE_CHARS,
+            trim_whitespace=False,  # keep the text exactly as sent: it may become evidence
+            error_messages={"blank": "may not be empty."},
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.strip():
+            raise serializers.ValidationError("may not be empty.")
+        return value
+
+
+class ParticipantInput(serializers.Serializer):
+    external_id = ExternalIdField()
+    display_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    declared_age = serializers.IntegerField(
+        min_value=0, max_value=120, required=False, allow_null=True
+    )
+    account_created_at = OffsetDateTimeField(required=False, allow_null=True)
+
+
+class MessageInput(serializers.Serializer):
+    external_id = ExternalIdField()
+    sender = ExternalIdField(help_text="external_id of one of the conversation's participants")
+    sent_at = OffsetDateTimeField(help_text="ISO 8601 with UTC offset")
+    text = MessageTextField()
+
+
+class ConversationInput(serializers.Serializer):
+    external_id = ExternalIdField()
+    platform = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    channel = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    participants = ParticipantInput(many=True, allow_empty=False)
+    messages = MessageInput(many=True, allow_empty=True, required=False, default=list)
+
+
+class ConversationBatchInput(serializers.Serializer):
+    conversations = ConversationInput(many=True, allow_empty=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Check the count before validating a thousand nested records one by one.
+        items = data.get("conversations") if isinstance(data, dict) else None
+        limit = settings.ARTEMIS_MAX_BATCH
+        if isinstance(items, list) and len(items) > limit:
+            raise serializers.ValidationError(
+                {"conversations": [f"at most {limit} conversations per request; got {len(items)}."]}
+            )
+        return super().to_internal_value(data)
+
+
+class MessagesAppendInput(serializers.Serializer):
+    participants = ParticipantInput(many=True, required=False, default=list)
+    messages = MessageInput(many=True, allow_empty=False)

@@ -1,0 +1,94 @@
+"""Seed a demo tenant: three people (moderator, supervisor, admin), an API key, and
+generated conversations sent through the same ingest service the API uses, so the worker
+scores them and the risky ones reach the queue. Idempotent: run it as often as you like."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from review.models import Role, Tenant
+from review.services.ingest import conversations_upsert
+from review.services.tenants import api_key_create, membership_set
+from scoring.dataset import LabelledConversation
+from scoring.generator import generate_conversations
+
+PEOPLE = (
+    ("alice", Role.MODERATOR),
+    ("sam", Role.SUPERVISOR),
+    ("ada", Role.ADMIN),
+)
+
+
+def ingest_record(conversation: LabelledConversation) -> dict[str, Any]:
+    """A generated conversation as a validated ingest record (labels dropped)."""
+    return {
+        "external_id": conversation.external_id,
+        "platform": conversation.platform,
+        "channel": "",
+        "participants": [
+            {
+                "external_id": p.external_id,
+                "declared_age": p.declared_age,
+                "account_created_at": p.account_created_at,
+            }
+            for p in conversation.participants
+        ],
+        "messages": [
+            {"external_id": m.external_id, "sender": m.sender, "sent_at": m.sent_at, "text": m.text}
+            for m in conversation.messages
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant, its users and API key, and ingest demo conversations."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--conversations", type=int, default=40)
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        secrets_file = Path(settings.VAR_DIR) / "demo-logins.json"
+        stored: dict[str, str] = {}
+        if secrets_file.exists():
+            stored = json.loads(secrets_file.read_text())
+        with transaction.atomic():
+            tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo Platform"})
+            users = get_user_model().objects
+            for username, role in PEOPLE:
+                user = users.filter(username=username).first()
+                if user is None or username not in stored:
+                    # Random per machine, written under var/ (git-ignored): no password in the repo.
+                    stored[username] = secrets.token_urlsafe(9)
+                    user = user or users.create_user(username=username)
+                    user.set_password(stored[username])
+                    user.save()
+                membership_set(tenant=tenant, user=user, role=role)
+            if "api_key" not in stored or not tenant.api_keys.filter(revoked_at__isnull=True).exists():
+                _, stored["api_key"] = api_key_create(tenant=tenant, name="demo")
+            conversations = generate_conversations(options["conversations"], seed=2026)
+            records = [ingest_record(c) for c in conversations]
+            results = conversations_upsert(tenant=tenant, records=records)
+        secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        secrets_file.write_text(json.dumps(stored, indent=2))
+        secrets_file.chmod(0o600)
+        created = sum(r.messages_created for r in results)
+        self.stdout.write(
+            f"Demo tenant 'demo': {len(results)} conversations ({created} new messages) sent for scoring."
+        )
+        self.stdout.write("")
+        self.stdout.write(f"  Open {options['url']}/  and sign in as:")
+        for username, role in PEOPLE:
+            self.stdout.write(f"    {username:<6} {stored[username]:<14} ({role.label})")
+        self.stdout.write(f"  API key (tenant 'demo'): {stored['api_key']}")
+        self.stdout.write(f"  API docs: {options['url']}/api/docs")
+        self.stdout.write(f"  (kept in {secrets_file})")
+        self.stdout.write("")

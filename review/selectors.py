@@ -1,0 +1,78 @@
+"""Reads. Every selector that returns tenant data takes the tenant: this is the one place to
+check that no query forgets it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from review.models import (
+    ApiKey,
+    Assessment,
+    Conversation,
+    Membership,
+    QueueItem,
+    QueueStatus,
+    Tenant,
+)
+
+# last_used_at is for humans ("is this key still in use?"); writing it on every request
+# would put a row update on the ingest hot path.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_get_active(*, raw_key: str) -> ApiKey | None:
+    api_key = (
+        ApiKey.objects.select_related("tenant")
+        .filter(key_hash=api_key_hash(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is not None:
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
+
+
+def conversation_list(*, tenant: Tenant) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(tenant=tenant)
+
+
+def conversation_get(*, tenant: Tenant, external_id: str) -> Conversation:
+    """Raises Conversation.DoesNotExist for an unknown id and for another tenant's."""
+    return conversation_list(tenant=tenant).get(external_id=external_id)
+
+
+def assessment_latest(*, tenant: Tenant, conversation: Conversation) -> Assessment | None:
+    return (
+        Assessment.objects.filter(conversation__tenant=tenant, conversation=conversation)
+        .order_by("-scored_at", "-pk")
+        .first()
+    )
+
+
+def membership_list(*, user: object) -> list[Membership]:
+    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
+
+
+def membership_get(*, user: object, tenant_slug: str) -> Membership | None:
+    return (
+        Membership.objects.filter(user=user, tenant__slug=tenant_slug).select_related("tenant").first()
+    )
+
+
+def queue_item_list(*, tenant: Tenant) -> QuerySet[QueueItem]:
+    """Open items, urgent first, then by priority, oldest first."""
+    return (
+        QueueItem.objects.filter(tenant=tenant)
+        .exclude(status=QueueStatus.DECIDED)
+        .select_related("conversation", "assessment")
+        .order_by("-urgent", "-priority", "enqueued_at")
+    )

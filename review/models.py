@@ -59,7 +59,9 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,7 +160,9 @@ class Participant(models.Model):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     external_id = models.CharField(max_length=255)
     sender = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="messages")
     sent_at = models.DateTimeField()  # stored in UTC
@@ -224,7 +228,9 @@ class QueueItem(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="queue_items"
     )
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=20, choices=QueueStatus.choices, default=QueueStatus.WAITING)
+    status = models.CharField(
+        max_length=20, choices=QueueStatus.choices, default=QueueStatus.WAITING
+    )
     priority = models.FloatField()
     urgent = models.BooleanField(default=False)
     enqueued_at = models.DateTimeField()

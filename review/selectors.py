@@ -59,12 +59,16 @@ def assessment_latest(*, tenant: Tenant, conversation: Conversation) -> Assessme
 
 
 def membership_list(*, user: object) -> list[Membership]:
-    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
+    return list(
+        Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name")
+    )
 
 
 def membership_get(*, user: object, tenant_slug: str) -> Membership | None:
     return (
-        Membership.objects.filter(user=user, tenant__slug=tenant_slug).select_related("tenant").first()
+        Membership.objects.filter(user=user, tenant__slug=tenant_slug)
+        .select_related("tenant")
+        .first()
     )
 
 

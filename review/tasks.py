@@ -15,6 +15,7 @@ logger = logging.getLogger("artemis.tasks")
 class ScoringFailed(Exception):
     pass
 
+
 # Transient: the database went away or is locked for a moment. Anything else is a bug and
 # fails loudly; the sweep sends the conversation again later either way.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)

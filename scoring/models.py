@@ -11,7 +11,11 @@ from django.db.models.functions import Coalesce
 class ModelVersion(models.Model):
     # Null tenant: the default model every tenant starts from.
     tenant = models.ForeignKey(
-        "review.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="model_versions"
+        "review.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="model_versions",
     )
     version = models.CharField(max_length=64, unique=True)  # sha256[:12] of the artifact
     # The artifact lives in the database, so a worker on any machine can load it; it is read

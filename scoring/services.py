@@ -50,9 +50,8 @@ def engine_load(*, model_version: ModelVersion) -> Engine:
     with _lock:
         engine = _engines.get(model_version.version)
         if engine is None:
-            data = bytes(
-                ModelVersion.objects.filter(pk=model_version.pk).values_list("artifact", flat=True).get()
-            )
+            rows = ModelVersion.objects.filter(pk=model_version.pk)
+            data = bytes(rows.values_list("artifact", flat=True).get())
             engine = _artifacts().load_engine_bytes(data, expected_sha256=model_version.sha256)
             _engines[model_version.version] = engine
             logger.info("loaded model version=%s", model_version.version)

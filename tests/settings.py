@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
-os.environ.setdefault("ARTEMIS_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
+os.environ.setdefault(
+    "ARTEMIS_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
+)
 
-from artemis.settings import *  # noqa: E402, F403
+from artemis.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

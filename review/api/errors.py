@@ -1,6 +1,6 @@
 """One error shape for the whole API, naming each bad field by its path in the request:
 
-    {"error": "invalid", "detail": "...", "fields": {"conversations[2].messages[0].text": ["..."]}}
+{"error": "invalid", "detail": "...", "fields": {"conversations[2].messages[0].text": ["..."]}}
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def error_response(code: str, detail: str, fields: dict[str, list[str]] | None, status_code: int) -> Response:
+def error_response(
+    code: str, detail: str, fields: dict[str, list[str]] | None, status_code: int
+) -> Response:
     body: dict[str, Any] = {"error": code, "detail": detail}
     if fields:
         body["fields"] = fields

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # External ids travel in URLs, so "/" and control characters are refused up front.
@@ -30,6 +32,7 @@ class ExternalIdField(serializers.CharField):
         return value
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class OffsetDateTimeField(serializers.Field):
     """An ISO 8601 timestamp that must carry its UTC offset; the offset is kept, because the
     time zone is part of what a report must state (18 U.S.C. 2258A(b)(2))."""

@@ -80,7 +80,9 @@ class TenantApi(APIView):
 
 def _ingest_error(exc: IngestError) -> Response:
     code = "conflict" if exc.status == 409 else "invalid"
-    return error_response(code, f"{exc.field}: {exc.message}", {exc.field: [exc.message]}, exc.status)
+    return error_response(
+        code, f"{exc.field}: {exc.message}", {exc.field: [exc.message]}, exc.status
+    )
 
 
 class ConversationUpsertApi(TenantApi):
@@ -192,4 +194,6 @@ class ConversationDetailApi(TenantApi):
 
 
 def _created_status(result: UpsertResult) -> int:
-    return status.HTTP_201_CREATED if result.created or result.messages_created else status.HTTP_200_OK
+    return (
+        status.HTTP_201_CREATED if result.created or result.messages_created else status.HTTP_200_OK
+    )

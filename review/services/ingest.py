@@ -53,7 +53,9 @@ def _offset_minutes(value: datetime) -> int:
     return int(offset.total_seconds() // 60)
 
 
-def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -> dict[str, Participant]:
+def _participants_upsert(
+    *, tenant: Tenant, records: Iterable[dict[str, Any]]
+) -> dict[str, Participant]:
     """Create missing participants and update the profile fields a payload sends.
 
     Fields left out of a payload are left as they were: a later message append that lists a
@@ -65,7 +67,9 @@ def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -
     if not wanted:
         return {}
     ids = list(wanted)
-    existing = {p.external_id: p for p in Participant.objects.filter(tenant=tenant, external_id__in=ids)}
+    existing = {
+        p.external_id: p for p in Participant.objects.filter(tenant=tenant, external_id__in=ids)
+    }
     missing = [
         Participant(
             tenant=tenant,
@@ -253,7 +257,9 @@ def messages_append(
 ) -> UpsertResult:
     """Append messages to an existing conversation. Raises Conversation.DoesNotExist when the
     tenant has no such conversation (another tenant's id included)."""
-    conversation = Conversation.objects.select_for_update().get(tenant=tenant, external_id=external_id)
+    conversation = Conversation.objects.select_for_update().get(
+        tenant=tenant, external_id=external_id
+    )
     by_id = _participants_upsert(tenant=tenant, records=participants)
     for participant in conversation.participants.all():
         by_id.setdefault(participant.external_id, participant)
@@ -289,14 +295,24 @@ def _write_messages(
         members.setdefault(conversation_id, set()).add(participant_id)
 
     wanted_ids = {
-        (conversations[r["external_id"]].pk, m["external_id"]) for r in records for m in r["messages"]
+        (conversations[r["external_id"]].pk, m["external_id"])
+        for r in records
+        for m in r["messages"]
     }
     existing: dict[int, dict[str, Message]] = {}
     if wanted_ids:
         for message in Message.objects.filter(
             conversation__in=[c.pk for c in conversations.values()],
             external_id__in={eid for _, eid in wanted_ids},
-        ).only("id", "conversation_id", "external_id", "sender_id", "text", "sent_at", "utc_offset_minutes"):
+        ).only(
+            "id",
+            "conversation_id",
+            "external_id",
+            "sender_id",
+            "text",
+            "sent_at",
+            "utc_offset_minutes",
+        ):
             existing.setdefault(message.conversation_id, {})[message.external_id] = message
 
     new_links = []

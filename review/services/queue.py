@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from review.models import Assessment, Conversation, ConversationStatus, QueueItem, QueueStatus, Tenant
+from review.models import (
+    Assessment,
+    Conversation,
+    ConversationStatus,
+    QueueItem,
+    QueueStatus,
+    Tenant,
+)
 from scoring import characteristics
 
 
@@ -18,12 +25,10 @@ def queue_priority(*, tenant: Tenant, assessment: Assessment) -> tuple[float, bo
     """
     weights = tenant.severity_weights or {}
     present = {h["characteristic"] for h in assessment.highlights}
-    severity = sum(
-        float(weights.get(key, characteristics.get(key).severity)) for key in present
+    severity = sum(float(weights.get(key, characteristics.get(key).severity)) for key in present)
+    max_severity = (
+        sum(float(weights.get(c.key, c.severity)) for c in characteristics.CHARACTERISTICS) or 1.0
     )
-    max_severity = sum(
-        float(weights.get(c.key, c.severity)) for c in characteristics.CHARACTERISTICS
-    ) or 1.0
     priority = assessment.probability * (1.0 + severity / max_severity)
     urgent = assessment.probability >= tenant.urgent_threshold or bool(
         present & characteristics.URGENT_KEYS
@@ -40,7 +45,11 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
     Call inside a transaction holding the conversation's row lock.
     """
     tenant = conversation.tenant
-    item = QueueItem.objects.filter(conversation=conversation).exclude(status=QueueStatus.DECIDED).first()
+    item = (
+        QueueItem.objects.filter(conversation=conversation)
+        .exclude(status=QueueStatus.DECIDED)
+        .first()
+    )
     if item is None and assessment.probability < tenant.flag_threshold:
         return None
     priority, urgent = queue_priority(tenant=tenant, assessment=assessment)

@@ -55,9 +55,7 @@ def content_fingerprint(
     facts and each message. Unchanged fingerprint, unchanged score: nothing is written."""
     digest = hashlib.sha256(model_version.encode())
     for p in sorted(participants, key=lambda p: p.external_id):
-        digest.update(
-            f"\x1ep|{p.external_id}|{p.declared_age}|{p.account_created_at}".encode()
-        )
+        digest.update(f"\x1ep|{p.external_id}|{p.declared_age}|{p.account_created_at}".encode())
     for m in messages:
         digest.update(
             f"\x1em|{m.external_id}|{m.sender_id}|{m.sent_at.isoformat()}|{m.utc_offset_minutes}|".encode()
@@ -83,7 +81,9 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
     engine = scoring_services.engine_for_tenant(tenant=conversation.tenant)
 
     messages = list(
-        Message.objects.filter(conversation=conversation).select_related("sender").order_by("position")
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender")
+        .order_by("position")
     )
     people = {m.sender for m in messages} | set(conversation.participants.all())
     participants = [
@@ -110,7 +110,10 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
         participants,
         [
             st.Message(
-                external_id=m.external_id, sender=m.sender.external_id, sent_at=m.sent_at, text=m.text
+                external_id=m.external_id,
+                sender=m.sender.external_id,
+                sent_at=m.sent_at,
+                text=m.text,
             )
             for m in messages
         ],
@@ -126,7 +129,9 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
     with transaction.atomic():
         # Re-read under the row lock: another worker may have scored the same content.
         conversation = (
-            Conversation.objects.select_for_update().select_related("tenant").get(pk=conversation_id)
+            Conversation.objects.select_for_update()
+            .select_related("tenant")
+            .get(pk=conversation_id)
         )
         latest = conversation.assessments.order_by("-scored_at", "-pk").first()
         if latest is not None and latest.content_fingerprint == fingerprint:

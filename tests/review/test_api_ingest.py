@@ -40,7 +40,11 @@ def test_a_new_conversation_is_stored_with_its_participants_and_messages(
         "messages_unchanged": 0,
     }
     conversation = Conversation.objects.get(tenant=acme, external_id="conv-1")
-    assert [m.external_id for m in conversation.messages.order_by("position")] == ["m-1", "m-2", "m-3"]
+    assert [m.external_id for m in conversation.messages.order_by("position")] == [
+        "m-1",
+        "m-2",
+        "m-3",
+    ]
     mia = Participant.objects.get(tenant=acme, external_id="u-mia")
     assert mia.declared_age == 13
     assert conversation.score_requested_at is not None
@@ -253,7 +257,12 @@ def test_an_appended_message_from_a_stranger_to_the_conversation_is_refused(
     post(acme_api, "/api/v1/conversations", conversation_payload())
     body = {
         "messages": [
-            {"external_id": "m-10", "sender": "u-x", "sent_at": "2026-11-02T08:00:00Z", "text": "hi"}
+            {
+                "external_id": "m-10",
+                "sender": "u-x",
+                "sent_at": "2026-11-02T08:00:00Z",
+                "text": "hi",
+            }
         ]
     }
 
@@ -270,7 +279,12 @@ def test_an_appended_message_may_introduce_its_sender(
     body = {
         "participants": [{"external_id": "u-x", "display_name": "X"}],
         "messages": [
-            {"external_id": "m-10", "sender": "u-x", "sent_at": "2026-11-02T08:00:00Z", "text": "hi"}
+            {
+                "external_id": "m-10",
+                "sender": "u-x",
+                "sent_at": "2026-11-02T08:00:00Z",
+                "text": "hi",
+            }
         ],
     }
 
@@ -320,7 +334,9 @@ def test_a_missing_or_unknown_key_answers_401(
     assert counts() == (0, 0, 0)
 
 
-def test_a_revoked_key_answers_401(acme: Tenant, acme_api: APIClient, conversation_payload: Payload) -> None:
+def test_a_revoked_key_answers_401(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
     api_key_revoke(tenant=acme, api_key_id=acme.api_keys.get().pk)
 
     response = post(acme_api, "/api/v1/conversations", conversation_payload())
@@ -345,7 +361,11 @@ def test_another_tenants_conversation_answers_404(
 
 
 def test_two_tenants_may_use_the_same_external_ids_without_meeting(
-    acme: Tenant, globex: Tenant, acme_api: APIClient, globex_api: APIClient, conversation_payload: Payload
+    acme: Tenant,
+    globex: Tenant,
+    acme_api: APIClient,
+    globex_api: APIClient,
+    conversation_payload: Payload,
 ) -> None:
     post(acme_api, "/api/v1/conversations", conversation_payload())
     other = conversation_payload()

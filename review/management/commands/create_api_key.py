@@ -20,5 +20,5 @@ class Command(BaseCommand):
             tenant = Tenant.objects.get(slug=options["tenant"])
         except Tenant.DoesNotExist:
             raise CommandError(f"no tenant with slug {options['tenant']!r}") from None
-        api_key, raw = api_key_create(tenant=tenant, name=options["name"])
+        _, raw = api_key_create(tenant=tenant, name=options["name"])
         self.stdout.write(raw)

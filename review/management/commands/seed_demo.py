@@ -13,12 +13,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from scoring.dataset import LabelledConversation
+from scoring.generator import generate_conversations
 
 from review.models import Role, Tenant
 from review.services.ingest import conversations_upsert
 from review.services.tenants import api_key_create, membership_set
-from scoring.dataset import LabelledConversation
-from scoring.generator import generate_conversations
 
 PEOPLE = (
     ("alice", Role.MODERATOR),
@@ -61,7 +61,9 @@ class Command(BaseCommand):
         if secrets_file.exists():
             stored = json.loads(secrets_file.read_text())
         with transaction.atomic():
-            tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo Platform"})
+            tenant, _ = Tenant.objects.get_or_create(
+                slug="demo", defaults={"name": "Demo Platform"}
+            )
             users = get_user_model().objects
             for username, role in PEOPLE:
                 user = users.filter(username=username).first()
@@ -72,7 +74,10 @@ class Command(BaseCommand):
                     user.set_password(stored[username])
                     user.save()
                 membership_set(tenant=tenant, user=user, role=role)
-            if "api_key" not in stored or not tenant.api_keys.filter(revoked_at__isnull=True).exists():
+            if (
+                "api_key" not in stored
+                or not tenant.api_keys.filter(revoked_at__isnull=True).exists()
+            ):
                 _, stored["api_key"] = api_key_create(tenant=tenant, name="demo")
             conversations = generate_conversations(options["conversations"], seed=2026)
             records = [ingest_record(c) for c in conversations]
@@ -82,7 +87,8 @@ class Command(BaseCommand):
         secrets_file.chmod(0o600)
         created = sum(r.messages_created for r in results)
         self.stdout.write(
-            f"Demo tenant 'demo': {len(results)} conversations ({created} new messages) sent for scoring."
+            f"Demo tenant 'demo': {len(results)} conversations "
+            f"({created} new messages) sent for scoring."
         )
         self.stdout.write("")
         self.stdout.write(f"  Open {options['url']}/  and sign in as:")

@@ -104,3 +104,18 @@ def conversation_payload() -> Callable[..., dict[str, Any]]:
         return payload
 
     return make
+
+
+@pytest.fixture
+def active_model(db: None) -> Any:
+    """The real default engine, trained once per session, registered as the active model."""
+    from scoring.services import model_version_register
+    from tests.scoring_support import trained_default
+
+    result = trained_default()
+    return model_version_register(
+        engine=result.engine,
+        metrics=result.metrics,
+        data_fingerprint=result.data_fingerprint,
+        training_source="seed corpus + generated conversations",
+    )

@@ -1,4 +1,4 @@
-"""Review domain: tenants, their members and API keys, the conversations platforms send,
+"""Core of the review domain: tenants, their members and API keys, the conversations platforms send,
 the scores those get, and the moderation queue.
 
 Every row belongs to exactly one tenant, directly or through its conversation; reads go

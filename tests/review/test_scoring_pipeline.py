@@ -1,0 +1,211 @@
+"""Scoring rows with the real engine: assessments, the queue, idempotency, incremental
+rescoring, interruption and retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from review import tasks
+from review.models import Assessment, Conversation, ConversationStatus, Message, QueueItem, Tenant
+from review.services import scoring as scoring_service
+from review.services.ingest import conversations_upsert, messages_append
+from review.services.scoring import conversation_score, conversations_sweep_unscored
+from review.api.inputs import ConversationInput
+from scoring import services as scoring_services
+from tests.scoring_support import benign_conversation, grooming_conversation, ingest_payload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests call the service directly; the broker path has its own end-to-end test.
+    monkeypatch.setattr(tasks.score_conversations, "delay", lambda ids: None)
+
+
+def ingest(tenant: Tenant, payload: dict[str, Any]) -> Conversation:
+    serializer = ConversationInput(data=payload)
+    serializer.is_valid(raise_exception=True)
+    [result] = conversations_upsert(tenant=tenant, records=[serializer.validated_data])
+    return result.conversation
+
+
+def test_a_grooming_conversation_is_assessed_and_enters_the_queue(
+    acme: Tenant, active_model: Any
+) -> None:
+    conversation = ingest(acme, ingest_payload(grooming_conversation()))
+
+    assessment = conversation_score(conversation_id=conversation.pk)
+
+    assert assessment is not None
+    assert assessment.model_version == active_model.version
+    assert assessment.probability >= acme.flag_threshold
+    assert assessment.highlights, "a flagged conversation shows the moderator why"
+    assert assessment.factors
+    item = QueueItem.objects.get(conversation=conversation)
+    assert item.assessment == assessment
+    conversation.refresh_from_db()
+    assert conversation.status == ConversationStatus.FLAGGED
+    assert conversation.score_requested_at is None
+
+
+def test_a_benign_conversation_is_assessed_and_stays_out_of_the_queue(
+    acme: Tenant, active_model: Any
+) -> None:
+    conversation = ingest(acme, ingest_payload(benign_conversation()))
+
+    assessment = conversation_score(conversation_id=conversation.pk)
+
+    assert assessment is not None
+    assert assessment.probability < acme.flag_threshold
+    assert not QueueItem.objects.filter(conversation=conversation).exists()
+    conversation.refresh_from_db()
+    assert conversation.status == ConversationStatus.SCORED
+
+
+def test_the_tenant_threshold_decides_who_enters_the_queue(acme: Tenant, active_model: Any) -> None:
+    acme.flag_threshold = 0.0
+    acme.save()
+    conversation = ingest(acme, ingest_payload(benign_conversation()))
+
+    conversation_score(conversation_id=conversation.pk)
+
+    assert QueueItem.objects.filter(conversation=conversation).exists()
+
+
+def test_scoring_unchanged_content_again_writes_nothing(acme: Tenant, active_model: Any) -> None:
+    conversation = ingest(acme, ingest_payload(grooming_conversation()))
+    conversation_score(conversation_id=conversation.pk)
+
+    assert conversation_score(conversation_id=conversation.pk) is None
+    assert Assessment.objects.filter(conversation=conversation).count() == 1
+    assert QueueItem.objects.filter(conversation=conversation).count() == 1
+
+
+def test_new_messages_are_scored_without_scoring_the_old_ones_again(
+    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = grooming_conversation(min_messages=20)
+    conversation = ingest(acme, ingest_payload(source, upto=15))
+    conversation_score(conversation_id=conversation.pk)
+    before = {m.external_id: m.score for m in Message.objects.filter(conversation=conversation)}
+
+    engine = scoring_services.engine_for_tenant(tenant=acme)
+    scored_texts: list[str] = []
+    original = engine.score_messages
+    monkeypatch.setattr(
+        engine, "score_messages", lambda texts: scored_texts.extend(texts) or original(texts)
+    )
+    appended = ingest_payload(source)["messages"][15:20]
+    serializer = ConversationInput(data={**ingest_payload(source), "messages": appended})
+    serializer.is_valid(raise_exception=True)
+    messages_append(
+        tenant=acme, external_id=conversation.external_id, messages=serializer.validated_data["messages"]
+    )
+
+    second = conversation_score(conversation_id=conversation.pk)
+
+    assert second is not None
+    assert second.message_count == 20
+    assert scored_texts == [m["text"] for m in appended]
+    after = {m.external_id: m.score for m in Message.objects.filter(conversation=conversation)}
+    assert all(after[k] == v for k, v in before.items())
+    assert Assessment.objects.filter(conversation=conversation).count() == 2
+
+
+def test_a_task_interrupted_mid_way_leaves_the_conversation_to_be_scored_again(
+    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation = ingest(acme, ingest_payload(grooming_conversation()))
+
+    def crash(**kwargs: Any) -> None:
+        raise RuntimeError("worker lost half-way through writing")
+
+    monkeypatch.setattr(scoring_service, "queue_item_offer", crash)
+    with pytest.raises(RuntimeError):
+        conversation_score(conversation_id=conversation.pk)
+
+    conversation.refresh_from_db()
+    assert conversation.score_requested_at is not None, "the debt is still recorded"
+    assert not Assessment.objects.filter(conversation=conversation).exists()
+    assert not Message.objects.filter(conversation=conversation, score__isnull=False).exists()
+
+    monkeypatch.undo()
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.score_conversations, "delay", lambda ids: sent.append(ids))
+    Conversation.objects.filter(pk=conversation.pk).update(
+        score_enqueued_at=timezone.now() - timedelta(hours=1)
+    )
+    assert conversations_sweep_unscored() == 1
+    assert sent == [[conversation.pk]]
+
+    tasks.score_conversations.apply(args=[sent[0]]).get()
+    assert Assessment.objects.filter(conversation=conversation).count() == 1
+    assert QueueItem.objects.filter(conversation=conversation).exists()
+
+
+def test_messages_arriving_while_scoring_runs_get_a_score_of_their_own(
+    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = grooming_conversation(min_messages=20)
+    conversation = ingest(acme, ingest_payload(source, upto=10))
+    engine = scoring_services.engine_for_tenant(tenant=acme)
+    original = engine.score_conversation
+
+    def score_while_a_message_arrives(*args: Any, **kwargs: Any) -> Any:
+        Conversation.objects.filter(pk=conversation.pk).update(score_requested_at=timezone.now())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "score_conversation", score_while_a_message_arrives)
+    conversation_score(conversation_id=conversation.pk)
+
+    conversation.refresh_from_db()
+    assert conversation.score_requested_at is not None
+
+
+def test_a_transient_database_error_is_retried_until_it_succeeds(
+    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation = ingest(acme, ingest_payload(grooming_conversation()))
+    calls: list[int] = []
+
+    def flaky(*, conversation_id: int) -> Any:
+        calls.append(conversation_id)
+        if len(calls) < 3:
+            raise OperationalError("connection reset")
+        return conversation_score(conversation_id=conversation_id)
+
+    monkeypatch.setattr(tasks, "conversation_score", flaky)
+    tasks.score_conversations.apply(args=[[conversation.pk]]).get()
+
+    assert len(calls) == 3
+    assert Assessment.objects.filter(conversation=conversation).count() == 1
+
+
+def test_one_failing_conversation_does_not_hold_back_the_rest_of_its_chunk(
+    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ingest(acme, ingest_payload(grooming_conversation()))
+    second = ingest(acme, ingest_payload(benign_conversation()))
+
+    def broken_for_first(*, conversation_id: int) -> Any:
+        if conversation_id == first.pk:
+            raise ValueError("a bug")
+        return conversation_score(conversation_id=conversation_id)
+
+    monkeypatch.setattr(tasks, "conversation_score", broken_for_first)
+    result = tasks.score_conversations.apply(args=[[first.pk, second.pk]])
+
+    assert result.failed()
+    assert Assessment.objects.filter(conversation=second).exists()
+    first.refresh_from_db()
+    assert first.score_requested_at is not None
+
+
+def test_a_deleted_conversation_is_skipped(active_model: Any) -> None:
+    assert conversation_score(conversation_id=987654) is None

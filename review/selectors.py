@@ -14,6 +14,8 @@ from review.models import (
     Assessment,
     Conversation,
     Membership,
+    Message,
+    Participant,
     QueueItem,
     QueueStatus,
     Tenant,
@@ -79,4 +81,41 @@ def queue_item_list(*, tenant: Tenant) -> QuerySet[QueueItem]:
         .exclude(status=QueueStatus.DECIDED)
         .select_related("conversation", "assessment")
         .order_by("-urgent", "-priority", "enqueued_at")
+    )
+
+
+def conversation_get_by_pk(*, tenant: Tenant, pk: int) -> Conversation:
+    """Raises Conversation.DoesNotExist for an unknown id and for another tenant's."""
+    return conversation_list(tenant=tenant).get(pk=pk)
+
+
+def queue_item_get(*, tenant: Tenant, pk: int) -> QueueItem:
+    """Raises QueueItem.DoesNotExist for an unknown id and for another tenant's."""
+    return (
+        QueueItem.objects.filter(tenant=tenant)
+        .select_related("conversation", "assessment", "claimed_by")
+        .get(pk=pk)
+    )
+
+
+def message_list(*, tenant: Tenant, conversation: Conversation) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(conversation__tenant=tenant, conversation=conversation)
+        .select_related("sender")
+        .order_by("position")
+    )
+
+
+def assessment_history(*, tenant: Tenant, conversation: Conversation) -> list[Assessment]:
+    """Every scoring of the conversation, oldest first: how the score moved as messages came."""
+    return list(
+        Assessment.objects.filter(conversation__tenant=tenant, conversation=conversation)
+        .order_by("scored_at", "pk")
+        .only("probability", "message_count", "model_version", "scored_at")
+    )
+
+
+def participant_list(*, tenant: Tenant, conversation: Conversation) -> list[Participant]:
+    return list(
+        Participant.objects.filter(tenant=tenant, conversations=conversation).order_by("external_id")
     )

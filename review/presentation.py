@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 from scoring import characteristics
 
@@ -41,7 +42,7 @@ def segments(
                 cuts.update((start, end))
     points = sorted(cuts)
     out: list[Segment] = []
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in pairwise(points):
         covering = {key for s, e, key in clean if s <= start and end <= e}
         keys = tuple(sorted(covering, key=lambda k: (-scores.get(k, 0.0), k)))
         if out and out[-1].keys == keys:

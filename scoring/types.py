@@ -78,3 +78,5 @@ class ConversationScore:
     highlights: list[Highlight]  # message/characteristic pairs above the display threshold
     factors: list[str]  # main contributing factors, in words a moderator understands
     model_version: str
+    # Per participant: how strongly that participant shows the grooming behaviour found.
+    suspect_scores: dict[str, float] = field(default_factory=dict)

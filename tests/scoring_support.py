@@ -30,11 +30,15 @@ def grooming_conversation(min_messages: int = 20) -> LabelledConversation:
 
 def benign_conversation(min_messages: int = 10) -> LabelledConversation:
     return next(
-        c for c in _sample() if c.label == 0 and c.kind == "benign" and len(c.messages) >= min_messages
+        c
+        for c in _sample()
+        if c.label == 0 and c.kind == "benign" and len(c.messages) >= min_messages
     )
 
 
-def ingest_payload(conversation: LabelledConversation, *, upto: int | None = None) -> dict[str, Any]:
+def ingest_payload(
+    conversation: LabelledConversation, *, upto: int | None = None
+) -> dict[str, Any]:
     """The conversation as the JSON body a platform would POST (labels left out)."""
     messages = conversation.messages[:upto] if upto is not None else conversation.messages
     return {

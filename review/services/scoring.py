@@ -6,6 +6,7 @@ inputs, stores the results and feeds the queue.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -112,7 +113,10 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
             st.Message(
                 external_id=m.external_id,
                 sender=m.sender.external_id,
-                sent_at=m.sent_at,
+                # The sender's own clock: time-of-day features and factors read local time.
+                sent_at=m.sent_at.astimezone(
+                    dt.timezone(dt.timedelta(minutes=m.utc_offset_minutes))
+                ),
                 text=m.text,
             )
             for m in messages

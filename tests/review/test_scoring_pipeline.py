@@ -11,11 +11,11 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from review import tasks
+from review.api.inputs import ConversationInput
 from review.models import Assessment, Conversation, ConversationStatus, Message, QueueItem, Tenant
 from review.services import scoring as scoring_service
 from review.services.ingest import conversations_upsert, messages_append
 from review.services.scoring import conversation_score, conversations_sweep_unscored
-from review.api.inputs import ConversationInput
 from scoring import services as scoring_services
 from tests.scoring_support import benign_conversation, grooming_conversation, ingest_payload
 
@@ -105,7 +105,9 @@ def test_new_messages_are_scored_without_scoring_the_old_ones_again(
     serializer = ConversationInput(data={**ingest_payload(source), "messages": appended})
     serializer.is_valid(raise_exception=True)
     messages_append(
-        tenant=acme, external_id=conversation.external_id, messages=serializer.validated_data["messages"]
+        tenant=acme,
+        external_id=conversation.external_id,
+        messages=serializer.validated_data["messages"],
     )
 
     second = conversation_score(conversation_id=conversation.pk)

@@ -1,0 +1,103 @@
+"""Train a scoring model and register it.
+
+manage.py train_model                       # seed corpus + generated conversations
+manage.py train_model --if-missing          # only when no default model is active
+manage.py train_model --jsonl data.jsonl    # labelled conversations, project format
+manage.py train_model --pan-xml corpus.xml --pan-predators predators.txt
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scoring.errors import ScoringError
+from scoring.services import model_version_active, model_version_register
+
+
+def existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise CommandError(f"{value}: no such file")
+    return path
+
+
+class Command(BaseCommand):
+    help = "Train a scoring model, register it with its SHA-256 and metrics, and activate it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--if-missing", action="store_true", help="skip if a model is active")
+        parser.add_argument("--jsonl", help="labelled conversations in the project's JSONL format")
+        parser.add_argument("--pan-xml", help="PAN 2012 conversations XML")
+        parser.add_argument("--pan-predators", help="PAN 2012 predator id list")
+        parser.add_argument("--random-state", type=int, default=0)
+        parser.add_argument(
+            "--no-activate", action="store_true", help="register without making it active"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_missing"]:
+            active = model_version_active(tenant=None)
+            if active is not None:
+                self.stdout.write(f"model {active.version} is active; nothing to train")
+                return
+        if options["pan_predators"] and not options["pan_xml"]:
+            raise CommandError("--pan-predators needs --pan-xml")
+        if options["jsonl"] and options["pan_xml"]:
+            raise CommandError("give --jsonl or --pan-xml, not both")
+
+        from scoring.dataset import read_jsonl, read_pan2012
+        from scoring.seed import load_seed_messages
+        from scoring.training import train_default, train_engine
+
+        began = time.perf_counter()
+        try:
+            if options["jsonl"]:
+                conversations = read_jsonl(existing_file(options["jsonl"]))
+                source = f"seed corpus + {options['jsonl']}"
+            elif options["pan_xml"]:
+                predators = options["pan_predators"]
+                conversations = read_pan2012(
+                    existing_file(options["pan_xml"]),
+                    existing_file(predators) if predators else None,
+                )
+                source = f"seed corpus + PAN 2012 {options['pan_xml']}"
+            else:
+                conversations = None
+                source = "seed corpus + generated conversations"
+            if conversations is None:
+                result = train_default(random_state=options["random_state"])
+            else:
+                if not any(c.label is not None for c in conversations):
+                    raise CommandError("the training data has no conversation labels")
+                result = train_engine(
+                    seed_messages=load_seed_messages(),
+                    conversations=conversations,
+                    random_state=options["random_state"],
+                )
+        except (ValueError, ScoringError) as exc:
+            raise CommandError(str(exc)) from None
+        seconds = time.perf_counter() - began
+
+        model_version = model_version_register(
+            engine=result.engine,
+            metrics=result.metrics,
+            data_fingerprint=result.data_fingerprint,
+            training_source=source,
+            activate=not options["no_activate"],
+        )
+        state = "active" if model_version.is_active else "registered, not active"
+        self.stdout.write(
+            f"trained model {model_version.version} in {seconds:.1f}s from {source} ({state})"
+        )
+        self.stdout.write(f"  sha256 {model_version.sha256}, {model_version.size_bytes:,} bytes")
+        conversation = result.metrics.get("conversation", {})
+        if conversation:
+            shown = ", ".join(
+                f"{k} {conversation[k]:.3f}"
+                for k in ("roc_auc", "pr_auc", "precision", "recall", "f1", "f0.5")
+            )
+            self.stdout.write(f"  held-out conversations: {shown}")

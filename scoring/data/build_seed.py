@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -641,6 +642,7 @@ def expand(
 
 
 def build() -> list[dict[str, object]]:
+    sys.path.insert(0, str(HERE))  # scoring/data is not a package; its phrase file sits here
     from phrases_more import BENIGN_MORE, GROOMING_MORE, HARD_NEGATIVES_MORE
 
     for key, more in GROOMING_MORE.items():

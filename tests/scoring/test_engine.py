@@ -1,0 +1,109 @@
+"""The engine on real trained models: scores, spans, factors, incremental rescoring."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scoring.characteristics import KEYS
+from scoring.engine import Engine
+from scoring.types import Message, Participant
+from tests.scoring_support import benign_conversation, grooming_conversation, trained_default
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return trained_default().engine
+
+
+def chat(*lines: tuple[str, str]) -> list[Message]:
+    start = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
+    return [
+        Message(f"m{i}", who, start + timedelta(minutes=i), text)
+        for i, (who, text) in enumerate(lines)
+    ]
+
+
+def test_every_score_is_a_probability(engine: Engine) -> None:
+    [score] = engine.score_messages(["dont tell your mom we talk"])
+
+    assert set(score.scores) == set(KEYS)
+    assert all(0.0 <= v <= 1.0 for v in score.scores.values())
+
+
+def test_a_secrecy_request_is_highlighted_on_the_words_that_ask_for_it(engine: Engine) -> None:
+    text = "ok but dont tell your mom about this"
+    [score] = engine.score_messages([text])
+
+    assert "secrecy_request" in score.spans
+    highlighted = " ".join(text[a:b] for a, b in score.spans["secrecy_request"])
+    assert "tell" in highlighted
+
+
+def test_a_plain_message_has_no_highlight(engine: Engine) -> None:
+    [score] = engine.score_messages(["did you finish the science homework"])
+
+    assert score.spans == {}
+
+
+def test_a_grooming_conversation_scores_higher_than_a_benign_one(engine: Engine) -> None:
+    grooming, benign = grooming_conversation(), benign_conversation()
+
+    high = engine.score_conversation(grooming.participants, grooming.messages)
+    low = engine.score_conversation(benign.participants, benign.messages)
+
+    assert high.probability > 0.5 > low.probability
+    assert high.factors
+    assert max(high.suspect_scores, key=high.suspect_scores.get) in grooming.predators
+
+
+def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
+    people = [Participant("kid", declared_age=13), Participant("adult", declared_age=31)]
+    messages = chat(
+        ("adult", "how old are you"),
+        ("kid", "13"),
+        ("adult", "dont tell your parents we talk ok"),
+        ("adult", "add me on snap"),
+        ("adult", "lets meet at the park saturday"),
+    )
+
+    result = engine.score_conversation(people, messages)
+
+    text = "\n".join(result.factors)
+    assert "Declared ages 13 and 31" in text
+    assert "Secrecy request" in text
+    assert "from adult" in text
+
+
+def test_only_new_messages_go_through_the_message_model(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation = grooming_conversation(min_messages=20)
+    full = engine.score_conversation(conversation.participants, conversation.messages)
+    cached = list(full.message_scores[:15]) + [None] * (len(conversation.messages) - 15)
+    seen: list[str] = []
+    original = engine.score_messages
+    monkeypatch.setattr(
+        engine, "score_messages", lambda texts: seen.extend(texts) or original(texts)
+    )
+
+    incremental = engine.score_conversation(
+        conversation.participants, conversation.messages, cached
+    )
+
+    assert seen == [m.text for m in conversation.messages[15:]]
+    assert incremental.probability == pytest.approx(full.probability)
+    assert incremental.highlights == full.highlights
+
+
+def test_an_empty_conversation_scores_without_error(engine: Engine) -> None:
+    result = engine.score_conversation([], [])
+
+    assert 0.0 <= result.probability < 0.5
+    assert result.highlights == []
+
+
+def test_cached_scores_must_line_up_with_the_messages(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="aligned"):
+        engine.score_conversation([], chat(("a", "hi")), [None, None])

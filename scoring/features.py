@@ -39,7 +39,7 @@ class MessageModel:
             dtype=np.float32,
         )  # fmt: skip
         self.char = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, dtype=np.float32
+            analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, dtype=np.float32
         )
         self.weights = np.zeros((0, len(KEYS)), dtype=np.float32)
         self.bias = np.zeros(len(KEYS), dtype=np.float32)
@@ -84,9 +84,21 @@ class MessageModel:
         return _sigmoid(oof_decision * self.platt[:, 0] + self.platt[:, 1])
 
     def _fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack(
+        X = sparse.hstack(
             [self.word.fit_transform(texts), self.char.fit_transform(texts)], format="csr"
         )
+        # stop_words_ (n-grams cut by min_df) is a set: pickled in hash-seed order it would
+        # make the artifact differ from run to run. scikit-learn says it can be dropped.
+        for vectoriser in (self.word, self.char):
+            vectoriser.stop_words_ = None
+        return X
+
+    def __getstate__(self) -> dict[str, object]:
+        # Each transform caches id(stop_words) (a memory address) on the vectoriser; it is
+        # only a cache, and pickled it would make identical training give different bytes.
+        for vectoriser in (self.word, self.char):
+            vars(vectoriser).pop("_stop_words_id", None)
+        return self.__dict__
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -101,71 +113,99 @@ class MessageModel:
             return []
         X = self.transform(texts)
         probs = self.probabilities(X)
-        limits = np.array([self.thresholds[k] for k in KEYS])
+        flagged_rows = probs >= np.array([self.thresholds[k] for k in KEYS])
         out = []
-        for i, text in enumerate(texts):
-            row = probs[i]
-            flagged = np.flatnonzero(row >= limits)
-            spans = (
-                {KEYS[j]: self.spans(text, X.getrow(i), j) for j in flagged} if flagged.size else {}
-            )
-            out.append(
-                MessageScore(scores={k: float(row[j]) for j, k in enumerate(KEYS)}, spans=spans)
-            )
+        for i, (text, row) in enumerate(zip(texts, probs.tolist(), strict=True)):
+            flagged = np.flatnonzero(flagged_rows[i])
+            if flagged.size:
+                # The row's non-zeros straight from the CSR arrays (slicing a row is slow).
+                lo, hi = X.indptr[i], X.indptr[i + 1]
+                spans = self.spans(text, X.indices[lo:hi], X.data[lo:hi], flagged)
+            else:
+                spans = {}
+            out.append(MessageScore(scores=dict(zip(KEYS, row, strict=True)), spans=spans))
         return out
 
     # -- explanations -------------------------------------------------------------------
-    def spans(self, text: str, row: sparse.csr_matrix, j: int, *, top: int = 3) -> list[Span]:
-        """Character spans of the words that pushed characteristic ``j`` up the most.
+    def spans(
+        self,
+        text: str,
+        indices: np.ndarray,
+        data: np.ndarray,
+        flagged: np.ndarray,
+        *,
+        top: int = 3,
+    ) -> dict[str, list[Span]]:
+        """For each flagged characteristic, the character spans of the words that pushed it
+        up the most.
 
         Every active feature's contribution (weight x value) is credited to the
         whitespace-separated word(s) it came from: word n-grams split between their tokens,
-        character n-grams between the words that contain them."""
-        values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        character n-grams between the words that contain them. The credit of all flagged
+        characteristics is computed in one pass over the message's features."""
+        values = dict(zip(indices.tolist(), data.tolist(), strict=True))
         lowered = text.lower()
         words = [(m.start(), m.end()) for m in _WORD_RE.finditer(lowered)]
         if not words:
-            return []
-        credit = np.zeros(len(words))
+            return {}
         word_of = np.zeros(len(lowered) + 1, dtype=int)
         for w, (start, end) in enumerate(words):
             word_of[start:end] = w
+        # (feature index, word, share of the feature's value) for every located feature;
+        # credited to the words in one vectorised step at the end.
+        features: list[int] = []
+        owners: list[int] = []
+        shares: list[float] = []
         tokens = [(m.group(), m.start()) for m in _TOKEN_RE.finditer(lowered)]
         vocab_w = self.word.vocabulary_
         for n in (1, 2):
             grams = [tokens[i : i + n] for i in range(len(tokens) - n + 1)]
-            counts = Counter(" ".join(t for t, _ in g) for g in grams)
-            for g in grams:
-                idx = vocab_w.get(" ".join(t for t, _ in g))
+            keys = [" ".join(t for t, _ in g) for g in grams]
+            counts = Counter(keys)
+            for key, g in zip(keys, grams, strict=True):
+                idx = vocab_w.get(key)
                 if idx is None or idx not in values:
                     continue
-                share = self.weights[idx, j] * values[idx] / counts[" ".join(t for t, _ in g)] / n
                 for _, pos in g:
-                    credit[word_of[pos]] += share
+                    features.append(idx)
+                    owners.append(int(word_of[pos]))
+                    shares.append(values[idx] / counts[key] / n)
         offset = len(vocab_w)
         vocab_c = self.char.vocabulary_
-        char_grams: list[tuple[str, int]] = []
+        located: list[tuple[int, int]] = []
         for w, (start, end) in enumerate(words):
             padded = f" {lowered[start:end]} "
-            for n in (2, 3, 4):
+            for n in (3, 4):
                 for i in range(len(padded) - n + 1):
-                    char_grams.append((padded[i : i + n], w))
-        counts_c = Counter(g for g, _ in char_grams)
-        for gram, w in char_grams:
-            idx = vocab_c.get(gram)
-            if idx is None or offset + idx not in values:
-                continue
-            credit[w] += self.weights[offset + idx, j] * values[offset + idx] / counts_c[gram]
-        best = credit.max()
-        if best <= 0:
-            return []
-        chosen = [w for w in range(len(words)) if credit[w] >= 0.35 * best]
-        merged: list[tuple[int, int, float]] = []
-        for w in chosen:
-            start, end = words[w]
-            if merged and merged[-1][1] + 1 >= start and w - 1 in chosen:
-                merged[-1] = (merged[-1][0], end, merged[-1][2] + credit[w])
-            else:
-                merged.append((start, end, credit[w]))
-        merged.sort(key=lambda s: -s[2])
-        return sorted((a, b) for a, b, _ in merged[:top])
+                    idx = vocab_c.get(padded[i : i + n])
+                    if idx is not None and offset + idx in values:
+                        located.append((offset + idx, w))
+        occurrences = Counter(idx for idx, _ in located)
+        for idx, w in located:
+            features.append(idx)
+            owners.append(w)
+            shares.append(values[idx] / occurrences[idx])
+        credit = np.zeros((len(words), flagged.size))
+        if features:
+            contributions = self.weights[np.ix_(features, flagged)] * np.array(shares)[:, None]
+            np.add.at(credit, owners, contributions)
+        out: dict[str, list[Span]] = {}
+        for column, j in enumerate(flagged.tolist()):
+            out[KEYS[j]] = _top_spans(words, credit[:, column], top)
+        return out
+
+
+def _top_spans(words: list[tuple[int, int]], credit: np.ndarray, top: int) -> list[Span]:
+    best = credit.max()
+    if best <= 0:
+        return []
+    chosen = {w for w in range(len(words)) if credit[w] >= 0.35 * best}
+    merged: list[tuple[int, int, float]] = []
+    for w in sorted(chosen):
+        start, end = words[w]
+        if merged and w - 1 in chosen:
+            merged[-1] = (merged[-1][0], end, merged[-1][2] + credit[w])
+        else:
+            merged.append((start, end, float(credit[w])))
+    merged.sort(key=lambda s: -s[2])
+    return sorted((a, b) for a, b, _ in merged[:top])

@@ -71,3 +71,21 @@ def test_the_same_training_gives_the_same_artifact() -> None:
     assert (
         dump_engine(train_default().engine).sha256 == dump_engine(trained_default().engine).sha256
     )
+
+
+def test_training_in_another_process_with_another_hash_seed_gives_the_same_bytes() -> None:
+    """`make run` on two machines must register the same default model version."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from scoring.training import train_default; from scoring.artifacts import dump_engine;"
+        "print(dump_engine(train_default().engine).sha256)"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
+
+    assert other == dump_engine(trained_default().engine).sha256

@@ -1,0 +1,153 @@
+"""Scoring benchmark: message-level messages/s on one core, conversations/s end to end,
+incremental rescoring, artifact load time and a worker's peak memory.
+
+    .venv/bin/python bench/scoring.py [--messages 50000] [--conversations 500]
+
+Targets: >= 20,000 messages/s on one core, model load < 1 s, a worker under 400 MB.
+Pinned to one core with BLAS threads at 1, so the figure is per core.
+"""
+
+from __future__ import annotations
+
+import os
+
+for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[name] = "1"
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_MESSAGES_PER_S = 20_000
+TARGET_LOAD_S = 1.0
+TARGET_WORKER_MB = 400
+
+
+def verdict(ok: bool, gap: str) -> str:
+    return "MET" if ok else f"NOT MET by {gap}"
+
+
+def worker_probe(artifact: Path, sha256: str) -> None:
+    """What a Celery worker holds: Django, the review app and one loaded engine that has
+    scored real conversations. Prints peak RSS in MB."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artemis.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    import django
+
+    django.setup()
+    import review.tasks  # noqa: F401  (the worker imports its tasks)
+    from scoring.artifacts import load_engine_bytes
+    from scoring.generator import generate_conversations
+
+    engine = load_engine_bytes(artifact.read_bytes(), expected_sha256=sha256)
+    for conversation in generate_conversations(300, seed=11):
+        engine.score_conversation(conversation.participants, conversation.messages)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--conversations", type=int, default=500)
+    parser.add_argument("--probe", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    if args.probe:
+        worker_probe(Path(args.probe[0]), args.probe[1])
+        return
+
+    from scoring.artifacts import dump_engine, load_engine_bytes
+    from scoring.generator import generate_conversations
+    from scoring.training import train_default
+
+    began = time.perf_counter()
+    engine = train_default().engine
+    train_s = time.perf_counter() - began
+    blob = dump_engine(engine)
+    loads = []
+    for _ in range(5):
+        began = time.perf_counter()
+        load_engine_bytes(blob.data, expected_sha256=blob.sha256)
+        loads.append(time.perf_counter() - began)
+    load_s = statistics.median(loads)
+
+    conversations = generate_conversations(args.conversations, seed=123)
+    texts = [m.text for c in conversations for m in c.messages]
+    while len(texts) < args.messages:
+        texts += texts
+    texts = texts[: args.messages]
+    engine.score_messages(texts[:1000])  # warm-up
+    began = time.perf_counter()
+    for start in range(0, len(texts), 1000):
+        engine.score_messages(texts[start : start + 1000])
+    message_rate = len(texts) / (time.perf_counter() - began)
+
+    began = time.perf_counter()
+    for conversation in conversations:
+        engine.score_conversation(conversation.participants, conversation.messages)
+    conversation_rate = len(conversations) / (time.perf_counter() - began)
+    lengths = [len(c.messages) for c in conversations]
+
+    long = max(conversations, key=lambda c: len(c.messages))
+    full = engine.score_conversation(long.participants, long.messages)
+    cached = list(full.message_scores[:-5]) + [None] * 5
+    reps = 20
+    began = time.perf_counter()
+    for _ in range(reps):
+        engine.score_conversation(long.participants, long.messages)
+    full_ms = (time.perf_counter() - began) / reps * 1000
+    began = time.perf_counter()
+    for _ in range(reps):
+        engine.score_conversation(long.participants, long.messages, cached)
+    incremental_ms = (time.perf_counter() - began) / reps * 1000
+
+    with tempfile.NamedTemporaryFile(suffix=".artemis", delete=False) as handle:
+        handle.write(blob.data)
+    probe = subprocess.run(
+        [sys.executable, __file__, "--probe", handle.name, blob.sha256],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    Path(handle.name).unlink()
+    worker_mb = float(probe.stdout.strip().splitlines()[-1])
+
+    rate_gap = f"{TARGET_MESSAGES_PER_S - message_rate:,.0f}/s"
+    load_gap = f"{(load_s - TARGET_LOAD_S) * 1000:.0f} ms"
+    print(
+        f"scoring benchmark (one core; model {blob.version}, {len(blob.data) / 1e6:.1f} MB, "
+        f"trained in {train_s:.1f}s)"
+    )
+    print(
+        f"  message-level scoring : {message_rate:,.0f} messages/s over {len(texts):,} "
+        f"messages (target >= {TARGET_MESSAGES_PER_S:,}: "
+        f"{verdict(message_rate >= TARGET_MESSAGES_PER_S, rate_gap)})"
+    )
+    print(
+        f"  conversations end to end: {conversation_rate:,.1f} conversations/s "
+        f"({len(conversations)} conversations, median {statistics.median(lengths)} messages)"
+    )
+    print(
+        f"  rescore after +5 messages: {incremental_ms:.1f} ms vs {full_ms:.1f} ms full "
+        f"({len(long.messages)} messages)"
+    )
+    print(
+        f"  model load (median of 5): {load_s * 1000:.0f} ms "
+        f"(target < {TARGET_LOAD_S * 1000:.0f} ms: {verdict(load_s < TARGET_LOAD_S, load_gap)})"
+    )
+    print(
+        f"  worker peak memory    : {worker_mb:.0f} MB (Django + tasks + engine after 300 "
+        f"conversations; target < {TARGET_WORKER_MB} MB: "
+        f"{verdict(worker_mb < TARGET_WORKER_MB, f'{worker_mb - TARGET_WORKER_MB:.0f} MB')})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -117,5 +117,7 @@ def assessment_history(*, tenant: Tenant, conversation: Conversation) -> list[As
 
 def participant_list(*, tenant: Tenant, conversation: Conversation) -> list[Participant]:
     return list(
-        Participant.objects.filter(tenant=tenant, conversations=conversation).order_by("external_id")
+        Participant.objects.filter(tenant=tenant, conversations=conversation).order_by(
+            "external_id"
+        )
     )

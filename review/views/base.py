@@ -35,7 +35,9 @@ def tenant_page(min_role: str = Role.MODERATOR) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, tenant_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: HttpRequest, tenant_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
             membership = selectors.membership_get(user=request.user, tenant_slug=tenant_slug)
             if membership is None:
                 raise Http404("no such tenant")

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
-from tests.scoring_support import grooming_conversation, ingest_payload
 
 from review.models import Assessment, Conversation, QueueItem, Tenant
 from scoring.models import ModelVersion
 from tests.conftest import api_client_for, skip_or_fail
+from tests.scoring_support import grooming_conversation, ingest_payload
 
 pytestmark = [
     pytest.mark.postgres,

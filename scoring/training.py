@@ -9,12 +9,14 @@ model learns from out-of-fold message scores, not the optimistic in-sample ones.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from scoring.characteristics import KEYS
 from scoring.dataset import LabelledConversation, dataset_fingerprint
@@ -35,6 +37,18 @@ class TrainResult:
     engine: Engine
     metrics: dict[str, Any]
     data_fingerprint: str
+
+
+def reproducible(train: Callable[..., TrainResult]) -> Callable[..., TrainResult]:
+    """Train with one BLAS thread: sums in another order give other last bits, and the model
+    version (a hash of the artifact) must not depend on how many cores a machine has."""
+
+    @wraps(train)
+    def wrapper(*args: Any, **kwargs: Any) -> TrainResult:
+        with threadpool_limits(limits=1):
+            return train(*args, **kwargs)
+
+    return wrapper
 
 
 def pick_thresholds(probs: np.ndarray, Y: np.ndarray) -> dict[str, float]:
@@ -151,6 +165,7 @@ def conversation_probabilities(
     ]
 
 
+@reproducible
 def train_engine(
     *,
     seed_messages: Sequence[SeedMessage],
@@ -174,6 +189,7 @@ def train_engine(
     return TrainResult(engine=engine, metrics=metrics, data_fingerprint=fingerprint)
 
 
+@reproducible
 def train_default(random_state: int = 0) -> TrainResult:
     """The default model: the whole seed corpus and conversations generated from it; metrics
     on the held-out paraphrases and on conversations built from them."""

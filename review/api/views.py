@@ -157,7 +157,7 @@ class AssessmentOutput(serializers.Serializer):
     scored_at = serializers.DateTimeField()
 
     def get_flagged_characteristics(self, obj: Any) -> list[str]:
-        return sorted({h["characteristic"] for h in obj.highlights})
+        return obj.flagged_characteristics
 
 
 class ConversationDetailOutput(serializers.Serializer):

@@ -215,6 +215,14 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"assessment {self.probability:.2f} ({self.model_version})"
 
+    @property
+    def flagged_characteristics(self) -> list[str]:
+        """Characteristics highlighted anywhere in the conversation, most severe first."""
+        return sorted(
+            {h["characteristic"] for h in self.highlights},
+            key=lambda k: (-characteristics.get(k).severity, k),
+        )
+
 
 class QueueStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"

@@ -97,8 +97,38 @@ class Command(BaseCommand):
             report.early = early_warning(
                 conversations, _window_scorer(engine, conversations), threshold=threshold
             )
+        report.notes += _paraphrase_lines(engine)
         report.notes.append(f"(scored in {time.perf_counter() - began:.1f}s)")
         self.stdout.write(report.format())
+
+
+def _paraphrase_lines(engine: Any) -> list[str]:
+    """The issue's message-level acceptance measures on the held-out paraphrases."""
+    from scoring.characteristics import KEYS
+    from scoring.seed import HELDOUT_PATH, load_seed_messages
+
+    held_out = load_seed_messages(HELDOUT_PATH)
+    scored = engine.score_messages([m.text for m in held_out])
+    lines = ["Message level on held-out paraphrases, at the display thresholds:"]
+    for key in KEYS:
+        positives = [s for m, s in zip(held_out, scored, strict=True) if key in m.labels]
+        flagged = [s for s in scored if key in s.spans]
+        recall = sum(key in s.spans for s in positives) / len(positives)
+        hits = sum(key in m.labels for m, s in zip(held_out, scored, strict=True) if key in s.spans)
+        precision = hits / len(flagged) if flagged else 0.0
+        verdict = "MET" if recall >= 0.8 else f"NOT MET by {0.8 - recall:.2f}"
+        lines.append(
+            f"  {key:<22} recall {recall:.2f} ({len(positives)})  precision {precision:.2f}  "
+            f"[recall >= 0.80: {verdict}]"
+        )
+    for kind, target in (("hard_negative", 0.10), ("benign", 0.10)):
+        group = [s for m, s in zip(held_out, scored, strict=True) if m.kind == kind]
+        rate = sum(bool(s.spans) for s in group) / len(group)
+        verdict = "MET" if rate <= target else f"NOT MET by {rate - target:.2f}"
+        lines.append(
+            f"  {kind:<22} flagged {rate:.2f} of {len(group)}  [<= {target:.2f}: {verdict}]"
+        )
+    return lines
 
 
 def _file(value: str) -> Path:

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class ReviewConfig(AppConfig):
     name = "review"
     verbose_name = "Review"
+
+    def ready(self) -> None:
+        from review import signals  # noqa: F401  (connects the audit receivers)

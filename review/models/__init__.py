@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from review.models.audit import AuditAction, AuditChainHead, AuditEvent
 from review.models.core import (
     ApiKey,
     Assessment,
@@ -21,6 +22,9 @@ from review.models.core import (
 __all__ = [
     "ApiKey",
     "Assessment",
+    "AuditAction",
+    "AuditChainHead",
+    "AuditEvent",
     "Conversation",
     "ConversationStatus",
     "Membership",

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from scoring.dataset import LabelledConversation
-from scoring.generator import generate_conversations
 
 from review.models import Role, Tenant
 from review.services.ingest import conversations_upsert
 from review.services.tenants import api_key_create, membership_set
+from scoring.dataset import LabelledConversation
+from scoring.generator import generate_conversations
 
 PEOPLE = (
     ("alice", Role.MODERATOR),

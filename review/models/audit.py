@@ -1,0 +1,68 @@
+"""The audit trail: who saw and did what, append-only and hash-chained per tenant.
+
+Each event stores the hash of the one before it in the same tenant's chain, so an edited,
+removed or inserted row breaks the chain at that point (`manage.py verify_audit` names it).
+On PostgreSQL a trigger refuses UPDATE and DELETE on the table outright (migration 0002).
+Details hold ids, counts and codes: never message text.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed a conversation"
+    CLAIM = "claim", "Claimed a queue item"
+    RELEASE = "release", "Released a queue item"
+    LEASE_EXPIRED = "lease_expired", "Lease expired"
+    DECISION = "decision", "Decided"
+    REVEAL = "reveal", "Revealed a hidden message"
+    EXPORT = "export", "Exported data"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    API_READ = "api_read", "Platform read a conversation"
+
+
+class AuditEvent(models.Model):
+    tenant = models.ForeignKey("review.Tenant", on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField()
+    # PROTECT: an account that appears in the trail cannot be deleted out from under it.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
+    detail = models.JSONField(default=dict)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "sequence"], name="auditevent_tenant_sequence"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "action", "created_at"], name="auditevent_find")]
+
+    def __str__(self) -> str:
+        return f"audit #{self.sequence} {self.action} by {self.actor_label}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of a tenant's chain; its row lock serialises appends."""
+
+    tenant = models.OneToOneField(
+        "review.Tenant", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.sequence}"

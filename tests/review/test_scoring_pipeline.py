@@ -16,7 +16,7 @@ from review.models import Assessment, Conversation, ConversationStatus, Message,
 from review.services import scoring as scoring_service
 from review.services.ingest import conversations_upsert, messages_append
 from review.services.scoring import conversation_score, conversations_sweep_unscored
-from scoring import services as scoring_services
+from scoring.engine import Engine
 from tests.scoring_support import benign_conversation, grooming_conversation, ingest_payload
 
 pytestmark = pytest.mark.django_db
@@ -95,11 +95,14 @@ def test_new_messages_are_scored_without_scoring_the_old_ones_again(
     conversation_score(conversation_id=conversation.pk)
     before = {m.external_id: m.score for m in Message.objects.filter(conversation=conversation)}
 
-    engine = scoring_services.engine_for_tenant(tenant=acme)
     scored_texts: list[str] = []
-    original = engine.score_messages
+    original = Engine.score_messages
+    # Patched on the class: undoing a patch on an instance leaves a bound method in its
+    # __dict__, which would change the pickled artifact of the shared engine.
     monkeypatch.setattr(
-        engine, "score_messages", lambda texts: scored_texts.extend(texts) or original(texts)
+        Engine,
+        "score_messages",
+        lambda self, texts: scored_texts.extend(texts) or original(self, texts),
     )
     appended = ingest_payload(source)["messages"][15:20]
     serializer = ConversationInput(data={**ingest_payload(source), "messages": appended})
@@ -156,14 +159,13 @@ def test_messages_arriving_while_scoring_runs_get_a_score_of_their_own(
 ) -> None:
     source = grooming_conversation(min_messages=20)
     conversation = ingest(acme, ingest_payload(source, upto=10))
-    engine = scoring_services.engine_for_tenant(tenant=acme)
-    original = engine.score_conversation
+    original = Engine.score_conversation
 
-    def score_while_a_message_arrives(*args: Any, **kwargs: Any) -> Any:
+    def score_while_a_message_arrives(self: Engine, *args: Any, **kwargs: Any) -> Any:
         Conversation.objects.filter(pk=conversation.pk).update(score_requested_at=timezone.now())
-        return original(*args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "score_conversation", score_while_a_message_arrives)
+    monkeypatch.setattr(Engine, "score_conversation", score_while_a_message_arrives)
     conversation_score(conversation_id=conversation.pk)
 
     conversation.refresh_from_db()

@@ -83,9 +83,11 @@ def test_only_new_messages_go_through_the_message_model(
     full = engine.score_conversation(conversation.participants, conversation.messages)
     cached = list(full.message_scores[:15]) + [None] * (len(conversation.messages) - 15)
     seen: list[str] = []
-    original = engine.score_messages
+    original = Engine.score_messages
+    # Patched on the class: undoing a patch on an instance leaves a bound method in its
+    # __dict__, which would change the pickled artifact of the shared engine.
     monkeypatch.setattr(
-        engine, "score_messages", lambda texts: seen.extend(texts) or original(texts)
+        Engine, "score_messages", lambda self, texts: seen.extend(texts) or original(self, texts)
     )
 
     incremental = engine.score_conversation(

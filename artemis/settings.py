@@ -204,6 +204,9 @@ ARTEMIS_MODEL_DIR = Path(envsecret("ARTEMIS_MODEL_DIR") or VAR_DIR / "models")
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
 
+# --- Moderator wellness ----------------------------------------------------------------------
+ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=1)
+
 # --- Logging --------------------------------------------------------------------------------
 # Message text never reaches a log: loggers get ids and counts only, and error reports
 # (500 pages, e-mails) are off in production because request bodies can hold chat text.

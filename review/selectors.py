@@ -4,15 +4,20 @@ check that no query forgets it."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from review.models import (
     ApiKey,
     Assessment,
+    AuditAction,
+    AuditEvent,
     Conversation,
+    Decision,
     Membership,
     Message,
     Participant,
@@ -80,7 +85,7 @@ def queue_item_list(*, tenant: Tenant) -> QuerySet[QueueItem]:
         QueueItem.objects.filter(tenant=tenant)
         .exclude(status=QueueStatus.DECIDED)
         .select_related("conversation", "assessment")
-        .order_by("-urgent", "-priority", "enqueued_at")
+        .order_by("-urgent", "-rank")
     )
 
 
@@ -120,4 +125,58 @@ def participant_list(*, tenant: Tenant, conversation: Conversation) -> list[Part
         Participant.objects.filter(tenant=tenant, conversations=conversation).order_by(
             "external_id"
         )
+    )
+
+
+def decisions_about_participants(
+    *, tenant: Tenant, participants: list[Participant], exclude_conversation: Conversation
+) -> dict[int, list[Decision]]:
+    """Earlier decisions on other conversations of the same participants, newest first."""
+    out: dict[int, list[Decision]] = {}
+    through = Conversation.participants.through
+    links = through.objects.filter(
+        participant__in=participants, conversation__tenant=tenant
+    ).exclude(conversation=exclude_conversation)
+    by_conversation: dict[int, list[int]] = {}
+    for conversation_id, participant_id in links.values_list("conversation_id", "participant_id"):
+        by_conversation.setdefault(conversation_id, []).append(participant_id)
+    decisions = Decision.objects.filter(
+        tenant=tenant, conversation_id__in=list(by_conversation)
+    ).order_by("-created_at")[:200]
+    for decision in decisions:
+        for participant_id in by_conversation[decision.conversation_id]:
+            out.setdefault(participant_id, []).append(decision)
+    return out
+
+
+@dataclass(frozen=True)
+class Exposure:
+    items: int
+    minutes: int
+    highlighted_seen: int
+    suggest_break: bool
+
+
+def moderator_exposure(*, tenant: Tenant, moderator: object) -> Exposure:
+    """Today's exposure: items decided, minutes since the first claim, highlighted messages
+    on the conversations viewed. A break is suggested past ARTEMIS_BREAK_AFTER_MINUTES."""
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = AuditEvent.objects.filter(tenant=tenant, actor=moderator, created_at__gte=start)
+    claims = today.filter(action=AuditAction.CLAIM).order_by("sequence")
+    first_claim = claims.values_list("created_at", flat=True).first()
+    minutes = int((timezone.now() - first_claim).total_seconds() // 60) if first_claim else 0
+    viewed = today.filter(action=AuditAction.VIEW).values_list("detail", flat=True)
+    return Exposure(
+        items=today.filter(action=AuditAction.DECISION).count(),
+        minutes=minutes,
+        highlighted_seen=sum(int(d.get("highlighted", 0)) for d in viewed),
+        suggest_break=minutes >= settings.ARTEMIS_BREAK_AFTER_MINUTES,
+    )
+
+
+def decision_list(*, tenant: Tenant) -> QuerySet[Decision]:
+    return (
+        Decision.objects.filter(tenant=tenant)
+        .select_related("moderator", "conversation", "supersedes")
+        .order_by("-created_at")
     )

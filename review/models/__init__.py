@@ -18,8 +18,18 @@ from review.models.core import (
     Tenant,
     default_severity_weights,
 )
+from review.models.decisions import (
+    ACCOUNT_ACTIONS,
+    ESCALATIONS,
+    REASON_CODES,
+    Decision,
+    Verdict,
+)
 
 __all__ = [
+    "ACCOUNT_ACTIONS",
+    "ESCALATIONS",
+    "REASON_CODES",
     "ApiKey",
     "Assessment",
     "AuditAction",
@@ -27,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Conversation",
     "ConversationStatus",
+    "Decision",
     "Membership",
     "Message",
     "Participant",
@@ -35,5 +46,6 @@ __all__ = [
     "ReviewError",
     "Role",
     "Tenant",
+    "Verdict",
     "default_severity_weights",
 ]

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from review.models import (
     Assessment,
+    AuditAction,
     Conversation,
     ConversationStatus,
     QueueItem,
     QueueStatus,
+    ReviewError,
     Tenant,
 )
+from review.services.audit import audit_record
 from scoring import characteristics
+
+LEASE = timedelta(minutes=10)
+# One hour of waiting is worth this much priority (priority runs 0 to 2): a 0.6 item that
+# has waited a day comes before a fresh 0.9 one, so nothing waits for ever.
+AGE_WEIGHT = 0.05
+
+
+def queue_rank(*, priority: float, enqueued_at: datetime) -> float:
+    """priority + AGE_WEIGHT x hours waiting, minus the same for everyone at read time:
+    stored once, it orders the queue by waiting-adjusted priority through a plain index."""
+    return priority - AGE_WEIGHT * enqueued_at.timestamp() / 3600
 
 
 def queue_priority(*, tenant: Tenant, assessment: Assessment) -> tuple[float, bool]:
     """Static part of an item's priority, and whether it is urgent.
 
     Probability counts most; the severity weights (tenant-tunable) of the characteristics a
-    moderator will see highlighted raise it. Waiting time is added at read time, since it
-    grows while the item waits. Urgent items (a planned meeting, a media request, coercion, or
+    moderator will see highlighted raise it. Waiting time enters through ``queue_rank``.
+    Urgent items (a planned meeting, a media request, coercion, or
     a probability past the urgent threshold) jump the line.
     """
     weights = tenant.severity_weights or {}
@@ -54,18 +73,107 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
         return None
     priority, urgent = queue_priority(tenant=tenant, assessment=assessment)
     if item is None:
+        now = timezone.now()
         item = QueueItem.objects.create(
             tenant=tenant,
             conversation=conversation,
             assessment=assessment,
             priority=priority,
+            rank=queue_rank(priority=priority, enqueued_at=now),
             urgent=urgent,
-            enqueued_at=timezone.now(),
+            enqueued_at=now,
         )
     else:
         item.assessment = assessment
         item.priority = max(item.priority, priority)
+        item.rank = queue_rank(priority=item.priority, enqueued_at=item.enqueued_at)
         item.urgent = item.urgent or urgent
-        item.save(update_fields=["assessment", "priority", "urgent"])
+        item.save(update_fields=["assessment", "priority", "rank", "urgent"])
     conversation.status = ConversationStatus.FLAGGED
     return item
+
+
+def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> QueueItem | None:
+    """Lease the most pressing unclaimed item (or one whose lease ran out) to ``moderator``.
+
+    SELECT ... FOR UPDATE SKIP LOCKED: concurrent claimers each lock a different row and
+    never wait on one another, so two moderators never get the same item. A moderator who
+    already holds a live lease gets that item back instead of a second one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        held = (
+            QueueItem.objects.filter(
+                tenant=tenant,
+                status=QueueStatus.CLAIMED,
+                claimed_by=moderator,
+                lease_expires_at__gt=now,
+            )
+            .order_by("lease_expires_at")
+            .first()
+        )
+        if held is not None:
+            return held
+        item = (
+            QueueItem.objects.select_for_update(skip_locked=True)
+            .filter(tenant=tenant)
+            .filter(
+                Q(status=QueueStatus.WAITING)
+                | Q(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
+            )
+            .order_by("-urgent", "-rank")
+            .first()
+        )
+        if item is None:
+            return None
+        previous = item.claimed_by_id if item.status == QueueStatus.CLAIMED else None
+        item.status = QueueStatus.CLAIMED
+        item.claimed_by = moderator
+        item.lease_expires_at = now + LEASE
+        item.save(update_fields=["status", "claimed_by", "lease_expires_at"])
+        audit_record(
+            tenant=tenant,
+            actor=moderator,
+            action=AuditAction.CLAIM,
+            target_type="queue_item",
+            target_id=str(item.pk),
+            detail={"conversation": item.conversation_id, "expired_lease_of": previous},
+        )
+    return item
+
+
+def held_by(item: QueueItem, moderator: AbstractBaseUser) -> QueueItem:
+    locked = QueueItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status != QueueStatus.CLAIMED or locked.claimed_by_id != moderator.pk:
+        raise ReviewError("this item is not leased to you; take it from the queue first")
+    if locked.lease_expires_at is None or locked.lease_expires_at <= timezone.now():
+        raise ReviewError("your lease on this item ran out; take it from the queue again")
+    return locked
+
+
+@transaction.atomic
+def queue_item_renew(*, item: QueueItem, moderator: AbstractBaseUser) -> QueueItem:
+    """Extend the lease while the review page stays open."""
+    locked = held_by(item, moderator)
+    locked.lease_expires_at = timezone.now() + LEASE
+    locked.save(update_fields=["lease_expires_at"])
+    return locked
+
+
+@transaction.atomic
+def queue_item_release(*, item: QueueItem, moderator: AbstractBaseUser, reason: str) -> QueueItem:
+    """Give the item back to the queue (a skip), audited with the reason."""
+    locked = held_by(item, moderator)
+    locked.status = QueueStatus.WAITING
+    locked.claimed_by = None
+    locked.lease_expires_at = None
+    locked.save(update_fields=["status", "claimed_by", "lease_expires_at"])
+    audit_record(
+        tenant=locked.tenant,
+        actor=moderator,
+        action=AuditAction.RELEASE,
+        target_type="queue_item",
+        target_id=str(locked.pk),
+        detail={"reason": reason},
+    )
+    return locked

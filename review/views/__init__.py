@@ -2,5 +2,17 @@ from __future__ import annotations
 
 from review.views.home import home
 from review.views.queue import queue
+from review.views.supervision import decision_log
+from review.views.work import decide, release, renew, reveal, review, take_next
 
-__all__ = ["home", "queue"]
+__all__ = [
+    "decide",
+    "decision_log",
+    "home",
+    "queue",
+    "release",
+    "renew",
+    "reveal",
+    "review",
+    "take_next",
+]

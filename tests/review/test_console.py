@@ -1,0 +1,301 @@
+"""The moderator console: taking items, reviewing, revealing, deciding; supervisors' log."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from review import tasks
+from review.models import (
+    Assessment,
+    AuditEvent,
+    Conversation,
+    Decision,
+    Message,
+    Participant,
+    QueueItem,
+    QueueStatus,
+    Role,
+    Tenant,
+)
+from review.services.moderation import decision_create
+from review.services.queue import queue_item_claim_next
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery staple"
+
+
+def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> QueueItem:
+    """A conversation with one highlighted secrecy request and one hidden media request."""
+    child = Participant.objects.create(tenant=tenant, external_id=f"kid-{n}", declared_age=13)
+    adult = Participant.objects.create(tenant=tenant, external_id=f"adult-{n}")
+    conversation = Conversation.objects.create(tenant=tenant, external_id=f"c-{n}", message_count=3)
+    conversation.participants.add(child, adult)
+    now = timezone.now()
+    texts = ["hey how was school", "dont tell your mom we talk", "send me a pic"]
+    for i, text in enumerate(texts):
+        Message.objects.create(
+            conversation=conversation, external_id=f"m{i}", sender=adult,
+            sent_at=now + timedelta(minutes=i), utc_offset_minutes=60, text=text, position=i,
+        )  # fmt: skip
+    assessment = Assessment.objects.create(
+        conversation=conversation, model_version="test", probability=probability,
+        characteristic_scores={}, message_count=3, content_fingerprint=f"f{n}", scored_at=now,
+        highlights=[
+            {"message": "m1", "characteristic": "secrecy_request", "score": 0.9,
+             "spans": [[0, 12]]},
+            {"message": "m2", "characteristic": "media_request", "score": 0.8,
+             "spans": [[0, 12]]},
+        ],
+        factors=["Secrecy request in 1 message"],
+    )  # fmt: skip
+    return QueueItem.objects.create(
+        tenant=tenant, conversation=conversation, assessment=assessment, priority=probability,
+        rank=probability, enqueued_at=now,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def alice(acme: Tenant) -> Any:
+    """Alice the moderator."""
+    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+
+
+@pytest.fixture
+def bob(acme: Tenant) -> Any:
+    """Bob, another moderator."""
+    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="bob").user
+
+
+@pytest.fixture
+def sam(acme: Tenant) -> Any:
+    """Sam the supervisor."""
+    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_a_moderator_takes_the_next_item_reviews_it_and_decides(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme)
+    client = signed_in(alice)
+
+    taken = client.post("/t/acme/next")
+    assert taken.status_code == 302
+    assert taken["Location"] == f"/t/acme/items/{item.pk}"
+
+    page = client.get(taken["Location"]).content.decode()
+    assert '<mark class="c-secrecy_request"' in page
+    assert ">dont tell yo</mark>ur mom we talk" in page
+    assert "send me a pic" not in page, "a media request stays hidden until revealed"
+    assert "Reveal" in page
+
+    decided = client.post(
+        f"/t/acme/items/{item.pk}/decide",
+        {"verdict": "ban", "reason_code": "grooming_indicators", "notes": "clear pattern"},
+    )
+    assert decided.status_code == 302
+    item.refresh_from_db()
+    assert item.status == QueueStatus.DECIDED
+    decision = Decision.objects.get(queue_item=item)
+    assert (decision.verdict, decision.moderator) == ("ban", alice)
+    actions = list(
+        AuditEvent.objects.filter(tenant=acme).order_by("sequence").values_list("action", flat=True)
+    )
+    assert actions[-3:] == ["claim", "view", "decision"]
+    queue = client.get("/t/acme/queue").content.decode()
+    assert "Nothing waiting" in queue
+
+
+def test_revealing_a_hidden_message_shows_it_and_is_audited(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme)
+    client = signed_in(alice)
+    client.post("/t/acme/next")
+    hidden = Message.objects.get(conversation=item.conversation, external_id="m2")
+
+    response = client.post(
+        f"/t/acme/items/{item.pk}/messages/{hidden.pk}/reveal", HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert ">send me a pi</mark>c<" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        tenant=acme, action="reveal", target_id=str(hidden.pk)
+    ).exists()
+
+
+def test_two_moderators_never_get_the_same_item(acme: Tenant, alice: Any, bob: Any) -> None:
+    first, second = flagged_item(acme, 1, probability=0.9), flagged_item(acme, 2, probability=0.8)
+
+    assert queue_item_claim_next(tenant=acme, moderator=alice) == first
+    assert queue_item_claim_next(tenant=acme, moderator=bob) == second
+    assert queue_item_claim_next(tenant=acme, moderator=bob) == second, "bob keeps his lease"
+
+
+def test_an_expired_lease_returns_the_item_to_the_queue(acme: Tenant, alice: Any, bob: Any) -> None:
+    item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    QueueItem.objects.filter(pk=item.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert queue_item_claim_next(tenant=acme, moderator=bob) == item
+
+
+def test_a_moderator_cannot_decide_an_item_leased_to_another(
+    acme: Tenant, alice: Any, bob: Any
+) -> None:
+    item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+
+    response = signed_in(bob).post(
+        f"/t/acme/items/{item.pk}/decide",
+        {"verdict": "no_violation", "reason_code": "benign_context"},
+    )
+
+    assert response.status_code == 302
+    assert not Decision.objects.exists()
+    page = signed_in(bob).get(response["Location"]).content.decode()
+    assert "take it from the queue" in page
+
+
+def test_a_decision_needs_a_reason_that_fits_the_verdict(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme)
+    client = signed_in(alice)
+    client.post("/t/acme/next")
+
+    missing = client.post(f"/t/acme/items/{item.pk}/decide", {"verdict": "ban"})
+    wrong = client.post(
+        f"/t/acme/items/{item.pk}/decide", {"verdict": "ban", "reason_code": "benign_context"}
+    )
+
+    assert missing.status_code == wrong.status_code == 400
+    assert "every decision needs one" in missing.content.decode()
+    assert "does not go with" in wrong.content.decode()
+    assert not Decision.objects.exists()
+
+
+def test_a_later_decision_supersedes_the_earlier_and_links_to_it(
+    acme: Tenant, alice: Any, bob: Any
+) -> None:
+    first_item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    first = decision_create(
+        item=first_item, moderator=alice, verdict="no_violation", reason_code="benign_context"
+    )
+    again = QueueItem.objects.create(
+        tenant=acme, conversation=first_item.conversation, assessment=first_item.assessment,
+        priority=0.9, rank=0.9, enqueued_at=timezone.now(),
+    )  # fmt: skip
+    queue_item_claim_next(tenant=acme, moderator=bob)
+
+    second = decision_create(
+        item=again, moderator=bob, verdict="ban", reason_code="grooming_indicators"
+    )
+
+    assert second.supersedes == first
+    first.refresh_from_db()
+    assert first.verdict == "no_violation", "the earlier decision is kept as it was"
+
+
+def test_skipping_gives_the_item_back(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme)
+    client = signed_in(alice)
+    client.post("/t/acme/next")
+
+    client.post(f"/t/acme/items/{item.pk}/release")
+
+    item.refresh_from_db()
+    assert (item.status, item.claimed_by) == (QueueStatus.WAITING, None)
+    assert AuditEvent.objects.filter(tenant=acme, action="release").exists()
+
+
+def test_another_tenants_pages_and_items_answer_404(
+    acme: Tenant, globex: Tenant, alice: Any
+) -> None:
+    theirs = flagged_item(globex)
+    client = signed_in(alice)
+
+    assert client.get("/t/globex/queue").status_code == 404
+    assert client.get(f"/t/acme/items/{theirs.pk}").status_code == 404
+    assert client.post(f"/t/acme/items/{theirs.pk}/decide", {"verdict": "ban"}).status_code == 404
+
+
+def test_a_moderator_cannot_open_the_decision_log(acme: Tenant, alice: Any) -> None:
+    assert signed_in(alice).get("/t/acme/decisions").status_code == 403
+
+
+def test_a_supervisor_sees_and_exports_the_decision_log(acme: Tenant, alice: Any, sam: Any) -> None:
+    item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    decision_create(item=item, moderator=alice, verdict="warn", reason_code="grooming_indicators")
+    client = signed_in(sam)
+
+    page = client.get("/t/acme/decisions")
+    export = client.get("/t/acme/decisions?format=csv")
+
+    assert "Warn the account" in page.content.decode()
+    body = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
+    assert body.splitlines()[1].split(",")[1:5] == ["c-0", "alice", "warn", "grooming_indicators"]
+    assert "dont tell" not in body
+    assert AuditEvent.objects.filter(tenant=acme, action="export", actor=sam).exists()
+
+
+def test_pages_need_a_signed_in_user(acme: Tenant) -> None:
+    response = Client().get("/t/acme/queue")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_parallel_claimers_over_200_items_get_each_item_exactly_once(acme: Tenant) -> None:
+    moderators = [MembershipFactory(tenant=acme, role=Role.MODERATOR).user for _ in range(8)]
+    items = {flagged_item(acme, n).pk for n in range(200)}
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(moderators))
+
+    def claimer(moderator: Any) -> None:
+        try:
+            start.wait()
+            while True:
+                item = queue_item_claim_next(tenant=acme, moderator=moderator)
+                if item is None:
+                    return
+                with lock:
+                    claimed.append(item.pk)
+                # Decide at once so the next claim takes a new item, not the held lease.
+                QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
+        except BaseException as exc:  # surfaced below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimer, args=(m,)) for m in moderators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert len(claimed) == len(set(claimed)), "no item was handed out twice"
+    assert set(claimed) == items, "no item was lost"
+    assert len(claimed) == 200
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tasks.score_conversations, "delay", lambda ids: None)

@@ -20,3 +20,8 @@ def characteristic_styles() -> SafeString:
         ((c.key, c.colour) for c in characteristics.CHARACTERISTICS),
     )
     return format_html_join("", "<style>{}</style>", [(rules,)])
+
+
+@register.filter
+def characteristic_label(key: str) -> str:
+    return characteristics.get(key).label

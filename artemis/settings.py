@@ -206,6 +206,8 @@ ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, min
 
 # --- Moderator wellness ----------------------------------------------------------------------
 ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=1)
+# Service-level target for how long a flagged item may wait (urgent ones: a quarter of it).
+ARTEMIS_QUEUE_SLA_MINUTES = envint("ARTEMIS_QUEUE_SLA_MINUTES", 240, minimum=1)
 
 # --- Logging --------------------------------------------------------------------------------
 # Message text never reaches a log: loggers get ids and counts only, and error reports

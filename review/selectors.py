@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from review.models import (
@@ -179,4 +179,46 @@ def decision_list(*, tenant: Tenant) -> QuerySet[Decision]:
         Decision.objects.filter(tenant=tenant)
         .select_related("moderator", "conversation", "supersedes")
         .order_by("-created_at")
+    )
+
+
+SCORE_BANDS = {"high": (0.9, 1.01), "medium": (0.7, 0.9), "low": (0.0, 0.7)}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int
+    by_status: dict[str, int]
+    by_characteristic: dict[str, int]
+
+
+def queue_page(
+    *, tenant: Tenant, characteristic: str = "", band: str = "", status: str = "", limit: int = 50
+) -> QueuePage:
+    """The queue as a moderator sees it: open items (waiting or claimed), most pressing first,
+    filtered by characteristic, score band and status, with counts."""
+    open_items = queue_item_list(tenant=tenant)
+    by_status = {
+        # order_by() first: the queue's ordering columns would otherwise join the GROUP BY.
+        row["status"]: row["n"]
+        for row in open_items.order_by().values("status").annotate(n=Count("pk"))
+    }
+    by_characteristic: dict[str, int] = {}
+    for tags in open_items.exclude(characteristics="").values_list("characteristics", flat=True):
+        for key in tags.strip(",").split(","):
+            by_characteristic[key] = by_characteristic.get(key, 0) + 1
+    items = open_items
+    if characteristic:
+        items = items.filter(characteristics__contains=f",{characteristic},")
+    if band in SCORE_BANDS:
+        low, high = SCORE_BANDS[band]
+        items = items.filter(assessment__probability__gte=low, assessment__probability__lt=high)
+    if status in (QueueStatus.WAITING, QueueStatus.CLAIMED):
+        items = items.filter(status=status)
+    return QueuePage(
+        items=list(items[:limit]),
+        total=items.count(),
+        by_status=by_status,
+        by_characteristic=by_characteristic,
     )

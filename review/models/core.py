@@ -245,6 +245,9 @@ class QueueItem(models.Model):
     # can serve (see review.services.queue).
     rank = models.FloatField(default=0.0)
     urgent = models.BooleanField(default=False)
+    # ",secrecy_request,media_request,": the highlighted characteristics, so the queue can be
+    # filtered by one with a plain LIKE on any database.
+    characteristics = models.CharField(max_length=400, blank=True)
     enqueued_at = models.DateTimeField()
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -55,6 +55,11 @@ def queue_priority(*, tenant: Tenant, assessment: Assessment) -> tuple[float, bo
     return round(priority, 6), urgent
 
 
+def characteristic_tags(assessment: Assessment) -> str:
+    keys = assessment.flagged_characteristics
+    return f",{','.join(keys)}," if keys else ""
+
+
 def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> QueueItem | None:
     """Put a conversation in the queue when its new assessment reaches the tenant's threshold,
     or refresh the open item it already has. Returns the open item, if any.
@@ -81,6 +86,7 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
             priority=priority,
             rank=queue_rank(priority=priority, enqueued_at=now),
             urgent=urgent,
+            characteristics=characteristic_tags(assessment),
             enqueued_at=now,
         )
     else:
@@ -88,7 +94,8 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
         item.priority = max(item.priority, priority)
         item.rank = queue_rank(priority=item.priority, enqueued_at=item.enqueued_at)
         item.urgent = item.urgent or urgent
-        item.save(update_fields=["assessment", "priority", "rank", "urgent"])
+        item.characteristics = characteristic_tags(assessment)
+        item.save(update_fields=["assessment", "priority", "rank", "urgent", "characteristics"])
     conversation.status = ConversationStatus.FLAGGED
     return item
 

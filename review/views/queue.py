@@ -1,21 +1,58 @@
-"""The moderation queue page."""
+"""The moderation queue page. With htmx it refreshes its table every 30 seconds; without
+JavaScript the filters are a plain GET form and the page works the same."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from review import selectors
+from review.models import QueueStatus
 from review.views.base import ArtemisRequest, tenant_page
+from scoring import characteristics
 
 
 @tenant_page()
 @require_GET
 def queue(request: ArtemisRequest) -> HttpResponse:
-    items = selectors.queue_item_list(tenant=request.tenant)[:100]
-    return render(
-        request,
-        "review/queue.html",
-        {"tenant": request.tenant, "membership": request.membership, "items": items},
-    )
+    filters = {
+        "characteristic": request.GET.get("characteristic", "")
+        if request.GET.get("characteristic", "") in characteristics.BY_KEY
+        else "",
+        "band": request.GET.get("band", "")
+        if request.GET.get("band") in selectors.SCORE_BANDS
+        else "",
+        "status": request.GET.get("status", "")
+        if request.GET.get("status") in (QueueStatus.WAITING, QueueStatus.CLAIMED)
+        else "",
+    }
+    page = selectors.queue_page(tenant=request.tenant, **filters)
+    now = timezone.now()
+    sla = timedelta(minutes=settings.ARTEMIS_QUEUE_SLA_MINUTES)
+    rows = [
+        {
+            "item": item,
+            "waited": now - item.enqueued_at,
+            "late": now - item.enqueued_at > (sla / 4 if item.urgent else sla),
+        }
+        for item in page.items
+    ]
+    context = {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "query": request.GET.urlencode(),
+        "legend": characteristics.CHARACTERISTICS,
+        "bands": list(selectors.SCORE_BANDS),
+        "sla_minutes": settings.ARTEMIS_QUEUE_SLA_MINUTES,
+        "exposure": selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
+    }
+    template = "review/queue.html#queue-table" if request.htmx else "review/queue.html"
+    return render(request, template, context)

@@ -25,7 +25,7 @@ from review.models import (
     Tenant,
 )
 from review.services.moderation import decision_create
-from review.services.queue import queue_item_claim_next
+from review.services.queue import characteristic_tags, queue_item_claim_next
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> Que
     )  # fmt: skip
     return QueueItem.objects.create(
         tenant=tenant, conversation=conversation, assessment=assessment, priority=probability,
-        rank=probability, enqueued_at=now,
+        rank=probability, enqueued_at=now, characteristics=characteristic_tags(assessment),
     )  # fmt: skip
 
 
@@ -256,6 +256,45 @@ def test_pages_need_a_signed_in_user(acme: Tenant) -> None:
 
     assert response.status_code == 302
     assert response["Location"].startswith("/login")
+
+
+def test_the_queue_filters_by_characteristic_score_band_and_status(
+    acme: Tenant, alice: Any
+) -> None:
+    flagged_item(acme, 1, probability=0.95)
+    flagged_item(acme, 2, probability=0.75)
+    plain = flagged_item(acme, 3, probability=0.6)
+    plain.assessment.highlights = []
+    plain.assessment.save()
+    QueueItem.objects.filter(pk=plain.pk).update(characteristics="")
+    queue_item_claim_next(tenant=acme, moderator=alice)  # takes the 0.95 one
+    client = signed_in(alice)
+
+    def shown(query: str) -> set[str]:
+        page = client.get(f"/t/acme/queue?{query}").content.decode()
+        return {c for c in ("c-1", "c-2", "c-3") if f">{c}<" in page}
+
+    assert shown("") == {"c-1", "c-2", "c-3"}
+    assert shown("characteristic=secrecy_request") == {"c-1", "c-2"}
+    assert shown("band=high") == {"c-1"}
+    assert shown("band=medium") == {"c-2"}
+    assert shown("status=waiting") == {"c-2", "c-3"}
+    assert shown("status=claimed&band=high") == {"c-1"}
+    page = " ".join(client.get("/t/acme/queue").content.decode().split())
+    assert "waiting 2 · claimed 1" in page
+    assert "Secrecy request 2</a>" in page
+
+
+def test_the_queue_table_refreshes_itself_as_a_fragment(acme: Tenant, alice: Any) -> None:
+    flagged_item(acme)
+    client = signed_in(alice)
+
+    full = client.get("/t/acme/queue").content.decode()
+    fragment = client.get("/t/acme/queue", HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'hx-trigger="every 30s"' in full
+    assert fragment.lstrip().startswith('<div id="queue-table"')
+    assert "<html" not in fragment
 
 
 @pytest.mark.postgres

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from review.services.scoring import conversation_score, conversations_sweep_unscored
+from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 
 logger = logging.getLogger("artemis.tasks")
 
@@ -52,3 +53,15 @@ def score_conversations(conversation_ids: list[int]) -> None:
 @shared_task(acks_late=True)
 def sweep_unscored() -> int:
     return conversations_sweep_unscored()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=5,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=MAX_ATTEMPTS,
+)
+def deliver_webhook(delivery_id: int) -> None:
+    webhook_attempt(delivery_id=delivery_id)

@@ -25,6 +25,7 @@ from review.models.decisions import (
     Decision,
     Verdict,
 )
+from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ACCOUNT_ACTIONS",
@@ -38,6 +39,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "Decision",
+    "DeliveryStatus",
     "Membership",
     "Message",
     "Participant",
@@ -47,5 +49,6 @@ __all__ = [
     "Role",
     "Tenant",
     "Verdict",
+    "WebhookDelivery",
     "default_severity_weights",
 ]

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.models import (
+    ACCOUNT_ACTIONS,
     REASON_CODES,
     AuditAction,
     ConversationStatus,
@@ -20,6 +21,7 @@ from review.models import (
 )
 from review.services.audit import audit_record
 from review.services.queue import held_by
+from review.services.webhooks import webhook_enqueue
 
 
 @transaction.atomic
@@ -84,6 +86,8 @@ def decision_create(
             "has_notes": bool(notes),
         },
     )
+    if verdict in ACCOUNT_ACTIONS:
+        webhook_enqueue(decision=decision)
     return decision
 
 

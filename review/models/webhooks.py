@@ -1,0 +1,32 @@
+"""Deliveries of decision webhooks to a tenant's platform, one row each, every attempt kept."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed after all retries"
+    SKIPPED = "skipped", "Skipped: no webhook URL"
+
+
+class WebhookDelivery(models.Model):
+    tenant = models.ForeignKey("review.Tenant", on_delete=models.PROTECT, related_name="+")
+    decision = models.OneToOneField(
+        "review.Decision", on_delete=models.PROTECT, related_name="webhook"
+    )
+    url = models.URLField(blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} ({self.status})"

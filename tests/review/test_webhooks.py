@@ -1,0 +1,147 @@
+"""Account-action webhooks against a real local HTTP receiver: signed, retried, recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from review import tasks
+from review.models import DeliveryStatus, Role, Tenant, WebhookDelivery
+from review.services.moderation import decision_create
+from review.services.queue import queue_item_claim_next
+from tests.factories import MembershipFactory
+from tests.review.test_console import flagged_item
+
+pytestmark = pytest.mark.django_db
+SECRET = "platform-shared-secret"
+
+
+class Receiver:
+    """A platform's webhook endpoint on 127.0.0.1 that checks each signature and can be
+    told to fail the first N requests."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.received: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                timestamp = self.headers["X-Artemis-Timestamp"]
+                expected = (
+                    "sha256="
+                    + hmac.new(
+                        SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+                    ).hexdigest()
+                )
+                valid = hmac.compare_digest(expected, self.headers["X-Artemis-Signature"])
+                receiver.received.append({"valid": valid, "body": json.loads(body)})
+                failing = len(receiver.received) <= receiver.fail_first
+                self.send_response(500 if failing or not valid else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/artemis"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(fail_first=2)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    ids: list[int] = []
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk: ids.append(pk))
+    return ids
+
+
+def ban(tenant: Tenant, django_capture_on_commit_callbacks: Any) -> Any:
+    alice = MembershipFactory(tenant=tenant, role=Role.MODERATOR, user__username="alice").user
+    item = flagged_item(tenant)
+    item.assessment.suspect_scores = {"adult-0": 0.9, "kid-0": 0.0}
+    item.assessment.save()
+    queue_item_claim_next(tenant=tenant, moderator=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        return decision_create(item=item, moderator=alice, verdict="ban", reason_code="sextortion")
+
+
+def test_a_ban_is_delivered_signed_after_two_failures_with_every_attempt_recorded(
+    acme: Tenant, receiver: Receiver, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    acme.webhook_url, acme.webhook_secret = receiver.url, SECRET
+    acme.save()
+    decision = ban(acme, django_capture_on_commit_callbacks)
+
+    tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+    delivery = WebhookDelivery.objects.get(decision=decision)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.DELIVERED,
+        3,
+        204,
+    )
+    assert [r["valid"] for r in receiver.received] == [True, True, True]
+    body = receiver.received[-1]["body"]
+    assert (body["action"], body["account"], body["conversation"]) == ("ban", "adult-0", "c-0")
+    assert "dont tell" not in json.dumps(body)
+
+
+def test_a_wrong_secret_fails_the_signature_check(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    strict = Receiver(fail_first=0)
+    try:
+        acme.webhook_url, acme.webhook_secret = strict.url, "not-the-shared-secret"
+        acme.save()
+        decision = ban(acme, django_capture_on_commit_callbacks)
+
+        tasks.deliver_webhook.apply(args=[sent[0]])
+
+        delivery = WebhookDelivery.objects.get(decision=decision)
+        assert strict.received[0]["valid"] is False
+        assert delivery.status == DeliveryStatus.FAILED
+        assert delivery.attempts == 8
+    finally:
+        strict.close()
+
+
+def test_a_tenant_without_a_webhook_url_records_a_skipped_delivery(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    decision = ban(acme, django_capture_on_commit_callbacks)
+
+    tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+    assert WebhookDelivery.objects.get(decision=decision).status == DeliveryStatus.SKIPPED
+
+
+def test_no_violation_sends_no_webhook(acme: Tenant, sent: list[int]) -> None:
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR).user
+    item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+
+    decision_create(
+        item=item, moderator=alice, verdict="no_violation", reason_code="benign_context"
+    )
+
+    assert not WebhookDelivery.objects.exists()
+    assert sent == []

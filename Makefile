@@ -29,6 +29,7 @@ lint: install
 bench: install
 	$(PY) bench/scoring.py
 	$(PY) bench/ingest.py
+	$(PY) bench/queue.py
 
 clean:
 	rm -rf var/

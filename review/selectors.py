@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from review.models import (
@@ -25,6 +25,7 @@ from review.models import (
     QueueStatus,
     Tenant,
 )
+from scoring import characteristics
 
 # last_used_at is for humans ("is this key still in use?"); writing it on every request
 # would put a row update on the ingest hot path.
@@ -82,9 +83,9 @@ def membership_get(*, user: object, tenant_slug: str) -> Membership | None:
 def queue_item_list(*, tenant: Tenant) -> QuerySet[QueueItem]:
     """Open items, urgent first, then by priority, oldest first."""
     return (
-        QueueItem.objects.filter(tenant=tenant)
-        .exclude(status=QueueStatus.DECIDED)
-        .select_related("conversation", "assessment")
+        # status IN (...) matches the partial index queueitem_open, which serves the ORDER BY.
+        QueueItem.objects.filter(tenant=tenant, status__in=OPEN_STATUSES)
+        .select_related("conversation", "assessment", "claimed_by")
         .order_by("-urgent", "-rank")
     )
 
@@ -182,6 +183,7 @@ def decision_list(*, tenant: Tenant) -> QuerySet[Decision]:
     )
 
 
+OPEN_STATUSES = (QueueStatus.WAITING, QueueStatus.CLAIMED)
 SCORE_BANDS = {"high": (0.9, 1.01), "medium": (0.7, 0.9), "low": (0.0, 0.7)}
 
 
@@ -199,15 +201,17 @@ def queue_page(
     """The queue as a moderator sees it: open items (waiting or claimed), most pressing first,
     filtered by characteristic, score band and status, with counts."""
     open_items = queue_item_list(tenant=tenant)
-    by_status = {
-        # order_by() first: the queue's ordering columns would otherwise join the GROUP BY.
-        row["status"]: row["n"]
-        for row in open_items.order_by().values("status").annotate(n=Count("pk"))
-    }
-    by_characteristic: dict[str, int] = {}
-    for tags in open_items.exclude(characteristics="").values_list("characteristics", flat=True):
-        for key in tags.strip(",").split(","):
-            by_characteristic[key] = by_characteristic.get(key, 0) + 1
+    # One pass over the tenant's open items for every count the page shows.
+    counts = open_items.order_by().aggregate(
+        waiting=Count("pk", filter=Q(status=QueueStatus.WAITING)),
+        claimed=Count("pk", filter=Q(status=QueueStatus.CLAIMED)),
+        **{
+            key: Count("pk", filter=Q(characteristics__contains=f",{key},"))
+            for key in characteristics.KEYS
+        },
+    )
+    by_status = {"waiting": counts.pop("waiting"), "claimed": counts.pop("claimed")}
+    by_characteristic = {key: n for key, n in counts.items() if n}
     items = open_items
     if characteristic:
         items = items.filter(characteristics__contains=f",{characteristic},")

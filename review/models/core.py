@@ -268,7 +268,12 @@ class QueueItem(models.Model):
             models.Index(
                 fields=["tenant", "status", "-urgent", "-rank"],
                 name="queueitem_next",
-            )
+            ),
+            models.Index(
+                fields=["tenant", "-urgent", "-rank"],
+                name="queueitem_open",
+                condition=Q(status__in=["waiting", "claimed"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from review.models import (
@@ -121,16 +120,15 @@ def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> Que
         )
         if held is not None:
             return held
+        # Two index-served queries rather than one OR (which would sort every waiting row):
+        # items whose lease ran out go first (they were the most pressing when taken), then
+        # the best waiting one.
+        candidates = QueueItem.objects.select_for_update(skip_locked=True).filter(tenant=tenant)
         item = (
-            QueueItem.objects.select_for_update(skip_locked=True)
-            .filter(tenant=tenant)
-            .filter(
-                Q(status=QueueStatus.WAITING)
-                | Q(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
-            )
+            candidates.filter(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
             .order_by("-urgent", "-rank")
             .first()
-        )
+        ) or candidates.filter(status=QueueStatus.WAITING).order_by("-urgent", "-rank").first()
         if item is None:
             return None
         previous = item.claimed_by_id if item.status == QueueStatus.CLAIMED else None

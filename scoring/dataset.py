@@ -33,6 +33,7 @@ from typing import Any
 from defusedxml.ElementTree import iterparse
 
 from scoring.characteristics import KEYS
+from scoring.jsonl import read_records
 from scoring.types import Message, Participant
 
 PAN_DAY = datetime(2012, 1, 1, tzinfo=UTC)
@@ -152,18 +153,7 @@ def conversation_to_dict(conversation: LabelledConversation) -> dict[str, Any]:
 
 
 def read_jsonl(path: Path) -> list[LabelledConversation]:
-    out = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
-            out.append(conversation_from_dict(data, where))
-    return out
+    return [conversation_from_dict(data, where) for where, data in read_records(path)]
 
 
 def write_jsonl(path: Path, conversations: Iterable[LabelledConversation]) -> None:

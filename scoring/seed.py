@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.characteristics import KEYS
+from scoring.jsonl import read_records
 
 SEED_PATH = Path(__file__).resolve().parent / "data" / "seed_messages.jsonl"
 # Hand-written paraphrases used only to evaluate, never to train: no line of it is in the seed.
@@ -27,29 +27,23 @@ class SeedMessage:
 def load_seed_messages(path: Path = SEED_PATH) -> list[SeedMessage]:
     """Read and validate a seed file; errors name the file, line and problem."""
     out: list[SeedMessage] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
-            text, labels, kind = record.get("text"), record.get("labels"), record.get("kind")
-            if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"{where}: text is missing or empty")
-            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-                raise ValueError(f"{where}: labels must be a list of characteristic keys")
-            unknown = sorted(set(labels) - set(KEYS))
-            if unknown:
-                raise ValueError(f"{where}: unknown label(s) {', '.join(unknown)}")
-            if kind not in KINDS:
-                raise ValueError(f"{where}: kind must be one of {', '.join(sorted(KINDS))}")
-            if (kind == "grooming") != bool(labels):
-                raise ValueError(f"{where}: grooming lines need labels, other kinds none")
-            group = str(record.get("group") or f"line:{number}")
-            out.append(SeedMessage(text=text, labels=frozenset(labels), kind=kind, group=group))
+    for where, record in read_records(path):
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: each line must be a JSON object")
+        text, labels, kind = record.get("text"), record.get("labels"), record.get("kind")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{where}: text is missing or empty")
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise ValueError(f"{where}: labels must be a list of characteristic keys")
+        unknown = sorted(set(labels) - set(KEYS))
+        if unknown:
+            raise ValueError(f"{where}: unknown label(s) {', '.join(unknown)}")
+        if kind not in KINDS:
+            raise ValueError(f"{where}: kind must be one of {', '.join(sorted(KINDS))}")
+        if (kind == "grooming") != bool(labels):
+            raise ValueError(f"{where}: grooming lines need labels, other kinds none")
+        group = str(record.get("group") or where)
+        out.append(SeedMessage(text=text, labels=frozenset(labels), kind=kind, group=group))
     return out
 
 

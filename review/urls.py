@@ -19,6 +19,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("preferences/calm", views.toggle_calm, name="toggle_calm"),
     path("t/<slug:tenant_slug>/queue", views.queue, name="queue"),
     path("t/<slug:tenant_slug>/next", views.take_next, name="next"),
     path("t/<slug:tenant_slug>/items/<int:item_id>", views.review, name="review"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from review.views.home import home
+from review.views.preferences import toggle_calm
 from review.views.queue import queue
 from review.views.supervision import decision_log
 from review.views.work import decide, release, renew, reveal, review, take_next
@@ -15,4 +16,5 @@ __all__ = [
     "reveal",
     "review",
     "take_next",
+    "toggle_calm",
 ]

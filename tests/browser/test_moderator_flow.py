@@ -4,7 +4,6 @@ decide, and see the queue shrink. Saves a screenshot of the review page in artif
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain
-# synchronous test set-up and checks, so Django's async guard is lifted for this module.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # plain synchronous set-up and checks, so Django's async guard is lifted for this test.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         skip_or_fail("needs Debian's chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

@@ -338,3 +338,15 @@ def test_eight_parallel_claimers_over_200_items_get_each_item_exactly_once(acme:
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tasks.score_conversations, "delay", lambda ids: None)
+
+
+def test_calm_mode_turns_pages_grayscale_until_turned_off(acme: Tenant, alice: Any) -> None:
+    client = signed_in(alice)
+
+    client.post("/preferences/calm", {"next": "/t/acme/queue"})
+    calm = client.get("/t/acme/queue").content.decode()
+    client.post("/preferences/calm", {"next": "https://elsewhere.example/"})
+    colour = client.get("/t/acme/queue").content.decode()
+
+    assert 'class="calm"' in calm
+    assert 'class="calm"' not in colour

@@ -67,6 +67,9 @@ def main() -> None:
     users = [get_user_model().objects.create_user(f"mod{i}") for i in range(args.calls + 1)]
     n, q = args.conversations, args.queued
     keys = ["secrecy_request", "media_request", "meeting_arrangement", "trust_building"]
+    from scoring.characteristics import KEYS
+
+    bits = [1 << KEYS.index(k) for k in keys]
     with connection.cursor() as cursor:
         # Half the conversations belong to another tenant: the queries must not wade through them.
         cursor.execute(
@@ -90,14 +93,16 @@ def main() -> None:
         )
         cursor.execute(
             """INSERT INTO review_queueitem (tenant_id, conversation_id, assessment_id, status,
-                   priority, rank, urgent, characteristics, enqueued_at)
-               SELECT %s, a.conversation_id, a.id, 'waiting', a.probability * 1.3,
+                   priority, probability, rank, urgent, characteristics, characteristic_bits,
+                   enqueued_at)
+               SELECT %s, a.conversation_id, a.id, 'waiting', a.probability * 1.3, a.probability,
                    a.probability * 1.3 - 0.05 * (extract(epoch from now()) / 3600 - (a.id %% 500)),
                    (a.id %% 20 = 0), ',' || (ARRAY[%s, %s, %s, %s])[1 + a.id %% 4] || ',',
+                   (ARRAY[%s, %s, %s, %s])[1 + a.id %% 4],
                    now() - (a.id %% 500) * interval '1 hour'
                FROM review_assessment a JOIN review_conversation c ON c.id = a.conversation_id
                WHERE c.tenant_id = %s""",
-            [tenant.pk, *keys, tenant.pk],
+            [tenant.pk, *keys, *bits, tenant.pk],
         )
         cursor.execute("ANALYZE")
     load_s = time.perf_counter() - began

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from review.models import (
@@ -206,23 +207,39 @@ def queue_page(
         waiting=Count("pk", filter=Q(status=QueueStatus.WAITING)),
         claimed=Count("pk", filter=Q(status=QueueStatus.CLAIMED)),
         **{
-            key: Count("pk", filter=Q(characteristics__contains=f",{key},"))
-            for key in characteristics.KEYS
+            f"band_{name}": Count("pk", filter=Q(probability__gte=low, probability__lt=high))
+            for name, (low, high) in SCORE_BANDS.items()
+        },
+        **{
+            key: Count("pk", filter=GreaterThan(F("characteristic_bits").bitand(1 << j), 0))
+            for j, key in enumerate(characteristics.KEYS)
         },
     )
     by_status = {"waiting": counts.pop("waiting"), "claimed": counts.pop("claimed")}
+    by_band = {name: counts.pop(f"band_{name}") for name in SCORE_BANDS}
     by_characteristic = {key: n for key, n in counts.items() if n}
     items = open_items
     if characteristic:
         items = items.filter(characteristics__contains=f",{characteristic},")
     if band in SCORE_BANDS:
         low, high = SCORE_BANDS[band]
-        items = items.filter(assessment__probability__gte=low, assessment__probability__lt=high)
+        items = items.filter(probability__gte=low, probability__lt=high)
     if status in (QueueStatus.WAITING, QueueStatus.CLAIMED):
         items = items.filter(status=status)
+    # The one-pass counts already hold the total unless filters combine (or a band is set).
+    if sum(bool(f) for f in (characteristic, band, status)) > 1:
+        total = items.count()
+    elif band:
+        total = by_band[band]
+    elif characteristic:
+        total = by_characteristic.get(characteristic, 0)
+    elif status:
+        total = by_status[status]
+    else:
+        total = by_status["waiting"] + by_status["claimed"]
     return QueuePage(
         items=list(items[:limit]),
-        total=items.count(),
+        total=total,
         by_status=by_status,
         by_characteristic=by_characteristic,
     )

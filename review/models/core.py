@@ -240,6 +240,9 @@ class QueueItem(models.Model):
         max_length=20, choices=QueueStatus.choices, default=QueueStatus.WAITING
     )
     priority = models.FloatField()
+    # The probability of the assessment above, copied so score-band filters and counts need
+    # no join.
+    probability = models.FloatField(default=0.0)
     # priority - AGE_WEIGHT x hours since the epoch at enqueue: ordering by it equals
     # ordering by priority + AGE_WEIGHT x hours waiting, but it is a stored column an index
     # can serve (see review.services.queue).
@@ -248,6 +251,9 @@ class QueueItem(models.Model):
     # ",secrecy_request,media_request,": the highlighted characteristics, so the queue can be
     # filtered by one with a plain LIKE on any database.
     characteristics = models.CharField(max_length=400, blank=True)
+    # The same set as bits (1 << index in scoring.characteristics.KEYS): the queue page
+    # counts items per characteristic with cheap bit tests in one pass.
+    characteristic_bits = models.IntegerField(default=0)
     enqueued_at = models.DateTimeField()
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

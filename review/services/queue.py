@@ -59,6 +59,10 @@ def characteristic_tags(assessment: Assessment) -> str:
     return f",{','.join(keys)}," if keys else ""
 
 
+def characteristic_bits(assessment: Assessment) -> int:
+    return sum(1 << characteristics.KEYS.index(k) for k in assessment.flagged_characteristics)
+
+
 def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> QueueItem | None:
     """Put a conversation in the queue when its new assessment reaches the tenant's threshold,
     or refresh the open item it already has. Returns the open item, if any.
@@ -83,18 +87,32 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
             conversation=conversation,
             assessment=assessment,
             priority=priority,
+            probability=assessment.probability,
             rank=queue_rank(priority=priority, enqueued_at=now),
             urgent=urgent,
             characteristics=characteristic_tags(assessment),
+            characteristic_bits=characteristic_bits(assessment),
             enqueued_at=now,
         )
     else:
         item.assessment = assessment
+        item.probability = assessment.probability
         item.priority = max(item.priority, priority)
         item.rank = queue_rank(priority=item.priority, enqueued_at=item.enqueued_at)
         item.urgent = item.urgent or urgent
         item.characteristics = characteristic_tags(assessment)
-        item.save(update_fields=["assessment", "priority", "rank", "urgent", "characteristics"])
+        item.characteristic_bits = characteristic_bits(assessment)
+        item.save(
+            update_fields=[
+                "assessment",
+                "priority",
+                "probability",
+                "rank",
+                "urgent",
+                "characteristics",
+                "characteristic_bits",
+            ]
+        )
     conversation.status = ConversationStatus.FLAGGED
     return item
 

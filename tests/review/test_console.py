@@ -25,7 +25,11 @@ from review.models import (
     Tenant,
 )
 from review.services.moderation import decision_create
-from review.services.queue import characteristic_tags, queue_item_claim_next
+from review.services.queue import (
+    characteristic_bits,
+    characteristic_tags,
+    queue_item_claim_next,
+)
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +63,8 @@ def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> Que
     return QueueItem.objects.create(
         tenant=tenant, conversation=conversation, assessment=assessment, priority=probability,
         rank=probability, enqueued_at=now, characteristics=characteristic_tags(assessment),
+        probability=probability,
+        characteristic_bits=characteristic_bits(assessment),
     )  # fmt: skip
 
 
@@ -266,7 +272,7 @@ def test_the_queue_filters_by_characteristic_score_band_and_status(
     plain = flagged_item(acme, 3, probability=0.6)
     plain.assessment.highlights = []
     plain.assessment.save()
-    QueueItem.objects.filter(pk=plain.pk).update(characteristics="")
+    QueueItem.objects.filter(pk=plain.pk).update(characteristics="", characteristic_bits=0)
     queue_item_claim_next(tenant=acme, moderator=alice)  # takes the 0.95 one
     client = signed_in(alice)
 

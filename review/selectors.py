@@ -13,10 +13,12 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from review.models import (
+    CASE_HELD_STATUSES,
     ApiKey,
     Assessment,
     AuditAction,
     AuditEvent,
+    Case,
     Conversation,
     Decision,
     Membership,
@@ -242,4 +244,28 @@ def queue_page(
         total=total,
         by_status=by_status,
         by_characteristic=by_characteristic,
+    )
+
+
+def case_list(*, tenant: Tenant) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(tenant=tenant)
+        .select_related("tenant", "conversation", "author", "approved_by", "decision")
+        .order_by("-created_at")
+    )
+
+
+def case_get(*, tenant: Tenant, pk: int) -> Case:
+    """Raises Case.DoesNotExist for an unknown id and for another tenant's."""
+    return case_list(tenant=tenant).get(pk=pk)
+
+
+def conversation_ids_held(*, tenant: Tenant) -> QuerySet[Case, int]:
+    """Ids of the tenant's conversations that a case holds back from any purge: a case not
+    yet closed, or one whose preservation date has not passed."""
+    today = timezone.localdate()
+    return (
+        Case.objects.filter(tenant=tenant)
+        .filter(Q(status__in=CASE_HELD_STATUSES) | Q(preserve_until__gte=today))
+        .values_list("conversation_id", flat=True)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from review.models.audit import AuditAction, AuditChainHead, AuditEvent
+from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseKind, CaseStatus
 from review.models.core import (
     ApiKey,
     Assessment,
@@ -29,6 +30,8 @@ from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ACCOUNT_ACTIONS",
+    "CASE_ANNOTATIONS",
+    "CASE_HELD_STATUSES",
     "ESCALATIONS",
     "REASON_CODES",
     "ApiKey",
@@ -36,6 +39,9 @@ __all__ = [
     "AuditAction",
     "AuditChainHead",
     "AuditEvent",
+    "Case",
+    "CaseKind",
+    "CaseStatus",
     "Conversation",
     "ConversationStatus",
     "Decision",

@@ -24,6 +24,12 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Signed out"
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     API_READ = "api_read", "Platform read a conversation"
+    CASE_OPEN = "case_open", "Opened an escalation case"
+    CASE_EDIT = "case_edit", "Edited an escalation case"
+    CASE_TRANSITION = "case_transition", "Moved an escalation case"
+    CASE_VIEW = "case_view", "Viewed an escalation case"
+    NCMEC = "ncmec", "Exchanged with the CyberTipline"
+    PACKAGE_DOWNLOAD = "package_download", "Downloaded a referral package"
 
 
 class AuditEvent(models.Model):

@@ -145,6 +145,16 @@ class Participant(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     declared_age = models.PositiveSmallIntegerField(null=True, blank=True)
     account_created_at = models.DateTimeField(null=True, blank=True)
+    # What else the platform knows about the account, as it sent it; an escalation case is
+    # prefilled from these (NCMEC's personOrUserReported and victim).
+    screen_name = models.CharField(max_length=255, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    # [{"ip": "203.0.113.7", "at": "2026-11-01T18:00:00+01:00", "event": "login"}, ...]
+    ip_events = models.JSONField(default=list, blank=True)
+    device_ids = models.JSONField(default=list, blank=True)
+    # {"country": "US", "region": "CA", "city": "..."}: the platform's estimate.
+    estimated_location = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from review.models import (
     ACCOUNT_ACTIONS,
+    ESCALATIONS,
     REASON_CODES,
     AuditAction,
     ConversationStatus,
@@ -20,6 +21,7 @@ from review.models import (
     Verdict,
 )
 from review.services.audit import audit_record
+from review.services.cases import case_open
 from review.services.queue import held_by
 from review.services.webhooks import webhook_enqueue
 
@@ -88,6 +90,8 @@ def decision_create(
     )
     if verdict in ACCOUNT_ACTIONS:
         webhook_enqueue(decision=decision)
+    if verdict in ESCALATIONS:
+        case_open(decision=decision)
     return decision
 
 

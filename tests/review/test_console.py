@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -356,3 +356,18 @@ def test_calm_mode_turns_pages_grayscale_until_turned_off(acme: Tenant, alice: A
 
     assert 'class="calm"' in calm
     assert 'class="calm"' not in colour
+
+
+def test_the_transcript_shows_the_senders_local_time_beside_utc(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme)
+    Message.objects.filter(conversation=item.conversation).update(
+        sent_at=datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
+    )
+    client = signed_in(alice)
+    client.post("/t/acme/next")
+
+    page = client.get(f"/t/acme/items/{item.pk}").content.decode()
+
+    # The sender was at UTC+01:00: 18:00 on their clock is 17:00 UTC.
+    assert "Sun 1 Nov, 18:00" in page
+    assert "(UTC+01:00) · 17:00 UTC" in page

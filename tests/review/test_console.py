@@ -371,3 +371,22 @@ def test_the_transcript_shows_the_senders_local_time_beside_utc(acme: Tenant, al
     # The sender was at UTC+01:00: 18:00 on their clock is 17:00 UTC.
     assert "Sun 1 Nov, 18:00" in page
     assert "(UTC+01:00) · 17:00 UTC" in page
+
+
+def test_a_moderator_changes_their_password_in_the_console(alice: Any) -> None:
+    client = signed_in(alice)
+
+    form = client.get("/password")
+    changed = client.post(
+        "/password",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much longer passphrase 42",
+            "new_password2": "a much longer passphrase 42",
+        },
+    )
+
+    assert form.status_code == 200
+    assert "Change password" in form.content.decode()
+    assert changed.status_code == 302
+    assert Client().login(username="alice", password="a much longer passphrase 42")

@@ -10,7 +10,7 @@ audit trail must never hold what was said. Moves go through ``case_transition``.
 from __future__ import annotations
 
 import ipaddress
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -50,6 +50,9 @@ REPORTED_KEYS = (
 )
 VICTIM_KEYS = ("age", "date_of_birth", "screen_name", "display_name")
 MAX_TEXT = 20_000
+# A platform's clock may run a little ahead of ours; an incident time within this margin of
+# now is taken as now, not refused as being in the future.
+CLOCK_SKEW = timedelta(hours=1)
 MAX_SHORT = 255
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -181,7 +184,7 @@ def _clean(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
         if at is not None:
             if not isinstance(at, datetime) or at.utcoffset() is None:
                 raise ReviewError("incident_at: a date and time with its UTC offset")
-            if at > timezone.now():
+            if at > timezone.now() + CLOCK_SKEW:
                 raise ReviewError("incident_at: is in the future")
         out["incident_at"] = at
     if "annotations" in fields:
@@ -249,7 +252,7 @@ def case_problems(case: Case) -> dict[str, str]:
         problems["incident_at"] = (
             "Give the incident's UTC offset (the report states the time zone)."
         )
-    elif case.incident_at > timezone.now():
+    elif case.incident_at > timezone.now() + CLOCK_SKEW + CLOCK_SKEW:
         problems["incident_at"] = "The incident time is in the future."
     reported = case.reported_details or {}
     if not any(

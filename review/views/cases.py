@@ -125,13 +125,16 @@ def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
 
     form = CaseForm(request.POST)
     template = "review/case.html#case-editor" if request.htmx else "review/case.html"
+    # htmx swaps only 2xx answers by default, so the fragment that names the bad fields
+    # comes back as 200 to htmx and as 400 to a plain form post.
+    refused = 200 if request.htmx else 400
     if not form.is_valid():
-        return render(request, template, _page_context(request, case, form), status=400)
+        return render(request, template, _page_context(request, case, form), status=refused)
     try:
         case = case_flow.case_update(case=case, actor=request.user, **form.case_fields())
     except ReviewError as exc:
         form.add_error(None, str(exc))
-        return render(request, template, _page_context(request, case, form), status=400)
+        return render(request, template, _page_context(request, case, form), status=refused)
     if request.htmx:
         context = _page_context(request, case, None)
         context["saved"] = True

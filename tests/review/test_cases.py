@@ -537,3 +537,21 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(acme: Tenant, alice: Any) -> No
 
     assert response.status_code == 302
     assert "/login" in response["Location"]
+
+
+def test_the_editor_names_a_bad_value_to_htmx_in_a_fragment_it_will_swap(
+    acme: Tenant, alice: Any
+) -> None:
+    case = escalate(acme, alice)
+
+    response = signed_in(alice).post(
+        f"/t/acme/cases/{case.pk}",
+        editor_post(reported_country="XX"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    # htmx swaps only 2xx answers: the refusal must still reach the page.
+    assert response.status_code == 200
+    assert "ISO 3166" in response.content.decode()
+    case.refresh_from_db()
+    assert case.narrative == ""

@@ -32,4 +32,22 @@ urlpatterns = [
         name="reveal",
     ),
     path("t/<slug:tenant_slug>/decisions", views.decision_log, name="decision_log"),
+    # Escalation cases (review/views/cases.py).
+    path("t/<slug:tenant_slug>/cases", views.case_list, name="cases"),
+    path("t/<slug:tenant_slug>/cases/inbox", views.case_inbox, name="case_inbox"),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>", views.case_page, name="case"),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>/submit", views.case_submit, name="case_submit"),
+    path(
+        "t/<slug:tenant_slug>/cases/<int:case_id>/approve", views.case_approve, name="case_approve"
+    ),
+    path(
+        "t/<slug:tenant_slug>/cases/<int:case_id>/send-back",
+        views.case_send_back,
+        name="case_send_back",
+    ),
+    path(
+        "t/<slug:tenant_slug>/cases/<int:case_id>/deliver", views.case_deliver, name="case_deliver"
+    ),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>/extend", views.case_extend, name="case_extend"),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>/close", views.case_close, name="case_close"),
 ]

@@ -7,13 +7,16 @@ participant, a message id may not change content) live in ``review.services.inge
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from review.account_data import IP_EVENTS, ISO_3166_ALPHA2, MAX_DEVICE_IDS, MAX_IP_EVENTS
 
 # External ids travel in URLs, so "/" and control characters are refused up front.
 _EXTERNAL_ID = re.compile(r"^[^/\x00-\x1f\x7f]{1,255}$")
@@ -73,13 +76,64 @@ class MessageTextField(serializers.CharField):
         return value
 
 
+class IpEventInput(serializers.Serializer):
+    ip = serializers.IPAddressField(protocol="both", help_text="IPv4 or IPv6 address")
+    at = OffsetDateTimeField(help_text="when the address was seen, ISO 8601 with UTC offset")
+    event = serializers.ChoiceField(
+        choices=IP_EVENTS, required=False, default="unknown", help_text="what the user did"
+    )
+
+
+class EstimatedLocationInput(serializers.Serializer):
+    country = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. US"
+    )
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def validate_country(self, value: str) -> str:
+        code = value.upper()
+        if code and code not in ISO_3166_ALPHA2:
+            raise serializers.ValidationError(
+                f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)."
+            )
+        return code
+
+
 class ParticipantInput(serializers.Serializer):
+    """A participant and, optionally, what the platform knows about the account. The account
+    fields are not message content: a later payload that sends one replaces the stored value
+    (see ``review.services.ingest``)."""
+
     external_id = ExternalIdField()
     display_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
     declared_age = serializers.IntegerField(
         min_value=0, max_value=120, required=False, allow_null=True
     )
     account_created_at = OffsetDateTimeField(required=False, allow_null=True)
+    screen_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, input_formats=["iso-8601"], help_text="YYYY-MM-DD"
+    )
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    ip_events = IpEventInput(
+        many=True,
+        required=False,
+        max_length=MAX_IP_EVENTS,
+        help_text=f"at most {MAX_IP_EVENTS}; replaces the stored list when sent",
+    )
+    device_ids = serializers.ListField(
+        child=serializers.CharField(max_length=255, allow_blank=False),
+        required=False,
+        max_length=MAX_DEVICE_IDS,
+        help_text=f"at most {MAX_DEVICE_IDS} ids of up to 255 characters",
+    )
+    estimated_location = EstimatedLocationInput(required=False)
+
+    def validate_date_of_birth(self, value: date | None) -> date | None:
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError("is in the future.")
+        return value
 
 
 class MessageInput(serializers.Serializer):

@@ -112,6 +112,9 @@ class Case(models.Model):
     ncmec_receipt = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # A law-enforcement referral: the agency it was handed to and the agency's reference.
+    delivered_to = models.CharField(max_length=255, blank=True)
+    delivery_reference = models.CharField(max_length=255, blank=True)
     # Nothing about the case may be purged before this date (one year from the NCMEC
     # receipt or the delivery; a supervisor can extend it).
     preserve_until = models.DateField(null=True, blank=True)

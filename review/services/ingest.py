@@ -53,6 +53,40 @@ def _offset_minutes(value: datetime) -> int:
     return int(offset.total_seconds() // 60)
 
 
+# The profile and account fields a payload may send about a participant. They describe the
+# account, not what was said, so unlike a message they may change: a field a payload sends
+# replaces the stored value (the latest IP events, a corrected screen name); a field left out,
+# or sent as null, keeps it. A case copies these at the moment it is opened, so what a report
+# or package states never changes under it.
+PROFILE_FIELDS = (
+    "display_name",
+    "declared_age",
+    "account_created_at",
+    "screen_name",
+    "date_of_birth",
+    "email",
+    "ip_events",
+    "device_ids",
+    "estimated_location",
+)
+
+
+def _account_data(record: dict[str, Any]) -> dict[str, Any]:
+    """A validated participant record in the shape the Participant row stores: IP events as
+    JSON with their timestamps in ISO 8601, offset kept."""
+    data = dict(record)
+    if data.get("ip_events") is not None:
+        data["ip_events"] = [
+            {"ip": e["ip"], "at": e["at"].isoformat(), "event": e["event"]}
+            for e in data["ip_events"]
+        ]
+    if data.get("estimated_location") is not None:
+        data["estimated_location"] = {
+            k: v for k, v in data["estimated_location"].items() if v not in ("", None)
+        }
+    return data
+
+
 def _participants_upsert(
     *, tenant: Tenant, records: Iterable[dict[str, Any]]
 ) -> dict[str, Participant]:
@@ -63,7 +97,7 @@ def _participants_upsert(
     """
     wanted: dict[str, dict[str, Any]] = {}
     for record in records:
-        wanted.setdefault(record["external_id"], {}).update(record)
+        wanted.setdefault(record["external_id"], {}).update(_account_data(record))
     if not wanted:
         return {}
     ids = list(wanted)
@@ -74,9 +108,7 @@ def _participants_upsert(
         Participant(
             tenant=tenant,
             external_id=eid,
-            display_name=data.get("display_name") or "",
-            declared_age=data.get("declared_age"),
-            account_created_at=data.get("account_created_at"),
+            **{name: data[name] for name in PROFILE_FIELDS if data.get(name) is not None},
         )
         for eid, data in wanted.items()
         if eid not in existing
@@ -96,7 +128,7 @@ def _participants_upsert(
     for eid, data in wanted.items():
         participant = existing[eid]
         dirty = False
-        for name in ("display_name", "declared_age", "account_created_at"):
+        for name in PROFILE_FIELDS:
             if name in data and data[name] is not None and getattr(participant, name) != data[name]:
                 setattr(participant, name, data[name])
                 dirty = True
@@ -106,9 +138,7 @@ def _participants_upsert(
         now = timezone.now()
         for participant in changed:
             participant.updated_at = now
-        Participant.objects.bulk_update(
-            changed, ["display_name", "declared_age", "account_created_at", "updated_at"]
-        )
+        Participant.objects.bulk_update(changed, [*PROFILE_FIELDS, "updated_at"])
     return existing
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors
 from review.forms import DecisionForm
-from review.models import AuditAction, Message, QueueItem, ReviewError
+from review.models import ESCALATIONS, AuditAction, Message, QueueItem, ReviewError
 from review.services import audit, moderation, queue
 from review.views.base import ArtemisRequest, tenant_page
 from review.views.review import review_context
@@ -106,7 +106,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         context.update(mine=True, form=form)
         return render(request, "review/item.html", context, status=400)
     try:
-        moderation.decision_create(
+        decision = moderation.decision_create(
             item=item,
             moderator=request.user,
             verdict=form.cleaned_data["verdict"],
@@ -117,6 +117,9 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("review", tenant_slug=request.tenant.slug, item_id=item.pk)
     messages.success(request, f"Decision recorded for {item.conversation.external_id}.")
+    if decision.verdict in ESCALATIONS:
+        # An escalation is not done until its case is written: straight to the editor.
+        return redirect("case", tenant_slug=request.tenant.slug, case_id=decision.case.pk)
     if request.POST.get("then") == "next":
         return _claim_and_open(request)
     return redirect("queue", tenant_slug=request.tenant.slug)

@@ -32,4 +32,5 @@ urlpatterns = [
         name="reveal",
     ),
     path("t/<slug:tenant_slug>/decisions", views.decision_log, name="decision_log"),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>/ncmec", views.case_ncmec, name="case_ncmec"),
 ]

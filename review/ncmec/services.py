@@ -397,7 +397,9 @@ def _claim(case: Case, actor: AbstractBaseUser) -> tuple[Case, str | None]:
                 tenant=case.tenant, case=case, requested_by=actor
             )
         if _lease_held(submission):
-            raise ReviewError(f"case {case.reference} is being sent to NCMEC by another run")
+            # A redelivered task while the first run still holds the lease (or died holding
+            # it): try again later; the lease expires if that run is gone.
+            raise NcmecRetryLater(f"case {case.reference} is being sent to NCMEC by another run")
         token = uuid.uuid4().hex
         submission.state = NcmecState.RUNNING
         submission.lease_token = token

@@ -484,9 +484,9 @@ def test_a_submit_timeout_then_success_never_makes_a_second_report(
     service submits again, finishes only the report whose id it holds, and the unanswered
     one, never finished, is deleted by NCMEC after 24 hours."""
     case = approved_case(acme, alice, sam)
-    cybertipline.state.delay("submit", 1.5)
+    cybertipline.state.delay("submit", 3.0)
 
-    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline, timeout=0.5))
+    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline, timeout=1.0))
 
     reports = cybertipline.state.reports
     assert len(submissions(cybertipline)) == 2
@@ -509,11 +509,11 @@ def test_a_lost_finish_answer_is_settled_by_5102_without_a_second_report(
     acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
 ) -> None:
     case = approved_case(acme, alice, sam)
-    cybertipline.state.delay("finish", 1.5)
+    cybertipline.state.delay("finish", 3.0)
 
     with pytest.raises(NcmecRetryLater, match="Submitting again completes it"):
         case_submit_ncmec(
-            case=case, actor=sam, client=quick_client(cybertipline, timeout=0.5, retries=0)
+            case=case, actor=sam, client=quick_client(cybertipline, timeout=1.0, retries=0)
         )
     case.refresh_from_db()
     assert case.status == CaseStatus.APPROVED, "not recorded without NCMEC's answer"
@@ -544,6 +544,26 @@ def test_a_rerun_after_a_crash_resumes_the_open_report_instead_of_submitting_aga
     assert case.ncmec_report_id == report_id
     assert len(submissions(cybertipline)) == 1
     assert [r.report_id for r in cybertipline.state.finished()] == [int(report_id)]
+
+
+def test_an_unreachable_cybertipline_opens_nothing_and_is_retried_later(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    case = approved_case(acme, alice, sam)
+    closed = CyberTiplineServer(("127.0.0.1", 0))
+    url = closed.url
+    closed.server_close()  # nothing listens on that port any more
+    client = CyberTiplineClient(
+        url=url, username="acme-esp", password="s3cret", retries=2, backoff=0.01
+    )
+
+    with pytest.raises(NcmecRetryLater, match="the connection failed after 3 attempt"):
+        case_submit_ncmec(case=case, actor=sam, client=client)
+
+    submission = NcmecSubmission.objects.get(case=case)
+    assert submission.report_id == ""
+    assert submission.unanswered_submits == 0, "a refused connection never reached NCMEC"
+    assert submission.lease_token == "", "the next run is free to start"
 
 
 def test_only_an_approved_ncmec_case_can_be_submitted(

@@ -212,6 +212,20 @@ ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=
 # Service-level target for how long a flagged item may wait (urgent ones: a quarter of it).
 ARTEMIS_QUEUE_SLA_MINUTES = envint("ARTEMIS_QUEUE_SLA_MINUTES", 240, minimum=1)
 
+# --- NCMEC CyberTipline ---------------------------------------------------------------------
+# Where reports go (the test endpoint unless set), the account NCMEC issued, and who the
+# report names as its reporter (NCMEC requires the reporter's email). See README "NCMEC".
+NCMEC_URL = (envsecret("NCMEC_URL") or "https://exttest.cybertip.org/ispws").rstrip("/")
+NCMEC_USERNAME = envsecret("NCMEC_USERNAME")
+NCMEC_PASSWORD = envsecret("NCMEC_PASSWORD")
+NCMEC_TIMEOUT_SECONDS = envint("NCMEC_TIMEOUT_SECONDS", 60, minimum=1)
+NCMEC_REPORTER_FIRST_NAME = envsecret("NCMEC_REPORTER_FIRST_NAME")
+NCMEC_REPORTER_LAST_NAME = envsecret("NCMEC_REPORTER_LAST_NAME")
+NCMEC_REPORTER_EMAIL = envsecret("NCMEC_REPORTER_EMAIL")
+NCMEC_REPORTER_PHONE = envsecret("NCMEC_REPORTER_PHONE")
+# The company making the report (default: the tenant's name).
+ARTEMIS_ESP_NAME = envsecret("ARTEMIS_ESP_NAME")
+
 # --- Logging --------------------------------------------------------------------------------
 # Message text never reaches a log: loggers get ids and counts only, and error reports
 # (500 pages, e-mails) are off in production because request bodies can hold chat text.

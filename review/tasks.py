@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from review.ncmec.services import NcmecRetryLater, case_submit_ncmec
 from review.services.scoring import conversation_score, conversations_sweep_unscored
 from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 
@@ -65,3 +66,32 @@ def sweep_unscored() -> int:
 )
 def deliver_webhook(delivery_id: int) -> None:
     webhook_attempt(delivery_id=delivery_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(NcmecRetryLater, *TRANSIENT),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=5,
+)
+def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
+    """Report a case to the CyberTipline (or resume its report). A rerun after a crash
+    resumes from what was committed; it never opens a second report."""
+    from django.contrib.auth import get_user_model
+
+    from review.models import ReviewError, Tenant
+    from review.selectors import case_get
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    case = case_get(tenant=tenant, pk=case_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    try:
+        case_submit_ncmec(case=case, actor=actor)
+    except NcmecRetryLater:
+        raise
+    except ReviewError as exc:
+        # Recorded on the submission for the case page; ids only in the log.
+        logger.warning("ncmec submission stopped case=%s error=%s", case_id, type(exc).__name__)

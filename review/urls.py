@@ -50,4 +50,5 @@ urlpatterns = [
     ),
     path("t/<slug:tenant_slug>/cases/<int:case_id>/extend", views.case_extend, name="case_extend"),
     path("t/<slug:tenant_slug>/cases/<int:case_id>/close", views.case_close, name="case_close"),
+    path("t/<slug:tenant_slug>/cases/<int:case_id>/ncmec", views.case_ncmec, name="case_ncmec"),
 ]

@@ -26,6 +26,7 @@ from review.models.decisions import (
     Decision,
     Verdict,
 )
+from review.models.ncmec import NcmecState, NcmecSubmission
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "DeliveryStatus",
     "Membership",
     "Message",
+    "NcmecState",
+    "NcmecSubmission",
     "Participant",
     "QueueItem",
     "QueueStatus",

@@ -12,6 +12,7 @@ from review.views.cases import (
     case_submit,
 )
 from review.views.home import home
+from review.views.ncmec import case_ncmec
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
 from review.views.supervision import decision_log
@@ -24,6 +25,7 @@ __all__ = [
     "case_extend",
     "case_inbox",
     "case_list",
+    "case_ncmec",
     "case_page",
     "case_send_back",
     "case_submit",

@@ -15,7 +15,7 @@ from review.forms import DecisionForm
 from review.models import ESCALATIONS, AuditAction, Message, QueueItem, ReviewError
 from review.services import audit, moderation, queue
 from review.views.base import ArtemisRequest, tenant_page
-from review.views.review import review_context
+from review.views.review import Row, review_context
 
 
 def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
@@ -48,6 +48,10 @@ def take_next(request: ArtemisRequest) -> HttpResponse:
 def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
     mine = item.claimed_by_id == request.user.pk and item.status == "claimed"
+    context = review_context(
+        request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
+    )
+    rows: list[Row] = context["rows"]  # type: ignore[assignment]
     audit.audit_record(
         tenant=request.tenant,
         actor=request.user,
@@ -58,11 +62,13 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
             "queue_item": item.pk,
             "messages": item.conversation.message_count,
             "highlighted": len({h["message"] for h in item.assessment.highlights}),
+            # What was on screen, so the trail can tell whether a person saw the whole
+            # transcript (NCMEC's fileViewedByEsp): the last message shown and the ones
+            # kept hidden until revealed.
+            "through_position": rows[-1].message.position if rows else None,
+            "blurred": [row.message.pk for row in rows if row.blurred],
         },
         ip=request.META.get("REMOTE_ADDR"),
-    )
-    context = review_context(
-        request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
     )
     context["mine"] = mine
     context["form"] = DecisionForm()

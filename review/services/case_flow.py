@@ -27,6 +27,7 @@ from review.models import (
     ReviewError,
     Role,
 )
+from review.ncmec.report import ncmec_problems
 from review.services.audit import audit_record
 from review.services.cases import _role_of, case_lock, case_preserve, case_transition
 
@@ -281,6 +282,13 @@ def case_problems(case: Case) -> dict[str, str]:
     bad = [a for a in case.annotations or [] if a not in CASE_ANNOTATIONS]
     if bad:
         problems["annotations"] = f"Unknown annotation {bad[0]!r}."
+    if case.kind == CaseKind.NCMEC and not problems:
+        # The report itself must build and validate against NCMEC's schema before a
+        # supervisor sees it. Settings (the reporter's address) are the operator's to fix
+        # and are shown on the NCMEC panel instead.
+        for problem in ncmec_problems(case):
+            if not problem.field.isupper():
+                problems.setdefault(problem.field, str(problem))
     return problems
 
 

@@ -20,6 +20,7 @@ from review.models import CASE_ANNOTATIONS, Case, CaseKind, CaseStatus, ReviewEr
 from review.services import case_flow
 from review.services import cases as case_lifecycle
 from review.views.base import ArtemisRequest, tenant_page
+from review.views.ncmec import ncmec_panel_context
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -105,6 +106,7 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "history": history,
         "sent_back": sent_back if case.status == CaseStatus.DRAFT else None,
         "is_referral": case.kind == CaseKind.LAW_ENFORCEMENT,
+        **ncmec_panel_context(request, case),
         "delivery_form": DeliveryForm(),
         "extend_form": ExtendForm(),
         "reason_form": ReasonForm(),

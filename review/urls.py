@@ -32,4 +32,15 @@ urlpatterns = [
         name="reveal",
     ),
     path("t/<slug:tenant_slug>/decisions", views.decision_log, name="decision_log"),
+    path("t/<slug:tenant_slug>/admin/models", views.model_versions, name="model_versions"),
+    path(
+        "t/<slug:tenant_slug>/admin/models/<int:version_id>/promote",
+        views.model_version_promote,
+        name="model_version_promote",
+    ),
+    path(
+        "t/<slug:tenant_slug>/admin/models/labels.jsonl",
+        views.model_labels_export,
+        name="model_labels_export",
+    ),
 ]

@@ -24,6 +24,8 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Signed out"
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     API_READ = "api_read", "Platform read a conversation"
+    MODEL_TRAIN = "model_train", "Trained a challenger model"
+    MODEL_ACTIVATE = "model_activate", "Changed the model in use"
 
 
 class AuditEvent(models.Model):

@@ -160,7 +160,7 @@ class Command(BaseCommand):
         write(
             f"  trained on {train['conversations']} decisions ({train['grooming']} grooming, "
             f"{train['benign']} benign), each weighing "
-            f"{report.training['decision_weight']:g} generated conversations"
+            f"{report.training['decision_weight']:.1f} generated conversations"
         )
         write(
             f"Champion vs challenger on {held['conversations']} held-out decisions "

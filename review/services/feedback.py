@@ -55,6 +55,7 @@ class ChallengerReport:
     counts: dict[str, dict[str, int]]
     promoted: bool
     forced: bool
+    stale: bool  # the model in use changed while the challenger trained
     seconds: float
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -106,33 +107,28 @@ def challenger_train(
         champion_engine, result.engine, split.held_out, threshold=tenant.flag_threshold
     )
     seconds = time.perf_counter() - began
-    promote = comparison.better or force_promote
     counts = split.counts()
     training = result.metrics["training"]
-    metrics = {
-        **result.metrics,
-        "conversation": comparison.challenger,
-        "comparison": {
-            **comparison.to_dict(),
-            "evaluated_on": f"held-out decisions of tenant {tenant.slug}",
-            "champion_version": champion.version,
-            "split": counts,
-            "promoted": promote,
-            "forced": force_promote and not comparison.better,
-        },
-    }
     source = (
         f"seed corpus + {training['generated']} generated + "
         f"{counts['train']['conversations']} decisions of {tenant.slug}"
     )[:200]
     with transaction.atomic():
-        challenger = scoring_services.model_version_register(
-            engine=result.engine,
-            metrics=metrics,
-            data_fingerprint=result.data_fingerprint,
-            training_source=source,
+        # The comparison was against the champion read before training. If an admin changed
+        # the model in use meanwhile, it is stale: register, but promote only when forced.
+        current = scoring_services.model_version_active(tenant=tenant)
+        stale = current is None or current.pk != champion.pk
+        promote = force_promote or (comparison.better and not stale)
+        challenger = _challenger_register(
             tenant=tenant,
-            activate=False,
+            result=result,
+            source=source,
+            comparison=comparison,
+            champion=champion,
+            counts=counts,
+            promote=promote,
+            forced=force_promote and not comparison.better,
+            stale=stale,
         )
         audit_record(
             tenant=tenant,
@@ -150,9 +146,10 @@ def challenger_train(
                 "better": comparison.better,
                 "promoted": promote,
                 "forced": force_promote,
+                "champion_changed_during_training": stale,
             },
         )
-        if promote and champion.pk != challenger.pk:
+        if promote and (current is None or current.pk != challenger.pk):
             reason = (
                 f"challenger better: {comparison.why}"
                 if comparison.better
@@ -161,7 +158,7 @@ def challenger_train(
             _activate(
                 tenant=tenant,
                 model_version=challenger,
-                previous=champion,
+                previous=current,
                 actor=actor,
                 actor_label=actor_label,
                 reason=reason,
@@ -182,8 +179,44 @@ def challenger_train(
         counts=counts,
         promoted=promote,
         forced=force_promote and not comparison.better,
+        stale=stale,
         seconds=seconds,
         training=training,
+    )
+
+
+def _challenger_register(
+    *,
+    tenant: Tenant,
+    result: Any,
+    source: str,
+    comparison: Any,
+    champion: ModelVersion,
+    counts: dict[str, dict[str, int]],
+    promote: bool,
+    forced: bool,
+    stale: bool,
+) -> ModelVersion:
+    metrics = {
+        **result.metrics,
+        "conversation": comparison.challenger,
+        "comparison": {
+            **comparison.to_dict(),
+            "evaluated_on": f"held-out decisions of tenant {tenant.slug}",
+            "champion_version": champion.version,
+            "split": counts,
+            "promoted": promote,
+            "forced": forced,
+            "champion_changed_during_training": stale,
+        },
+    }
+    return scoring_services.model_version_register(
+        engine=result.engine,
+        metrics=metrics,
+        data_fingerprint=result.data_fingerprint,
+        training_source=source,
+        tenant=tenant,
+        activate=False,
     )
 
 

@@ -27,7 +27,11 @@ from scoring.feedback import (
     split_decisions,
 )
 from scoring.models import ModelVersion
-from scoring.services import model_version_active, model_version_register
+from scoring.services import (
+    model_version_active,
+    model_version_register,
+    model_version_use_default,
+)
 from scoring.training import _fit
 from tests.factories import MembershipFactory
 from tests.feedback_support import decide, decide_as_labelled, decision_set, ingest
@@ -292,32 +296,59 @@ def test_promote_makes_the_challenger_the_tenants_model_and_scoring_uses_it(
     assert conversation_score(conversation_id=theirs.pk).model_version == active_model.version
 
 
-def test_a_challenger_that_beats_a_poor_champion_is_promoted(
-    acme: Tenant, active_model: ModelVersion, decided: list[Any]
-) -> None:
+@pytest.fixture
+def poor_champion(acme: Tenant, active_model: ModelVersion) -> ModelVersion:
+    """Acme's own model, trained on inverted labels: it ranks grooming below small talk."""
     from scoring.generator import generate_conversations
     from scoring.seed import load_seed_messages
 
-    # A champion trained on inverted labels: it ranks grooming below small talk.
     inverted = [
         replace(c, label=1 - (c.label or 0))
         for c in generate_conversations(GENERATED, seed=77, seed_messages=load_seed_messages())
     ]
     poor, _ = _fit(load_seed_messages(), inverted, 0)
-    champion = model_version_register(
+    return model_version_register(
         engine=poor, metrics={}, data_fingerprint="inverted", training_source="inverted labels",
         tenant=acme,
     )  # fmt: skip
 
+
+def test_a_challenger_that_beats_a_poor_champion_is_promoted(
+    acme: Tenant, poor_champion: ModelVersion, decided: list[Any]
+) -> None:
     printed = train()
 
     challenger = ModelVersion.objects.get(tenant=acme, is_active=True)
-    assert challenger != champion
+    assert challenger != poor_champion
     assert "PROMOTED: the challenger is better" in printed
     comparison = challenger.metrics["comparison"]
     assert comparison["better"]
     assert not comparison["forced"]
     assert comparison["challenger"]["pr_auc"] >= comparison["champion"]["pr_auc"] + 0.02
+    event = AuditEvent.objects.filter(tenant=acme, action="model_activate").latest("sequence")
+    assert (event.detail["from"], event.detail["to"]) == (poor_champion.version, challenger.version)
+
+
+def test_a_better_challenger_is_not_promoted_when_the_model_changed_during_training(
+    acme: Tenant, poor_champion: ModelVersion, active_model: ModelVersion, decided: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    real = feedback.train_challenger
+
+    def admin_rolls_back_meanwhile(**kwargs: Any) -> Any:
+        result = real(**kwargs)
+        model_version_use_default(tenant=acme)
+        return result
+
+    monkeypatch.setattr(feedback, "train_challenger", admin_rolls_back_meanwhile)
+
+    printed = train()
+
+    assert "changed while the challenger trained" in printed
+    assert model_version_active(tenant=acme) == active_model, "the admin's choice stands"
+    challenger = ModelVersion.objects.exclude(pk=poor_champion.pk).get(tenant=acme)
+    assert challenger.metrics["comparison"]["better"]
+    assert not challenger.metrics["comparison"]["promoted"]
 
 
 def test_train_model_names_what_is_missing(acme: Tenant, alice: Any, active_model: Any) -> None:

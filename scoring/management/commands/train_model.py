@@ -182,6 +182,11 @@ class Command(BaseCommand):
                 f"PROMOTED by --promote, although it is not better by the rule "
                 f"({comparison.why}); it now scores {tenant.slug}."
             )
+        elif report.stale:
+            write(
+                f"NOT PROMOTED: the model in use for {tenant.slug} changed while the challenger "
+                "trained, so this comparison is out of date; run the command again."
+            )
         else:
             write(
                 f"NOT PROMOTED: {comparison.why}. The champion {report.champion.version} stays; "

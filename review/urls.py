@@ -51,4 +51,15 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/cases/<int:case_id>/extend", views.case_extend, name="case_extend"),
     path("t/<slug:tenant_slug>/cases/<int:case_id>/close", views.case_close, name="case_close"),
     path("t/<slug:tenant_slug>/cases/<int:case_id>/ncmec", views.case_ncmec, name="case_ncmec"),
+    path("t/<slug:tenant_slug>/admin/models", views.model_versions, name="model_versions"),
+    path(
+        "t/<slug:tenant_slug>/admin/models/<int:version_id>/promote",
+        views.model_version_promote,
+        name="model_version_promote",
+    ),
+    path(
+        "t/<slug:tenant_slug>/admin/models/labels.jsonl",
+        views.model_labels_export,
+        name="model_labels_export",
+    ),
 ]

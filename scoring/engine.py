@@ -116,13 +116,15 @@ class Engine:
     def _threshold_array(self) -> np.ndarray:
         return np.array([self.message_model.thresholds[k] for k in KEYS])
 
-    def fit_conversations(self, rows: np.ndarray, labels: np.ndarray) -> None:
+    def fit_conversations(
+        self, rows: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> None:
         base = HistGradientBoostingClassifier(
             max_iter=150, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0,
             random_state=self.random_state,
         )  # fmt: skip
         self.conversation_model = CalibratedClassifierCV(base, method="sigmoid", cv=3)
-        self.conversation_model.fit(rows, labels)
+        self.conversation_model.fit(rows, labels, sample_weight=sample_weight)
 
     def score_messages(self, texts: Sequence[str]) -> list[MessageScore]:
         return self.message_model.score(texts)

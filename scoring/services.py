@@ -81,6 +81,12 @@ def model_version_register(
     existing = ModelVersion.objects.filter(version=blob.version).first()
     if existing is not None:
         # Deterministic training gives byte-identical artifacts: same version, one row.
+        if existing.tenant_id != (tenant.pk if tenant is not None else None):
+            # Activating it here would change another tenant's (or the default's) model.
+            raise ScoringError(
+                f"the trained model is identical to version {existing.version}, which "
+                "belongs to another tenant or the default; nothing registered"
+            )
         model_version = existing
     else:
         model_version = ModelVersion.objects.create(
@@ -109,3 +115,9 @@ def model_version_activate(*, model_version: ModelVersion) -> None:
         model_version.is_active = True
         model_version.activated_at = timezone.now()
         model_version.save(update_fields=["is_active", "activated_at"])
+
+
+@transaction.atomic
+def model_version_use_default(*, tenant: Tenant) -> None:
+    """The tenant stops using a model of its own and follows the default again."""
+    ModelVersion.objects.filter(tenant=tenant, is_active=True).update(is_active=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 import numpy as np
@@ -96,20 +96,23 @@ def _message_scores(
     return cached  # type: ignore[return-value]
 
 
-def _fit(
-    seed_messages: Sequence[SeedMessage],
-    conversations: Sequence[LabelledConversation],
-    random_state: int,
-) -> tuple[Engine, dict[str, Any]]:
-    labelled = [c for c in conversations if c.label is not None]
-    if len({c.label for c in labelled}) < 2:
-        raise ScoringError("training needs conversations labelled both 1 (grooming) and 0")
+@dataclass(frozen=True)
+class MessageFit:
+    """The message model trained on a seed corpus, with its out-of-fold scores (what the
+    conversation model learns from) and out-of-fold metrics. Shared, never mutated."""
+
+    model: MessageModel
+    oof_scores: dict[str, MessageScore]
+    metrics: dict[str, Any]
+
+
+@lru_cache(maxsize=2)
+def _fit_messages_cached(seed_messages: tuple[SeedMessage, ...], random_state: int) -> MessageFit:
     model = MessageModel(random_state=random_state)
     texts = [m.text for m in seed_messages]
     oof = model.fit(texts, [m.labels for m in seed_messages], [m.group for m in seed_messages])
     Y = np.array([[k in m.labels for k in KEYS] for m in seed_messages], dtype=int)
     model.thresholds = pick_thresholds(oof, Y)
-    engine = Engine(model, random_state=random_state)
     limits = np.array([model.thresholds[k] for k in KEYS])
     oof_scores = {
         text: MessageScore(
@@ -118,13 +121,6 @@ def _fit(
         )
         for text, row in zip(texts, oof, strict=True)
     }
-    rows = np.array(
-        [
-            engine.features(c.participants, c.messages, _message_scores(engine, c, oof_scores))
-            for c in labelled
-        ]
-    )
-    engine.fit_conversations(rows, np.array([c.label for c in labelled]))
     flagged = oof >= limits
     message_metrics = {}
     for j, key in enumerate(KEYS):
@@ -136,7 +132,44 @@ def _fit(
             "precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / (tp + fn) if tp + fn else 0.0,
         }
-    return engine, {"message_out_of_fold": message_metrics}
+    return MessageFit(model=model, oof_scores=oof_scores, metrics=message_metrics)
+
+
+def fit_messages(seed_messages: Sequence[SeedMessage], random_state: int) -> MessageFit:
+    """The message model for a seed corpus. Training is deterministic, so the result is kept
+    per process: a tenant challenger trained after the default (or several in one test run)
+    reuses the same message model instead of spending seconds refitting an identical one."""
+    return _fit_messages_cached(tuple(seed_messages), random_state)
+
+
+def _fit(
+    seed_messages: Sequence[SeedMessage],
+    conversations: Sequence[LabelledConversation],
+    random_state: int,
+    sample_weight: Sequence[float] | None = None,
+) -> tuple[Engine, dict[str, Any]]:
+    """``sample_weight`` is aligned with ``conversations``."""
+    weights = list(sample_weight) if sample_weight is not None else [1.0] * len(conversations)
+    if len(weights) != len(conversations):
+        raise ValueError("sample_weight must have one weight per conversation")
+    pairs = [(c, w) for c, w in zip(conversations, weights, strict=True) if c.label is not None]
+    labelled = [c for c, _ in pairs]
+    if len({c.label for c in labelled}) < 2:
+        raise ScoringError("training needs conversations labelled both 1 (grooming) and 0")
+    fit = fit_messages(seed_messages, random_state)
+    engine = Engine(fit.model, random_state=random_state)
+    rows = np.array(
+        [
+            engine.features(c.participants, c.messages, _message_scores(engine, c, fit.oof_scores))
+            for c in labelled
+        ]
+    )
+    engine.fit_conversations(
+        rows,
+        np.array([c.label for c in labelled]),
+        sample_weight=np.array([w for _, w in pairs]) if sample_weight is not None else None,
+    )
+    return engine, {"message_out_of_fold": fit.metrics}
 
 
 def _held_out_message_metrics(engine: Engine, test: Sequence[SeedMessage]) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class AuditAction(models.TextChoices):
     CASE_VIEW = "case_view", "Viewed an escalation case"
     NCMEC = "ncmec", "Exchanged with the CyberTipline"
     PACKAGE_DOWNLOAD = "package_download", "Downloaded a referral package"
+    MODEL_TRAIN = "model_train", "Trained a challenger model"
+    MODEL_ACTIVATE = "model_activate", "Changed the model in use"
 
 
 class AuditEvent(models.Model):

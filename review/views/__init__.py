@@ -12,6 +12,7 @@ from review.views.cases import (
     case_submit,
 )
 from review.views.home import home
+from review.views.models import model_labels_export, model_version_promote, model_versions
 from review.views.ncmec import case_ncmec
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
@@ -32,6 +33,9 @@ __all__ = [
     "decide",
     "decision_log",
     "home",
+    "model_labels_export",
+    "model_version_promote",
+    "model_versions",
     "queue",
     "release",
     "renew",

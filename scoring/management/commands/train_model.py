@@ -4,6 +4,8 @@ manage.py train_model                       # seed corpus + generated conversati
 manage.py train_model --if-missing          # only when no default model is active
 manage.py train_model --jsonl data.jsonl    # labelled conversations, project format
 manage.py train_model --pan-xml corpus.xml --pan-predators predators.txt
+manage.py train_model --tenant acme         # a challenger from the tenant's decisions
+manage.py train_model --tenant acme --promote   # ... made the tenant's model whatever it scores
 """
 
 from __future__ import annotations
@@ -37,8 +39,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-activate", action="store_true", help="register without making it active"
         )
+        parser.add_argument(
+            "--tenant",
+            help="train a challenger on the seed corpus plus this tenant's decisions, compare "
+            "it with the tenant's model on held-out decisions, and promote it if it is better",
+        )
+        parser.add_argument(
+            "--promote",
+            action="store_true",
+            help="with --tenant: make the challenger the tenant's model even if it is not better",
+        )
+        parser.add_argument(
+            "--generated",
+            type=int,
+            help="with --tenant: generated conversations trained alongside the decisions "
+            "(default: as many as the default model)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["tenant"]:
+            self._challenger(options)
+            return
+        for flag in ("promote", "generated"):
+            if options[flag]:
+                raise CommandError(f"--{flag} goes with --tenant")
         if options["if_missing"]:
             active = model_version_active(tenant=None)
             if active is not None:
@@ -101,3 +125,71 @@ class Command(BaseCommand):
                 for k in ("roc_auc", "pr_auc", "precision", "recall", "f1", "f0.5")
             )
             self.stdout.write(f"  held-out conversations: {shown}")
+
+    def _challenger(self, options: dict[str, Any]) -> None:
+        clashing = [f for f in ("if_missing", "jsonl", "pan_xml", "no_activate") if options[f]]
+        if clashing:
+            names = ", ".join("--" + f.replace("_", "-") for f in clashing)
+            raise CommandError(f"--tenant trains from the tenant's decisions; drop {names}")
+        if options["generated"] is not None and options["generated"] < 50:
+            raise CommandError("--generated must be at least 50")
+        from review.feedback_selectors import tenant_by_slug
+        from review.services.feedback import challenger_train
+        from scoring.feedback import RULE, format_comparison
+
+        tenant = tenant_by_slug(slug=options["tenant"])
+        if tenant is None:
+            raise CommandError(f"no tenant with slug {options['tenant']!r}")
+        try:
+            report = challenger_train(
+                tenant=tenant,
+                actor_label="manage.py train_model",
+                force_promote=options["promote"],
+                generated=options["generated"],
+                random_state=options["random_state"],
+            )
+        except ScoringError as exc:
+            raise CommandError(str(exc)) from None
+        held, train = report.counts["held_out"], report.counts["train"]
+        comparison = report.comparison
+        write = self.stdout.write
+        write(
+            f"trained challenger {report.challenger.version} for {tenant.slug} in "
+            f"{report.seconds:.1f}s: {report.challenger.training_source}"
+        )
+        write(
+            f"  trained on {train['conversations']} decisions ({train['grooming']} grooming, "
+            f"{train['benign']} benign), each weighing "
+            f"{report.training['decision_weight']:.1f} generated conversations"
+        )
+        write(
+            f"Champion vs challenger on {held['conversations']} held-out decisions "
+            f"({held['grooming']} grooming, {held['benign']} benign), never trained on, at "
+            f"the tenant's flag threshold {comparison.threshold:.2f}:"
+        )
+        for line in format_comparison(
+            comparison, report.champion.version, report.challenger.version
+        ):
+            write(line)
+        write(f"Rule: {RULE}.")
+        if report.promoted and not report.forced:
+            write(
+                f"PROMOTED: the challenger is better ({comparison.why}); "
+                f"it now scores {tenant.slug}."
+            )
+        elif report.promoted:
+            write(
+                f"PROMOTED by --promote, although it is not better by the rule "
+                f"({comparison.why}); it now scores {tenant.slug}."
+            )
+        elif report.stale:
+            write(
+                f"NOT PROMOTED: the model in use for {tenant.slug} changed while the challenger "
+                "trained, so this comparison is out of date; run the command again."
+            )
+        else:
+            write(
+                f"NOT PROMOTED: {comparison.why}. The champion {report.champion.version} stays; "
+                f"promote the challenger on the model versions page or with --promote if you "
+                "choose to."
+            )

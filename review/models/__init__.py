@@ -25,6 +25,7 @@ from review.models.decisions import (
     Decision,
     Verdict,
 )
+from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
@@ -45,8 +46,11 @@ __all__ = [
     "Participant",
     "QueueItem",
     "QueueStatus",
+    "Resolution",
     "ReviewError",
     "Role",
+    "SecondReview",
+    "SecondReviewStatus",
     "Tenant",
     "Verdict",
     "WebhookDelivery",

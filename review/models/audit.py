@@ -24,6 +24,9 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Signed out"
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     API_READ = "api_read", "Platform read a conversation"
+    SECOND_REVIEW = "second_review", "Recorded a blind second review"
+    RESOLVE = "resolve", "Resolved a second-review disagreement"
+    REPORT_VIEW = "report_view", "Viewed a supervision page"
 
 
 class AuditEvent(models.Model):

@@ -1,20 +1,41 @@
 from __future__ import annotations
 
+from review.views.agreement import agreement
 from review.views.home import home
+from review.views.inbox import disagreement_uphold, inbox, supervisor_decide, supervisor_review
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
+from review.views.second_review import (
+    second_review_next,
+    second_review_page,
+    second_review_record,
+    second_review_release,
+    second_review_renew,
+    second_reviews,
+)
 from review.views.supervision import decision_log
 from review.views.work import decide, release, renew, reveal, review, take_next
 
 __all__ = [
+    "agreement",
     "decide",
     "decision_log",
+    "disagreement_uphold",
     "home",
+    "inbox",
     "queue",
     "release",
     "renew",
     "reveal",
     "review",
+    "second_review_next",
+    "second_review_page",
+    "second_review_record",
+    "second_review_release",
+    "second_review_renew",
+    "second_reviews",
+    "supervisor_decide",
+    "supervisor_review",
     "take_next",
     "toggle_calm",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from review import selectors
 from review.models import (
     AuditEvent,
     ConversationStatus,
@@ -523,3 +524,28 @@ def test_a_supervisor_cannot_supersede_another_tenants_decision_through_their_ow
 
     assert response.status_code == 404
     assert not Decision.objects.filter(supersedes=theirs).exists()
+
+
+def test_the_queue_page_says_what_else_waits(
+    sampled: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    decide(sampled, alice, "ask_supervisor", "second_opinion")
+    decide(sampled, alice, "warn", "grooming_indicators")
+
+    for_alice = signed_in(alice).get("/t/acme/queue").content.decode()
+    for_bob = signed_in(bob).get("/t/acme/queue").content.decode()
+    for_sam = " ".join(signed_in(sam).get("/t/acme/queue").content.decode().split())
+
+    assert "second review" not in for_alice.split("<main>")[1], "nothing for the decider"
+    assert "1 second review waiting for you" in for_bob
+    assert "Inbox" not in for_bob.split("<main>")[1]
+    assert "Inbox: 1 question, 0 disagreements" in for_sam
+
+
+def test_a_second_review_counts_in_the_reviewers_exposure(
+    sampled: Tenant, alice: Any, bob: Any
+) -> None:
+    decide(sampled, alice)
+    bob_reviews(sampled, bob, "ban", "grooming_indicators")
+
+    assert selectors.moderator_exposure(tenant=sampled, moderator=bob).items == 1

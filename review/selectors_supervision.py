@@ -12,6 +12,7 @@ from django.utils import timezone
 from review.agreement import agreement_rate, cohen_kappa
 from review.models import (
     Assessment,
+    AuditEvent,
     Conversation,
     Decision,
     Membership,
@@ -20,6 +21,7 @@ from review.models import (
     Tenant,
     Verdict,
 )
+from review.selectors import Exposure, moderator_exposure
 
 
 def second_review_get(*, tenant: Tenant, pk: int) -> SecondReview:
@@ -316,3 +318,44 @@ def agreement_report(
 def decision_get(*, tenant: Tenant, pk: int) -> Decision:
     """Raises Decision.DoesNotExist for an unknown id and for another tenant's."""
     return Decision.objects.filter(tenant=tenant).select_related("conversation").get(pk=pk)
+
+
+def audit_event_page(
+    *,
+    tenant: Tenant,
+    action: str = "",
+    actor: str = "",
+    before: int | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """The tenant's audit trail, newest first, ``limit`` events older than sequence
+    ``before`` (keyset paging: stable while new events are appended)."""
+    events = AuditEvent.objects.filter(tenant=tenant)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_label=actor)
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    return list(events.order_by("-sequence")[:limit])
+
+
+@dataclass(frozen=True)
+class MemberExposure:
+    username: str
+    role: str
+    exposure: Exposure
+
+
+def team_exposure(*, tenant: Tenant) -> list[MemberExposure]:
+    """Today's exposure of every member who reviews (a handful of queries each)."""
+    return [
+        MemberExposure(
+            username=m.user.get_username(),
+            role=m.get_role_display(),
+            exposure=moderator_exposure(tenant=tenant, moderator=m.user),
+        )
+        for m in Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .order_by("user__username")
+    ]

@@ -76,4 +76,5 @@ urlpatterns = [
         name="disagreement_uphold",
     ),
     path("t/<slug:tenant_slug>/supervision/agreement", views.agreement, name="agreement"),
+    path("t/<slug:tenant_slug>/supervision/audit", views.audit_trail, name="audit_trail"),
 ]

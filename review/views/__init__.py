@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from review.views.agreement import agreement
+from review.views.audit_trail import audit_trail
 from review.views.home import home
 from review.views.inbox import disagreement_uphold, inbox, supervisor_decide, supervisor_review
 from review.views.preferences import toggle_calm
@@ -18,6 +19,7 @@ from review.views.work import decide, release, renew, reveal, review, take_next
 
 __all__ = [
     "agreement",
+    "audit_trail",
     "decide",
     "decision_log",
     "disagreement_uphold",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -132,6 +133,8 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             "tenant": request.tenant,
             "membership": request.membership,
             "report": report,
+            "team": selectors_supervision.team_exposure(tenant=request.tenant),
+            "break_minutes": settings.ARTEMIS_BREAK_AFTER_MINUTES,
             "errors": [],
             "preset": preset,
             "presets": list(PRESETS),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from review import selectors
@@ -549,3 +551,50 @@ def test_a_second_review_counts_in_the_reviewers_exposure(
     bob_reviews(sampled, bob, "ban", "grooming_indicators")
 
     assert selectors.moderator_exposure(tenant=sampled, moderator=bob).items == 1
+
+
+def test_the_lease_on_a_second_review_is_renewed_only_for_its_holder(
+    sampled: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    decision = decide(sampled, alice)
+    signed_in(bob).post("/t/acme/second-reviews/next")
+    url = f"/t/acme/second-reviews/{decision.second_review.pk}/renew"
+
+    assert signed_in(bob).post(url).status_code == 204
+    assert signed_in(sam).post(url).status_code == 409
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_reviewers_get_each_second_review_exactly_once(acme: Tenant) -> None:
+    sample_every_decision(acme)
+    deciders = [member(acme, f"decider{n}") for n in range(2)]
+    expected = {decide(acme, deciders[n % 2]).second_review.pk for n in range(40)}
+    reviewers = [member(acme, f"reviewer{n}") for n in range(6)]
+    taken: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(reviewers))
+
+    def reviewer(user: Any) -> None:
+        try:
+            start.wait()
+            while (review := second_review_claim_next(tenant=acme, reviewer=user)) is not None:
+                with lock:
+                    taken.append(review.pk)
+                second_review_record(
+                    review=review, reviewer=user, verdict="ban", reason_code="grooming_indicators"
+                )
+        except BaseException as exc:  # surfaced below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reviewer, args=(u,)) for u in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(taken) == sorted(expected), "each once, none lost"

@@ -104,6 +104,8 @@ def review_context(
     earlier = selectors.decisions_about_participants(
         tenant=tenant, participants=participants, exclude_conversation=conversation
     )
+    if as_of is not None:
+        earlier = {p: [d for d in ds if d.created_at <= as_of] for p, ds in earlier.items()}
     return {
         "tenant": tenant,
         "membership": request.membership,

@@ -598,3 +598,19 @@ def test_parallel_reviewers_get_each_second_review_exactly_once(acme: Tenant) ->
 
     assert errors == []
     assert sorted(taken) == sorted(expected), "each once, none lost"
+
+
+def test_the_second_reviewer_does_not_see_decisions_made_after_the_first_one(
+    sampled: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    first = decide(sampled, alice, "warn", "grooming_indicators")
+    later = decide(sampled, sam, "escalate_law_enforcement", "grooming_indicators")
+    # The same adult turns up in the later conversation.
+    adult = first.conversation.participants.get(external_id__startswith="adult")
+    later.conversation.participants.add(adult)
+    client = signed_in(bob)
+    client.post("/t/acme/second-reviews/next")
+
+    page = client.get(f"/t/acme/second-reviews/{first.second_review.pk}").content.decode()
+
+    assert "earlier decisions" not in page, "the first decider could not have known it"

@@ -16,12 +16,15 @@ from review.models import (
     ConversationStatus,
     Decision,
     Message,
+    QueueItem,
     Resolution,
     Role,
     SecondReview,
     SecondReviewStatus,
     Tenant,
 )
+from review.services.moderation import decision_create
+from review.services.queue import queue_item_claim_next
 from review.services.second_review import (
     second_review_claim_next,
     second_review_record,
@@ -614,3 +617,22 @@ def test_the_second_reviewer_does_not_see_decisions_made_after_the_first_one(
     page = client.get(f"/t/acme/second-reviews/{first.second_review.pk}").content.decode()
 
     assert "earlier decisions" not in page, "the first decider could not have known it"
+
+
+def test_nobody_who_decided_on_the_conversation_gets_its_second_review(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    Tenant.objects.filter(pk=acme.pk).update(second_review_share=0.0)
+    earlier = decide(acme, bob, "no_violation", "benign_context")
+    sample_every_decision(acme)
+    item = QueueItem.objects.create(
+        tenant=acme, conversation=earlier.conversation, assessment=earlier.queue_item.assessment,
+        priority=0.9, rank=0.9, enqueued_at=timezone.now(),
+    )  # fmt: skip
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    later = decision_create(
+        item=item, moderator=alice, verdict="ban", reason_code="grooming_indicators"
+    )
+
+    assert second_review_claim_next(tenant=acme, reviewer=bob) is None, "bob decided it before"
+    assert second_review_claim_next(tenant=acme, reviewer=sam).decision == later

@@ -171,7 +171,7 @@ def moderator_exposure(*, tenant: Tenant, moderator: object) -> Exposure:
     minutes = int((timezone.now() - first_claim).total_seconds() // 60) if first_claim else 0
     viewed = today.filter(action=AuditAction.VIEW).values_list("detail", flat=True)
     return Exposure(
-        items=today.filter(action=AuditAction.DECISION).count(),
+        items=today.filter(action__in=(AuditAction.DECISION, AuditAction.SECOND_REVIEW)).count(),
         minutes=minutes,
         highlighted_seen=sum(int(d.get("highlighted", 0)) for d in viewed),
         suggest_break=minutes >= settings.ARTEMIS_BREAK_AFTER_MINUTES,

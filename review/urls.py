@@ -62,4 +62,49 @@ urlpatterns = [
         views.model_labels_export,
         name="model_labels_export",
     ),
+    # Blind second reviews (any member but the first decider) and the supervisors' pages.
+    path("t/<slug:tenant_slug>/second-reviews", views.second_reviews, name="second_reviews"),
+    path(
+        "t/<slug:tenant_slug>/second-reviews/next",
+        views.second_review_next,
+        name="second_review_next",
+    ),
+    path(
+        "t/<slug:tenant_slug>/second-reviews/<int:review_id>",
+        views.second_review_page,
+        name="second_review",
+    ),
+    path(
+        "t/<slug:tenant_slug>/second-reviews/<int:review_id>/record",
+        views.second_review_record,
+        name="second_review_record",
+    ),
+    path(
+        "t/<slug:tenant_slug>/second-reviews/<int:review_id>/release",
+        views.second_review_release,
+        name="second_review_release",
+    ),
+    path(
+        "t/<slug:tenant_slug>/second-reviews/<int:review_id>/renew",
+        views.second_review_renew,
+        name="second_review_renew",
+    ),
+    path("t/<slug:tenant_slug>/supervision/inbox", views.inbox, name="inbox"),
+    path(
+        "t/<slug:tenant_slug>/supervision/conversations/<int:conversation_id>",
+        views.supervisor_review,
+        name="supervisor_review",
+    ),
+    path(
+        "t/<slug:tenant_slug>/supervision/conversations/<int:conversation_id>/decide",
+        views.supervisor_decide,
+        name="supervisor_decide",
+    ),
+    path(
+        "t/<slug:tenant_slug>/supervision/second-reviews/<int:review_id>/uphold",
+        views.disagreement_uphold,
+        name="disagreement_uphold",
+    ),
+    path("t/<slug:tenant_slug>/supervision/agreement", views.agreement, name="agreement"),
+    path("t/<slug:tenant_slug>/supervision/audit", views.audit_trail, name="audit_trail"),
 ]

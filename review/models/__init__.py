@@ -27,6 +27,7 @@ from review.models.decisions import (
     Verdict,
 )
 from review.models.ncmec import NcmecState, NcmecSubmission
+from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
@@ -54,8 +55,11 @@ __all__ = [
     "Participant",
     "QueueItem",
     "QueueStatus",
+    "Resolution",
     "ReviewError",
     "Role",
+    "SecondReview",
+    "SecondReviewStatus",
     "Tenant",
     "Verdict",
     "WebhookDelivery",

@@ -32,6 +32,9 @@ class AuditAction(models.TextChoices):
     PACKAGE_DOWNLOAD = "package_download", "Downloaded a referral package"
     MODEL_TRAIN = "model_train", "Trained a challenger model"
     MODEL_ACTIVATE = "model_activate", "Changed the model in use"
+    SECOND_REVIEW = "second_review", "Recorded a blind second review"
+    RESOLVE = "resolve", "Resolved a second-review disagreement"
+    REPORT_VIEW = "report_view", "Viewed a supervision page"
 
 
 class AuditEvent(models.Model):

@@ -26,6 +26,17 @@ from review.services.queue import held_by
 from review.services.webhooks import webhook_enqueue
 
 
+def decision_check(*, verdict: str, reason_code: str) -> None:
+    """Raise ReviewError unless the verdict exists and the reason code goes with it."""
+    if verdict not in Verdict.values:
+        raise ReviewError(f"unknown verdict {verdict!r}")
+    label, allowed = REASON_CODES.get(reason_code, ("", frozenset()))
+    if not label:
+        raise ReviewError(f"unknown reason code {reason_code!r}")
+    if verdict not in allowed:
+        raise ReviewError(f"reason {label!r} does not go with {Verdict(verdict).label.lower()!r}")
+
+
 @transaction.atomic
 def decision_create(
     *,
@@ -37,13 +48,7 @@ def decision_create(
 ) -> Decision:
     """Record the moderator's decision on the item they hold, close the item, audit it.
     The conversation leaves the queue; a supervisor question keeps it flagged."""
-    if verdict not in Verdict.values:
-        raise ReviewError(f"unknown verdict {verdict!r}")
-    label, allowed = REASON_CODES.get(reason_code, ("", frozenset()))
-    if not label:
-        raise ReviewError(f"unknown reason code {reason_code!r}")
-    if verdict not in allowed:
-        raise ReviewError(f"reason {label!r} does not go with {Verdict(verdict).label.lower()!r}")
+    decision_check(verdict=verdict, reason_code=reason_code)
     locked = held_by(item, moderator)
     now = timezone.now()
     earlier = (
@@ -88,11 +93,22 @@ def decision_create(
             "has_notes": bool(notes),
         },
     )
-    if verdict in ACCOUNT_ACTIONS:
-        webhook_enqueue(decision=decision)
-    if verdict in ESCALATIONS:
-        case_open(decision=decision)
+    decision_carry_out(decision=decision)
+    # Imported here: second_review builds on this module's checks.
+    from review.services.second_review import second_review_offer
+
+    second_review_offer(decision=decision)
     return decision
+
+
+def decision_carry_out(*, decision: Decision) -> None:
+    """What a verdict sets going, whoever gave it (a moderator, or a supervisor answering a
+    question or a disagreement): the platform's webhook for an account action, a draft case
+    for an escalation. Runs inside the decision's transaction."""
+    if decision.verdict in ACCOUNT_ACTIONS:
+        webhook_enqueue(decision=decision)
+    if decision.verdict in ESCALATIONS:
+        case_open(decision=decision)
 
 
 def message_reveal(*, tenant: Tenant, moderator: AbstractBaseUser, message: Message) -> None:

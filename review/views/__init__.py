@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from review.views.agreement import agreement
+from review.views.audit_trail import audit_trail
 from review.views.cases import (
     case_approve,
     case_close,
@@ -12,14 +14,25 @@ from review.views.cases import (
     case_submit,
 )
 from review.views.home import home
+from review.views.inbox import disagreement_uphold, inbox, supervisor_decide, supervisor_review
 from review.views.models import model_labels_export, model_version_promote, model_versions
 from review.views.ncmec import case_ncmec
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
+from review.views.second_review import (
+    second_review_next,
+    second_review_page,
+    second_review_record,
+    second_review_release,
+    second_review_renew,
+    second_reviews,
+)
 from review.views.supervision import decision_log
 from review.views.work import decide, release, renew, reveal, review, take_next
 
 __all__ = [
+    "agreement",
+    "audit_trail",
     "case_approve",
     "case_close",
     "case_deliver",
@@ -32,7 +45,9 @@ __all__ = [
     "case_submit",
     "decide",
     "decision_log",
+    "disagreement_uphold",
     "home",
+    "inbox",
     "model_labels_export",
     "model_version_promote",
     "model_versions",
@@ -41,6 +56,14 @@ __all__ = [
     "renew",
     "reveal",
     "review",
+    "second_review_next",
+    "second_review_page",
+    "second_review_record",
+    "second_review_release",
+    "second_review_renew",
+    "second_reviews",
+    "supervisor_decide",
+    "supervisor_review",
     "take_next",
     "toggle_calm",
 ]

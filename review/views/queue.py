@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from review import selectors
-from review.models import QueueStatus
+from review import selectors, selectors_supervision
+from review.models import QueueStatus, Role
 from review.views.base import ArtemisRequest, tenant_page
 from scoring import characteristics
 
@@ -54,5 +54,12 @@ def queue(request: ArtemisRequest) -> HttpResponse:
         "sla_minutes": settings.ARTEMIS_QUEUE_SLA_MINUTES,
         "exposure": selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
     }
+    if not request.htmx:
+        # Outside the self-refreshing table: what waits besides the queue.
+        context["second_reviews_waiting"] = selectors_supervision.second_review_waiting_for(
+            tenant=request.tenant, reviewer=request.user
+        )
+        if request.membership.role != Role.MODERATOR:
+            context["supervision"] = selectors_supervision.supervision_counts(tenant=request.tenant)
     template = "review/queue.html#queue-table" if request.htmx else "review/queue.html"
     return render(request, template, context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from review import presentation, selectors
+from review import presentation, selectors, selectors_supervision
 from review.models import Assessment, Conversation, Message, Participant, QueueItem
 from review.views.base import ArtemisRequest
 from scoring import characteristics
@@ -69,14 +69,28 @@ def participant_labels(participants: list[Participant]) -> dict[int, str]:
 
 
 def review_context(
-    request: ArtemisRequest, *, item: QueueItem, conversation: Conversation, revealed: set[int]
+    request: ArtemisRequest,
+    *,
+    item: QueueItem,
+    conversation: Conversation,
+    revealed: set[int],
+    as_of: datetime | None = None,
 ) -> dict[str, object]:
+    """Everything the review page shows. With ``as_of``, the conversation as it stood then
+    (messages received and scores made by that moment): what an earlier decider saw."""
     tenant = request.tenant
-    assessment = selectors.assessment_latest(tenant=tenant, conversation=conversation)
+    if as_of is None:
+        assessment = selectors.assessment_latest(tenant=tenant, conversation=conversation)
+    else:
+        assessment = selectors_supervision.assessment_as_of(
+            tenant=tenant, conversation=conversation, at=as_of
+        )
     participants = selectors.participant_list(tenant=tenant, conversation=conversation)
     labels = participant_labels(participants)
     spans, scores = _highlight_maps(assessment)
     messages = list(selectors.message_list(tenant=tenant, conversation=conversation))
+    if as_of is not None:
+        messages = [m for m in messages if m.created_at <= as_of]
     rows = [
         message_row(m, highlights=spans, scores=scores, labels=labels, revealed=revealed)
         for m in messages
@@ -90,13 +104,19 @@ def review_context(
     earlier = selectors.decisions_about_participants(
         tenant=tenant, participants=participants, exclude_conversation=conversation
     )
+    if as_of is not None:
+        earlier = {p: [d for d in ds if d.created_at <= as_of] for p, ds in earlier.items()}
     return {
         "tenant": tenant,
         "membership": request.membership,
         "item": item,
         "conversation": conversation,
         "assessment": assessment,
-        "history": selectors.assessment_history(tenant=tenant, conversation=conversation),
+        "history": [
+            a
+            for a in selectors.assessment_history(tenant=tenant, conversation=conversation)
+            if as_of is None or a.scored_at <= as_of
+        ],
         "rows": rows,
         "summary": summary,
         "participants": [

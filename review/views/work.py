@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors
@@ -92,6 +93,12 @@ def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpRespon
     key = f"revealed-{item.pk}"
     request.session[key] = sorted(set(request.session.get(key, [])) | {message.pk})
     if not request.htmx:
+        # The second-review and supervisor pages show the same transcript and send back here.
+        back = request.POST.get("next", "")
+        if back.startswith(f"/t/{request.tenant.slug}/") and url_has_allowed_host_and_scheme(
+            back, {request.get_host()}, request.is_secure()
+        ):
+            return redirect(f"{back}#msg-{message.pk}")
         return redirect(f"/t/{request.tenant.slug}/items/{item.pk}#msg-{message.pk}")
     context = review_context(
         request, item=item, conversation=item.conversation, revealed=_revealed(request, item)

@@ -22,6 +22,8 @@ from scoring.generator import generate_conversations
 
 PEOPLE = (
     ("alice", Role.MODERATOR),
+    # A second moderator, so blind second reviews of alice's decisions have someone to go to.
+    ("bob", Role.MODERATOR),
     ("sam", Role.SUPERVISOR),
     ("ada", Role.ADMIN),
 )

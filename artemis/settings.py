@@ -212,6 +212,20 @@ ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=
 # Service-level target for how long a flagged item may wait (urgent ones: a quarter of it).
 ARTEMIS_QUEUE_SLA_MINUTES = envint("ARTEMIS_QUEUE_SLA_MINUTES", 240, minimum=1)
 
+# --- Law-enforcement referral package --------------------------------------------------------
+# The Ed25519 private key (PEM) that signs every package; create one with
+# `manage.py package_signing_key`. Without it, building a package fails naming this setting.
+ARTEMIS_PACKAGE_SIGNING_KEY = envsecret("ARTEMIS_PACKAGE_SIGNING_KEY")
+# The provider (ESP) named on the cover sheet (default: the tenant's name), where legal
+# process goes, and how to serve it ("{reference}" is replaced by the case reference).
+ARTEMIS_PROVIDER_NAME = envsecret("ARTEMIS_PROVIDER_NAME")
+ARTEMIS_LEGAL_PROCESS_CONTACT = envsecret("ARTEMIS_LEGAL_PROCESS_CONTACT") or (
+    "Development instance: set ARTEMIS_LEGAL_PROCESS_CONTACT" if DEBUG else ""
+)
+ARTEMIS_LEGAL_PROCESS_INSTRUCTIONS = envsecret("ARTEMIS_LEGAL_PROCESS_INSTRUCTIONS")
+# A TTF that draws what the shipped DejaVu Sans cannot (a Noto CJK font, say); optional.
+ARTEMIS_PACKAGE_FALLBACK_FONT = envsecret("ARTEMIS_PACKAGE_FALLBACK_FONT")
+
 # --- Logging --------------------------------------------------------------------------------
 # Message text never reaches a log: loggers get ids and counts only, and error reports
 # (500 pages, e-mails) are off in production because request bodies can hold chat text.

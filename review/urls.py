@@ -32,4 +32,9 @@ urlpatterns = [
         name="reveal",
     ),
     path("t/<slug:tenant_slug>/decisions", views.decision_log, name="decision_log"),
+    path(
+        "t/<slug:tenant_slug>/cases/<int:case_id>/package",
+        views.case_package,
+        name="case_package",
+    ),
 ]

@@ -43,13 +43,16 @@ def _fallback_font() -> str:
     return path if path and Path(path).is_file() else ""
 
 
+@lru_cache(maxsize=4)
+def _covered(fallback: str) -> frozenset[int]:
+    covered = _codepoints(str(REGULAR)) & _codepoints(str(BOLD))
+    return covered | _codepoints(fallback) if fallback else covered
+
+
 def drawable(text: str) -> str:
     """``text`` with every character the fonts cannot draw replaced by U+FFFD, and control
     characters (other than newline and tab) dropped."""
-    covered = _codepoints(str(REGULAR)) & _codepoints(str(BOLD))
-    fallback = _fallback_font()
-    if fallback:
-        covered = covered | _codepoints(fallback)
+    covered = _covered(_fallback_font())
     out = []
     for ch in text:
         if ch in "\n\t":
@@ -90,6 +93,7 @@ class Document(FPDF):
         self.set_creator("Artemis referral package")
         self.set_creation_date(generated_at)
         self.alias_nb_pages()
+        self._widths: dict[tuple[str, str, float], dict[str, float]] = {}
         self.add_page()
 
     # fpdf2 hooks -----------------------------------------------------------------------------
@@ -175,20 +179,62 @@ class Document(FPDF):
 
     def message(self, *, heading: str, text: str, note: str = "") -> None:
         """One transcript message: a bold line of ids and times, then the text, which may
-        run across pages."""
+        run across pages. Wrapped here in linear time: fpdf2's own wrapping re-measures the
+        line for every character, which made a 2,000-message transcript take a minute."""
         if self.get_y() > self.h - 35:
             self.add_page()
         self.set_font("DejaVu", "B", 8.5)
         self.set_fill_color(238, 238, 238)
-        self.multi_cell(0, 4.6, drawable(heading), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._lines(drawable(heading), 4.6, fill=True)
         if note:
             self.set_font("DejaVu", "", 8)
             self.set_text_color(110, 60, 0)
-            self.multi_cell(0, 4.2, drawable(note), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self._lines(drawable(note), 4.2)
             self.set_text_color(0, 0, 0)
         self.set_font("DejaVu", "", 10)
-        self.multi_cell(0, 5, drawable(text) or " ", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._lines(drawable(text) or " ", 5)
         self.ln(2.5)
+
+    def _lines(self, text: str, height: float, *, fill: bool = False) -> None:
+        for line in self.wrap(text, self.epw - 2 * self.c_margin):
+            self.cell(0, height, line, fill=fill, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Break ``text`` into lines no wider than ``width`` (mm) in the current font: at
+        spaces where possible, inside a word longer than a line otherwise. Every character
+        is measured once (widths are cached per font and size)."""
+        cache = self._widths.setdefault((self.font_family, self.font_style, self.font_size), {})
+
+        def w(ch: str) -> float:
+            value = cache.get(ch)
+            if value is None:
+                value = cache[ch] = self.get_string_width(ch)
+            return value
+
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            paragraph = paragraph.rstrip(" ")
+            line, line_w = "", 0.0
+            for word in paragraph.replace("\t", "    ").split(" "):
+                word_w = sum(w(ch) for ch in word)
+                gap = w(" ") if line else 0.0
+                if line and line_w + gap + word_w <= width:
+                    line, line_w = f"{line} {word}", line_w + gap + word_w
+                    continue
+                if line:
+                    lines.append(line)
+                line, line_w = "", 0.0
+                while word_w > width:  # a word longer than a line: break it by characters
+                    part, part_w = "", 0.0
+                    for ch in word:
+                        if part and part_w + w(ch) > width:
+                            break
+                        part, part_w = part + ch, part_w + w(ch)
+                    lines.append(part)
+                    word, word_w = word[len(part) :], word_w - part_w
+                line, line_w = word, word_w
+            lines.append(line)
+        return lines
 
     def render(self) -> bytes:
         return bytes(self.output())

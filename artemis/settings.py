@@ -225,6 +225,19 @@ NCMEC_REPORTER_EMAIL = envsecret("NCMEC_REPORTER_EMAIL")
 NCMEC_REPORTER_PHONE = envsecret("NCMEC_REPORTER_PHONE")
 # The company making the report (default: the tenant's name).
 ARTEMIS_ESP_NAME = envsecret("ARTEMIS_ESP_NAME")
+# --- Law-enforcement referral package --------------------------------------------------------
+# The Ed25519 private key (PEM) that signs every package; create one with
+# `manage.py package_signing_key`. Without it, building a package fails naming this setting.
+ARTEMIS_PACKAGE_SIGNING_KEY = envsecret("ARTEMIS_PACKAGE_SIGNING_KEY")
+# The provider (ESP) named on the cover sheet (default: the tenant's name), where legal
+# process goes, and how to serve it ("{reference}" is replaced by the case reference).
+ARTEMIS_PROVIDER_NAME = envsecret("ARTEMIS_PROVIDER_NAME")
+ARTEMIS_LEGAL_PROCESS_CONTACT = envsecret("ARTEMIS_LEGAL_PROCESS_CONTACT") or (
+    "Development instance: set ARTEMIS_LEGAL_PROCESS_CONTACT" if DEBUG else ""
+)
+ARTEMIS_LEGAL_PROCESS_INSTRUCTIONS = envsecret("ARTEMIS_LEGAL_PROCESS_INSTRUCTIONS")
+# A TTF that draws what the shipped DejaVu Sans cannot (a Noto CJK font, say); optional.
+ARTEMIS_PACKAGE_FALLBACK_FONT = envsecret("ARTEMIS_PACKAGE_FALLBACK_FONT")
 
 # --- Logging --------------------------------------------------------------------------------
 # Message text never reaches a log: loggers get ids and counts only, and error reports

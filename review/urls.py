@@ -107,4 +107,9 @@ urlpatterns = [
     ),
     path("t/<slug:tenant_slug>/supervision/agreement", views.agreement, name="agreement"),
     path("t/<slug:tenant_slug>/supervision/audit", views.audit_trail, name="audit_trail"),
+    path(
+        "t/<slug:tenant_slug>/cases/<int:case_id>/package",
+        views.case_package,
+        name="case_package",
+    ),
 ]

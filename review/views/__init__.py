@@ -19,6 +19,7 @@ from review.views.models import model_labels_export, model_version_promote, mode
 from review.views.ncmec import case_ncmec
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
+from review.views.referral import case_package
 from review.views.second_review import (
     second_review_next,
     second_review_page,
@@ -40,6 +41,7 @@ __all__ = [
     "case_inbox",
     "case_list",
     "case_ncmec",
+    "case_package",
     "case_page",
     "case_send_back",
     "case_submit",

@@ -1,0 +1,45 @@
+"""What the referral panel on a case page needs: may this user download, is the case ready,
+can packages be signed, who downloaded before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from review.models import AuditEvent, Case, ReviewError, Role
+from review.referral import signing
+from review.referral.package import package_unavailable
+from review.referral.selectors import package_downloads
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class PanelState:
+    may_download: bool
+    unavailable: str
+    key_problem: str
+    key_fingerprint: str
+    url: str
+    downloads: list[AuditEvent]
+
+
+@register.simple_tag
+def referral_panel_state(case: Case, membership: Any) -> PanelState:
+    may = membership is not None and membership.role in (Role.SUPERVISOR, Role.ADMIN)
+    key_problem, fingerprint = "", ""
+    try:
+        fingerprint = signing.fingerprint(signing.signing_key().public_key())
+    except ReviewError as exc:
+        key_problem = str(exc)
+    return PanelState(
+        may_download=may,
+        unavailable=package_unavailable(case) or "",
+        key_problem=key_problem,
+        key_fingerprint=fingerprint,
+        url=reverse("case_package", args=[case.tenant.slug, case.pk]),
+        downloads=package_downloads(tenant=case.tenant, case=case)[:10] if may else [],
+    )

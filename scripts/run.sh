@@ -10,14 +10,33 @@ export DEBUG="${DEBUG:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
-$PY manage.py migrate --noinput
-$PY manage.py train_model --if-missing
-$PY manage.py seed_demo --url "http://$HOST:$PORT"
+NCMEC_PORT="${NCMEC_PORT:-8765}"
 
 mkdir -p var
+$PY manage.py migrate --noinput
+$PY manage.py train_model --if-missing
+# The key that signs law-enforcement referral packages: a development key under var/ unless
+# one is configured (production sets ARTEMIS_PACKAGE_SIGNING_KEY_FILE to a managed secret).
+if [ -z "${ARTEMIS_PACKAGE_SIGNING_KEY:-}${ARTEMIS_PACKAGE_SIGNING_KEY_FILE:-}" ]; then
+  $PY manage.py package_signing_key --if-missing
+  export ARTEMIS_PACKAGE_SIGNING_KEY_FILE="$PWD/var/package-signing-key.pem"
+fi
+# NCMEC: unless an endpoint is configured, reports go to the local CyberTipline, a real HTTP
+# server with NCMEC's API that sends nothing anywhere.
+LOCAL_NCMEC=""
+if [ -z "${NCMEC_URL:-}" ]; then
+  export NCMEC_URL="http://127.0.0.1:$NCMEC_PORT/ispws" NCMEC_USERNAME=artemis \
+    NCMEC_PASSWORD=local-cybertipline
+  export NCMEC_REPORTER_EMAIL="${NCMEC_REPORTER_EMAIL:-safety@demo.example}"
+  $PY -m review.ncmec.localserver --host 127.0.0.1 --port "$NCMEC_PORT" >var/cybertipline.log 2>&1 &
+  LOCAL_NCMEC=$!
+fi
+$PY manage.py seed_demo --url "http://$HOST:$PORT"
+
 .venv/bin/celery -A artemis worker --beat --loglevel INFO --concurrency 2 \
   --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
-echo "Celery worker running (pid $WORKER, log: var/worker.log)"
+trap 'kill $WORKER $LOCAL_NCMEC 2>/dev/null; wait $WORKER $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
+echo "Celery worker and beat running (pid $WORKER, log: var/worker.log)"
+[ -n "$LOCAL_NCMEC" ] && echo "Local CyberTipline (stand-in for NCMEC): $NCMEC_URL (log: var/cybertipline.log)"
 $PY manage.py runserver "$HOST:$PORT"

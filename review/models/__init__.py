@@ -26,6 +26,7 @@ from review.models.decisions import (
     Decision,
     Verdict,
 )
+from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
@@ -49,8 +50,11 @@ __all__ = [
     "Membership",
     "Message",
     "Participant",
+    "PolicyVersion",
     "QueueItem",
     "QueueStatus",
+    "QueueWithdrawal",
+    "RetentionRun",
     "ReviewError",
     "Role",
     "Tenant",

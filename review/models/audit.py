@@ -30,6 +30,13 @@ class AuditAction(models.TextChoices):
     CASE_VIEW = "case_view", "Viewed an escalation case"
     NCMEC = "ncmec", "Exchanged with the CyberTipline"
     PACKAGE_DOWNLOAD = "package_download", "Downloaded a referral package"
+    MEMBER_ADD = "member_add", "Added a member"
+    MEMBER_ROLE = "member_role", "Changed a member's role"
+    MEMBER_REMOVE = "member_remove", "Removed a member"
+    API_KEY_CREATE = "api_key_create", "Created an API key"
+    API_KEY_REVOKE = "api_key_revoke", "Revoked an API key"
+    POLICY_CHANGE = "policy_change", "Changed the tenant policy"
+    RETENTION_PURGE = "retention_purge", "Purged expired conversations"
 
 
 class AuditEvent(models.Model):

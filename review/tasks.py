@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from review.services.retention import retention_purge_all
 from review.services.scoring import conversation_score, conversations_sweep_unscored
 from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 
@@ -65,3 +66,9 @@ def sweep_unscored() -> int:
 )
 def deliver_webhook(delivery_id: int) -> None:
     webhook_attempt(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def purge_expired() -> int:
+    """Retention, run by celery beat: returns how many conversations it purged."""
+    return sum(len(r.conversation_ids) for r in retention_purge_all())

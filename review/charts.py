@@ -1,0 +1,140 @@
+"""Server-side SVG charts: no JavaScript, no CDN. Each has a <title> and <desc> (read by
+screen readers through role="img" and aria-labelledby), labelled axes, and a table of the
+same numbers next to it on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from review.tuning import AtThreshold
+
+W, H = 560, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+
+
+def _x(value: float) -> float:
+    return LEFT + value * (W - LEFT - RIGHT)
+
+
+def _y(value: float, top: float) -> float:
+    return H - BOTTOM - (value / top if top else 0) * (H - TOP - BOTTOM)
+
+
+def _frame(chart_id: str, title: str, desc: str, x_label: str, y_label: str, body: str) -> str:
+    return (
+        f'<svg class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
+        f'<line class="axis" x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}"/>'
+        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}"/>'
+        f'<text class="axis-label" x="{(LEFT + W - RIGHT) / 2}" y="{H - 6}" '
+        f'text-anchor="middle">{escape(x_label)}</text>'
+        f'<text class="axis-label" x="14" y="{(TOP + H - BOTTOM) / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {(TOP + H - BOTTOM) / 2})">{escape(y_label)}</text>'
+        f"{body}</svg>"
+    )
+
+
+def _x_ticks() -> str:
+    return "".join(
+        f'<text class="tick" x="{_x(t / 10):.1f}" y="{H - BOTTOM + 14}" '
+        f'text-anchor="middle">{t / 10:.1f}</text>'
+        for t in range(0, 11, 2)
+    )
+
+
+def _marker(value: float, label: str, css: str) -> str:
+    x = _x(value)
+    return (
+        f'<line class="mark {css}" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}"/>'
+        f'<text class="mark-label {css}" x="{x + 3:.1f}" y="{TOP + 10}">{escape(label)}</text>'
+    )
+
+
+def histogram_svg(
+    counts: Sequence[int], *, days: int, current: float, candidate: float | None
+) -> SafeString:
+    top = max(counts, default=0) or 1
+    width = (W - LEFT - RIGHT) / len(counts)
+    bars = "".join(
+        format_html(
+            '<rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
+            "<title>{:.2f} to {:.2f}: {} conversations</title></rect>",
+            LEFT + i * width + 1,
+            _y(n, top),
+            width - 2,
+            H - BOTTOM - _y(n, top),
+            i / len(counts),
+            (i + 1) / len(counts),
+            n,
+        )
+        for i, n in enumerate(counts)
+    )
+    y_ticks = (
+        f'<text class="tick" x="{LEFT - 6}" y="{_y(top, top) + 4:.1f}" '
+        f'text-anchor="end">{top}</text>'
+        f'<text class="tick" x="{LEFT - 6}" y="{H - BOTTOM + 4}" text-anchor="end">0</text>'
+    )
+    marks = _marker(current, f"current {current:.2f}", "current")
+    if candidate is not None and candidate != current:
+        marks += _marker(candidate, f"candidate {candidate:.2f}", "candidate")
+    desc = (
+        f"Latest scores of {sum(counts)} conversations scored in the last {days} days, in "
+        f"{len(counts)} bands of {1 / len(counts):.2f}; the current flag threshold is "
+        f"{current:.2f}."
+    )
+    return mark_safe(  # noqa: S308 - every interpolated value is a number or escaped
+        _frame(
+            "histogram",
+            f"Score distribution, last {days} days",
+            desc,
+            "probability (latest score)",
+            "conversations",
+            bars + _x_ticks() + y_ticks + marks,
+        )
+    )
+
+
+def pr_svg(curve: Sequence[AtThreshold], *, current: float, candidate: float | None) -> SafeString:
+    """Precision and recall against the threshold (both estimated from decisions)."""
+
+    def line(values: list[tuple[float, float | None]], css: str) -> str:
+        points = " ".join(f"{_x(t):.1f},{_y(v, 1):.1f}" for t, v in values if v is not None)
+        return f'<polyline class="{css}" points="{points}" fill="none"/>' if points else ""
+
+    precision = line([(p.threshold, p.precision) for p in curve], "precision")
+    recall = line([(p.threshold, p.recall) for p in curve], "recall")
+    y_ticks = "".join(
+        f'<text class="tick" x="{LEFT - 6}" y="{_y(v / 4, 1) + 4:.1f}" '
+        f'text-anchor="end">{v / 4:.2f}</text>'
+        for v in range(5)
+    )
+    legend = (
+        f'<text class="legend precision-label" x="{W - RIGHT - 150}" y="{H - BOTTOM - 28}">'
+        "— precision</text>"
+        f'<text class="legend recall-label" x="{W - RIGHT - 150}" y="{H - BOTTOM - 12}">'
+        "- - recall</text>"
+    )
+    marks = _marker(current, f"current {current:.2f}", "current")
+    if candidate is not None and candidate != current:
+        marks += _marker(candidate, f"candidate {candidate:.2f}", "candidate")
+    labelled = curve[0].flagged if curve else 0
+    desc = (
+        f"Estimated precision and recall at each threshold from 0 to 1, from {labelled} "
+        "moderator decisions; only conversations that reached the queue are labelled, so "
+        "below the threshold in force when they were queued the figures are not known."
+    )
+    return mark_safe(  # noqa: S308 - every interpolated value is a number or escaped
+        _frame(
+            "pr",
+            "Precision and recall by threshold (estimated from decisions)",
+            desc,
+            "flag threshold",
+            "precision / recall",
+            precision + recall + _x_ticks() + y_ticks + legend + marks,
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from review.tuning import AtThreshold
@@ -61,17 +61,10 @@ def histogram_svg(
     top = max(counts, default=0) or 1
     width = (W - LEFT - RIGHT) / len(counts)
     bars = "".join(
-        format_html(
-            '<rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
-            "<title>{:.2f} to {:.2f}: {} conversations</title></rect>",
-            LEFT + i * width + 1,
-            _y(n, top),
-            width - 2,
-            H - BOTTOM - _y(n, top),
-            i / len(counts),
-            (i + 1) / len(counts),
-            n,
-        )
+        f'<rect class="bar" x="{LEFT + i * width + 1:.1f}" y="{_y(n, top):.1f}" '
+        f'width="{width - 2:.1f}" height="{H - BOTTOM - _y(n, top):.1f}">'
+        f"<title>{i / len(counts):.2f} to {(i + 1) / len(counts):.2f}: {n} conversations</title>"
+        "</rect>"
         for i, n in enumerate(counts)
     )
     y_ticks = (

@@ -47,12 +47,25 @@ def _x_ticks() -> str:
     )
 
 
-def _marker(value: float, label: str, css: str) -> str:
+def _marker(value: float, label: str, css: str, *, left: bool = False) -> str:
+    """A vertical line at ``value``; its label on the right, or on the left (``left``) so two
+    markers close together do not print over each other."""
     x = _x(value)
+    anchor, dx = ("end", -3) if left else ("start", 3)
     return (
         f'<line class="mark {css}" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}"/>'
-        f'<text class="mark-label {css}" x="{x + 3:.1f}" y="{TOP + 10}">{escape(label)}</text>'
+        f'<text class="mark-label {css}" x="{x + dx:.1f}" y="{TOP + 10}" '
+        f'text-anchor="{anchor}">{escape(label)}</text>'
     )
+
+
+def _marks(current: float, candidate: float | None) -> str:
+    marks = _marker(current, f"current {current:.2f}", "current", left=(candidate or 0) > current)
+    if candidate is not None and candidate != current:
+        marks += _marker(
+            candidate, f"candidate {candidate:.2f}", "candidate", left=candidate < current
+        )
+    return marks
 
 
 def histogram_svg(
@@ -72,9 +85,7 @@ def histogram_svg(
         f'text-anchor="end">{top}</text>'
         f'<text class="tick" x="{LEFT - 6}" y="{H - BOTTOM + 4}" text-anchor="end">0</text>'
     )
-    marks = _marker(current, f"current {current:.2f}", "current")
-    if candidate is not None and candidate != current:
-        marks += _marker(candidate, f"candidate {candidate:.2f}", "candidate")
+    marks = _marks(current, candidate)
     desc = (
         f"Latest scores of {sum(counts)} conversations scored in the last {days} days, in "
         f"{len(counts)} bands of {1 / len(counts):.2f}; the current flag threshold is "
@@ -112,9 +123,7 @@ def pr_svg(curve: Sequence[AtThreshold], *, current: float, candidate: float | N
         f'<text class="legend recall-label" x="{W - RIGHT - 150}" y="{H - BOTTOM - 12}">'
         "- - recall</text>"
     )
-    marks = _marker(current, f"current {current:.2f}", "current")
-    if candidate is not None and candidate != current:
-        marks += _marker(candidate, f"candidate {candidate:.2f}", "candidate")
+    marks = _marks(current, candidate)
     labelled = curve[0].flagged if curve else 0
     desc = (
         f"Estimated precision and recall at each threshold from 0 to 1, from {labelled} "

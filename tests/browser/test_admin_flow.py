@@ -59,6 +59,7 @@ def test_an_admin_lowers_the_threshold_sees_the_queue_change_and_rolls_it_back(
     page.fill("#rollback-reason-1", "too many items for the team")
     page.click("text=Roll back to #1")
     page.wait_for_selector("text=Rolled back to version 1")
+    page.screenshot(path=str(ARTIFACTS / "policy-page.png"), full_page=True)
     assert PolicyVersion.objects.get(tenant=acme, number=3).restores.number == 1
 
     page.click("text=Queue")

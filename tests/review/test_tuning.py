@@ -142,9 +142,9 @@ def test_the_tuning_page_shows_the_figures_the_charts_and_the_caveat(
     html = page.content.decode()
     assert "recall below the current threshold is unknown" in html
     candidate = html.split('id="figures-candidate">')[1].split("</tr>")[0]
-    assert "<td>0.70</td><td>0.1</td><td>0.75</td><td>0.75" in candidate
+    assert "<td>0.70</td><td>0.13</td><td>0.75</td><td>0.75" in candidate
     current = html.split('id="figures-current">')[1].split("</tr>")[0]
-    assert "<td>0.50</td><td>0.2</td><td>0.67</td><td>1.00</td><td>6</td>" in current
+    assert "<td>0.50</td><td>0.23</td><td>0.67</td><td>1.00</td><td>6</td>" in current
     assert html.count('<svg class="chart"') == 2
     assert '<title id="histogram-title">Score distribution, last 30 days</title>' in html
     assert "flag threshold</text>" in html, "the x axis is labelled"

@@ -140,3 +140,34 @@ def pr_svg(curve: Sequence[AtThreshold], *, current: float, candidate: float | N
             precision + recall + _x_ticks() + y_ticks + legend + marks,
         )
     )
+
+
+def volume_svg(
+    curve: Sequence[AtThreshold], *, days: int, current: float, candidate: float | None
+) -> SafeString:
+    """Expected conversations a day reaching the queue, against the flag threshold."""
+    top = max((p.per_day for p in curve), default=0) or 1
+    points = " ".join(f"{_x(p.threshold):.1f},{_y(p.per_day, top):.1f}" for p in curve)
+    y_ticks = "".join(
+        f'<text class="tick" x="{LEFT - 6}" y="{_y(top * v / 4, top) + 4:.1f}" '
+        f'text-anchor="end">{top * v / 4:.1f}</text>'
+        for v in range(5)
+    )
+    desc = (
+        f"Conversations a day whose latest score reaches each threshold from 0 to 1, from the "
+        f"last {days} days; at the current threshold {current:.2f}: "
+        f"{next((p.per_day for p in curve if p.threshold >= current), 0):.2f} a day."
+    )
+    return mark_safe(  # noqa: S308 - every interpolated value is a number or escaped
+        _frame(
+            "volume",
+            f"Expected queue volume per day, last {days} days",
+            desc,
+            "flag threshold",
+            "conversations per day",
+            f'<polyline class="volume" points="{points}" fill="none"/>'
+            + _x_ticks()
+            + y_ticks
+            + _marks(current, candidate),
+        )
+    )

@@ -34,6 +34,15 @@ def _page(
     return response
 
 
+def _field_error(form: Any, message: str, *, default: str) -> None:
+    """Put a service's ``field: problem`` message by that field (else by ``default``)."""
+    field, _, problem = message.partition(": ")
+    if field in form.fields and problem:
+        form.add_error(field, problem)
+    else:
+        form.add_error(default, message)
+
+
 def _show_once(request: ArtemisRequest, **secret: str) -> None:
     request.session[_ONCE] = secret
 
@@ -62,7 +71,7 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
                 create=form.cleaned_data["create"],
             )
         except ReviewError as exc:
-            form.add_error("username", str(exc).partition(": ")[2] or str(exc))
+            _field_error(form, str(exc), default="username")
         else:
             name = membership.user.get_username()
             if password:
@@ -124,7 +133,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
                 tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
             )
         except ReviewError as exc:
-            form.add_error("name", str(exc).partition(": ")[2] or str(exc))
+            _field_error(form, str(exc), default="name")
         else:
             _show_once(request, kind="api_key", label=api_key.name, secret=raw)
             return redirect("admin_keys", tenant_slug=request.tenant.slug)

@@ -51,6 +51,7 @@ def admin_tuning(request: ArtemisRequest) -> HttpResponse:
     scores = tuning.latest_scores(tenant=tenant, days=days)
     labels = tuning.decision_labels(tenant=tenant, days=days)
     figures = tuning.Figures(scores=scores, labels=labels, days=days)
+    curve = figures.curve()
     context = {
         "tenant": tenant,
         "membership": request.membership,
@@ -66,7 +67,8 @@ def admin_tuning(request: ArtemisRequest) -> HttpResponse:
         "histogram": charts.histogram_svg(
             tuning.histogram(scores), days=days, current=current, candidate=candidate
         ),
-        "pr": charts.pr_svg(figures.curve(), current=current, candidate=candidate),
+        "pr": charts.pr_svg(curve, current=current, candidate=candidate),
+        "volume": charts.volume_svg(curve, days=days, current=current, candidate=candidate),
         "apply_form": ApplyThresholdForm(initial={"candidate": candidate, "days": days}),
     }
     template = "review/admin_tuning.html#whatif" if request.htmx else "review/admin_tuning.html"

@@ -145,7 +145,8 @@ def test_the_tuning_page_shows_the_figures_the_charts_and_the_caveat(
     assert "<td>0.70</td><td>0.13</td><td>0.75</td><td>0.75" in candidate
     current = html.split('id="figures-current">')[1].split("</tr>")[0]
     assert "<td>0.50</td><td>0.23</td><td>0.67</td><td>1.00</td><td>6</td>" in current
-    assert html.count('<svg class="chart"') == 2
+    assert html.count('<svg class="chart"') == 3
+    assert "at the current threshold 0.50: 0.23 a day" in html
     assert '<title id="histogram-title">Score distribution, last 30 days</title>' in html
     assert "flag threshold</text>" in html, "the x axis is labelled"
     assert "current 0.50" in html

@@ -150,7 +150,7 @@ def volume_svg(
     points = " ".join(f"{_x(p.threshold):.1f},{_y(p.per_day, top):.1f}" for p in curve)
     y_ticks = "".join(
         f'<text class="tick" x="{LEFT - 6}" y="{_y(top * v / 4, top) + 4:.1f}" '
-        f'text-anchor="end">{top * v / 4:.1f}</text>'
+        f'text-anchor="end">{top * v / 4:.3g}</text>'
         for v in range(5)
     )
     desc = (

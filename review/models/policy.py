@@ -50,6 +50,13 @@ class PolicyVersion(models.Model):
     def changed_fields(self) -> list[str]:
         return [k for k in self.after if self.before.get(k) != self.after.get(k)]
 
+    @property
+    def weight_changes(self) -> list[tuple[str, float, float]]:
+        """(characteristic, before, after) for each severity weight this version changed."""
+        before = self.before.get("severity_weights") or {}
+        after = self.after.get("severity_weights") or {}
+        return [(k, before.get(k), v) for k, v in after.items() if before.get(k) != v]
+
 
 class QueueWithdrawal(models.Model):
     """An open queue item removed because a policy change put its score below the threshold."""

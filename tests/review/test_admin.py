@@ -264,9 +264,15 @@ def test_the_policy_form_saves_a_version_and_never_shows_the_secret(acme: Tenant
     assert "Roll back to #1" in page
 
     # Leaving the secret empty keeps it.
-    client.post("/t/acme/admin/policy", _policy_post(retention_days="60", reason="longer"))
+    client.post(
+        "/t/acme/admin/policy",
+        _policy_post(retention_days="60", weight_media_request="9", reason="longer"),
+    )
     acme.refresh_from_db()
     assert (acme.retention_days, acme.webhook_secret) == (60, "topsecret-123")
+    assert acme.severity_weights["media_request"] == 9
+    page = client.get("/t/acme/admin/policy").content.decode()
+    assert "media_request: 5.0 → 9.0" in page
 
 
 def test_an_admin_rolls_back_from_the_policy_page(acme: Tenant, ada: Any) -> None:

@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "review.tasks.sweep_unscored",
         "schedule": envint("ARTEMIS_SWEEP_SECONDS", 60, minimum=1),
     },
+    # Retention: each run purges a bounded batch per tenant, so hourly keeps up.
+    "purge-expired-conversations": {
+        "task": "review.tasks.purge_expired",
+        "schedule": envint("ARTEMIS_RETENTION_SECONDS", 3600, minimum=60),
+    },
 }
 
 # --- Scoring --------------------------------------------------------------------------------

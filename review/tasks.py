@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from review.ncmec.services import NcmecRetryLater, case_submit_ncmec
+from review.services.retention import retention_purge_all
 from review.services.scoring import conversation_score, conversations_sweep_unscored
 from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 
@@ -95,3 +96,9 @@ def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
     except ReviewError as exc:
         # Recorded on the submission for the case page; ids only in the log.
         logger.warning("ncmec submission stopped case=%s error=%s", case_id, type(exc).__name__)
+
+
+@shared_task(acks_late=True)
+def purge_expired() -> int:
+    """Retention, run by celery beat: returns how many conversations it purged."""
+    return sum(len(r.conversation_ids) for r in retention_purge_all())

@@ -112,4 +112,34 @@ urlpatterns = [
         views.case_package,
         name="case_package",
     ),
+    path("t/<slug:tenant_slug>/admin/", views.admin_home, name="admin_home"),
+    path("t/<slug:tenant_slug>/admin/members", views.admin_members, name="admin_members"),
+    path(
+        "t/<slug:tenant_slug>/admin/members/<int:membership_id>/role",
+        views.admin_member_role,
+        name="admin_member_role",
+    ),
+    path(
+        "t/<slug:tenant_slug>/admin/members/<int:membership_id>/remove",
+        views.admin_member_remove,
+        name="admin_member_remove",
+    ),
+    path("t/<slug:tenant_slug>/admin/keys", views.admin_keys, name="admin_keys"),
+    path(
+        "t/<slug:tenant_slug>/admin/keys/<int:key_id>/revoke",
+        views.admin_key_revoke,
+        name="admin_key_revoke",
+    ),
+    path("t/<slug:tenant_slug>/admin/policy", views.admin_policy, name="admin_policy"),
+    path(
+        "t/<slug:tenant_slug>/admin/policy/rollback",
+        views.admin_policy_rollback,
+        name="admin_policy_rollback",
+    ),
+    path("t/<slug:tenant_slug>/admin/tuning", views.admin_tuning, name="admin_tuning"),
+    path(
+        "t/<slug:tenant_slug>/admin/tuning/apply",
+        views.admin_tuning_apply,
+        name="admin_tuning_apply",
+    ),
 ]

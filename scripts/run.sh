@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: migrate, make sure a scoring model is registered, seed the demo tenant, then run
-# the web server and a Celery worker (with the periodic sweep) until Ctrl-C.
+# the web server, a Celery worker and celery beat (the sweep and retention) until Ctrl-C.
 # Embedded default: SQLite + a filesystem broker under ./var. DATABASE_URL / CELERY_BROKER_URL
 # switch to PostgreSQL and Redis or RabbitMQ.
 set -euo pipefail
@@ -33,10 +33,13 @@ if [ -z "${NCMEC_URL:-}" ]; then
 fi
 $PY manage.py seed_demo --url "http://$HOST:$PORT"
 
-.venv/bin/celery -A artemis worker --beat --loglevel INFO --concurrency 2 \
-  --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+.venv/bin/celery -A artemis worker --loglevel INFO --concurrency 2 >var/worker.log 2>&1 &
 WORKER=$!
-trap 'kill $WORKER $LOCAL_NCMEC 2>/dev/null; wait $WORKER $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
-echo "Celery worker and beat running (pid $WORKER, log: var/worker.log)"
+# One beat per deployment: it only sends the periodic tasks; the worker runs them.
+.venv/bin/celery -A artemis beat --loglevel INFO --schedule var/celerybeat-schedule \
+  >var/beat.log 2>&1 &
+BEAT=$!
+trap 'kill $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null; wait $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
+echo "Celery worker (pid $WORKER, log: var/worker.log) and beat (pid $BEAT, log: var/beat.log) running"
 [ -n "$LOCAL_NCMEC" ] && echo "Local CyberTipline (stand-in for NCMEC): $NCMEC_URL (log: var/cybertipline.log)"
 $PY manage.py runserver "$HOST:$PORT"

@@ -27,6 +27,7 @@ from review.models.decisions import (
     Verdict,
 )
 from review.models.ncmec import NcmecState, NcmecSubmission
+from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
@@ -53,9 +54,12 @@ __all__ = [
     "NcmecState",
     "NcmecSubmission",
     "Participant",
+    "PolicyVersion",
     "QueueItem",
     "QueueStatus",
+    "QueueWithdrawal",
     "Resolution",
+    "RetentionRun",
     "ReviewError",
     "Role",
     "SecondReview",

@@ -35,6 +35,13 @@ class AuditAction(models.TextChoices):
     SECOND_REVIEW = "second_review", "Recorded a blind second review"
     RESOLVE = "resolve", "Resolved a second-review disagreement"
     REPORT_VIEW = "report_view", "Viewed a supervision page"
+    MEMBER_ADD = "member_add", "Added a member"
+    MEMBER_ROLE = "member_role", "Changed a member's role"
+    MEMBER_REMOVE = "member_remove", "Removed a member"
+    API_KEY_CREATE = "api_key_create", "Created an API key"
+    API_KEY_REVOKE = "api_key_revoke", "Revoked an API key"
+    POLICY_CHANGE = "policy_change", "Changed the tenant policy"
+    RETENTION_PURGE = "retention_purge", "Purged expired conversations"
 
 
 class AuditEvent(models.Model):

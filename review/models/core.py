@@ -269,6 +269,8 @@ class QueueItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # A policy change came while the item was claimed: it is re-evaluated when released.
+    policy_pending = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from review.models import (
@@ -13,8 +15,10 @@ from review.models import (
     AuditAction,
     Conversation,
     ConversationStatus,
+    Decision,
     QueueItem,
     QueueStatus,
+    QueueWithdrawal,
     ReviewError,
     Tenant,
 )
@@ -63,13 +67,60 @@ def characteristic_bits(assessment: Assessment) -> int:
     return sum(1 << characteristics.KEYS.index(k) for k in assessment.flagged_characteristics)
 
 
+def _item_create(
+    *, tenant: Tenant, conversation: Conversation, assessment: Assessment, now: datetime
+) -> QueueItem:
+    priority, urgent = queue_priority(tenant=tenant, assessment=assessment)
+    return QueueItem.objects.create(
+        tenant=tenant,
+        conversation=conversation,
+        assessment=assessment,
+        priority=priority,
+        probability=assessment.probability,
+        rank=queue_rank(priority=priority, enqueued_at=now),
+        urgent=urgent,
+        characteristics=characteristic_tags(assessment),
+        characteristic_bits=characteristic_bits(assessment),
+        enqueued_at=now,
+    )
+
+
+_REFRESHED = [
+    "assessment",
+    "priority",
+    "probability",
+    "rank",
+    "urgent",
+    "characteristics",
+    "characteristic_bits",
+]
+
+
+def _item_refresh(
+    item: QueueItem, *, tenant: Tenant, assessment: Assessment, keep_higher: bool
+) -> QueueItem:
+    """Point an open item at ``assessment`` and recompute its priority and urgency.
+
+    ``keep_higher``: a rescore never lowers either (the item already looked that pressing);
+    a policy change recomputes both from scratch, since its weights may have gone down."""
+    priority, urgent = queue_priority(tenant=tenant, assessment=assessment)
+    item.assessment = assessment
+    item.probability = assessment.probability
+    item.priority = max(item.priority, priority) if keep_higher else priority
+    item.rank = queue_rank(priority=item.priority, enqueued_at=item.enqueued_at)
+    item.urgent = (item.urgent or urgent) if keep_higher else urgent
+    item.characteristics = characteristic_tags(assessment)
+    item.characteristic_bits = characteristic_bits(assessment)
+    return item
+
+
 def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> QueueItem | None:
     """Put a conversation in the queue when its new assessment reaches the tenant's threshold,
     or refresh the open item it already has. Returns the open item, if any.
 
     A lower rescore never takes an item out of the queue: once a conversation looked risky
-    enough for a human, a human decides (thresholds changed by an admin are another matter).
-    Call inside a transaction holding the conversation's row lock.
+    enough for a human, a human decides (thresholds changed by an admin are another matter:
+    see ``queue_reevaluate``). Call inside a transaction holding the conversation's row lock.
     """
     tenant = conversation.tenant
     item = (
@@ -79,42 +130,138 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
     )
     if item is None and assessment.probability < tenant.flag_threshold:
         return None
-    priority, urgent = queue_priority(tenant=tenant, assessment=assessment)
     if item is None:
-        now = timezone.now()
-        item = QueueItem.objects.create(
-            tenant=tenant,
-            conversation=conversation,
-            assessment=assessment,
-            priority=priority,
-            probability=assessment.probability,
-            rank=queue_rank(priority=priority, enqueued_at=now),
-            urgent=urgent,
-            characteristics=characteristic_tags(assessment),
-            characteristic_bits=characteristic_bits(assessment),
-            enqueued_at=now,
+        item = _item_create(
+            tenant=tenant, conversation=conversation, assessment=assessment, now=timezone.now()
         )
     else:
-        item.assessment = assessment
-        item.probability = assessment.probability
-        item.priority = max(item.priority, priority)
-        item.rank = queue_rank(priority=item.priority, enqueued_at=item.enqueued_at)
-        item.urgent = item.urgent or urgent
-        item.characteristics = characteristic_tags(assessment)
-        item.characteristic_bits = characteristic_bits(assessment)
-        item.save(
-            update_fields=[
-                "assessment",
-                "priority",
-                "probability",
-                "rank",
-                "urgent",
-                "characteristics",
-                "characteristic_bits",
-            ]
-        )
+        _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=True)
+        item.save(update_fields=_REFRESHED)
     conversation.status = ConversationStatus.FLAGGED
     return item
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    entered: int
+    left: int
+    updated: int
+    deferred: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "entered": self.entered,
+            "left": self.left,
+            "updated": self.updated,
+            "deferred": self.deferred,
+        }
+
+
+def _latest_assessment_id(outer: str) -> Subquery:
+    return Subquery(
+        Assessment.objects.filter(conversation=OuterRef(outer))
+        .order_by("-scored_at", "-pk")
+        .values("pk")[:1]
+    )
+
+
+def _withdraw(
+    items: list[QueueItem], *, tenant: Tenant, now: datetime, policy_version: object
+) -> None:
+    """Take open items out of the queue: delete them, keep a withdrawal row each, and put
+    their conversations back to scored (or reviewed, if decided before)."""
+    if not items:
+        return
+    QueueWithdrawal.objects.bulk_create(
+        [
+            QueueWithdrawal(
+                tenant=tenant,
+                conversation_id=item.conversation_id,
+                queue_item_id=item.pk,
+                probability=item.probability,
+                enqueued_at=item.enqueued_at,
+                withdrawn_at=now,
+                policy_version=policy_version,
+            )
+            for item in items
+        ],
+        batch_size=1000,
+    )
+    conversation_ids = [item.conversation_id for item in items]
+    QueueItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    decided = Exists(Decision.objects.filter(conversation=OuterRef("pk")))
+    conversations = Conversation.objects.filter(tenant=tenant, pk__in=conversation_ids)
+    conversations.filter(decided).update(status=ConversationStatus.REVIEWED)
+    conversations.filter(~decided).update(status=ConversationStatus.SCORED)
+
+
+def queue_reevaluate(
+    *, tenant: Tenant, flag_lowered: bool, policy_version: object = None
+) -> Reevaluation:
+    """Apply the tenant's current thresholds and severity weights to the queue, without
+    rescoring: from each conversation's latest assessment, open items stay (re-prioritised)
+    or leave, and conversations that never reached the queue enter it if they now qualify.
+
+    Items claimed under a live lease are left alone and marked ``policy_pending``: they are
+    re-evaluated when released (a decision closes them first, and decided items never
+    change). Run inside the transaction that changed the policy, holding the tenant's lock.
+    ``flag_lowered``: only then can a conversation below the old threshold enter.
+    """
+    now = timezone.now()
+    deferred = QueueItem.objects.filter(
+        tenant=tenant, status=QueueStatus.CLAIMED, lease_expires_at__gt=now
+    ).update(policy_pending=True)
+    # Waiting items, and claimed ones whose lease ran out (back in the queue in all but name).
+    items = list(
+        QueueItem.objects.select_for_update()
+        .filter(tenant=tenant)
+        .filter(
+            Q(status=QueueStatus.WAITING) | Q(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
+        )
+        .annotate(latest_id=_latest_assessment_id("conversation"))
+    )
+    latest = Assessment.objects.in_bulk([item.latest_id for item in items if item.latest_id])
+    leaving, staying = [], []
+    for item in items:
+        assessment = latest.get(item.latest_id) or item.assessment
+        if assessment.probability < tenant.flag_threshold:
+            leaving.append(item)
+        else:
+            staying.append(
+                _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=False)
+            )
+    QueueItem.objects.bulk_update(staying, _REFRESHED, batch_size=1000)
+    _withdraw(leaving, tenant=tenant, now=now, policy_version=policy_version)
+
+    entered = 0
+    if flag_lowered:
+        # Scored, never decided, no open item: the ones a lower threshold can let in.
+        candidates = (
+            Conversation.objects.select_for_update(of=("self",))
+            .filter(tenant=tenant, status=ConversationStatus.SCORED)
+            .filter(~Exists(Decision.objects.filter(conversation=OuterRef("pk"))))
+            .filter(
+                ~Exists(
+                    QueueItem.objects.filter(conversation=OuterRef("pk")).exclude(
+                        status=QueueStatus.DECIDED
+                    )
+                )
+            )
+            .annotate(latest_id=_latest_assessment_id("pk"))
+            .filter(latest_id__isnull=False)
+        )
+        rows = list(candidates)
+        assessments = Assessment.objects.in_bulk([c.latest_id for c in rows])
+        for conversation in rows:
+            assessment = assessments[conversation.latest_id]
+            if assessment.probability >= tenant.flag_threshold:
+                _item_create(
+                    tenant=tenant, conversation=conversation, assessment=assessment, now=now
+                )
+                conversation.status = ConversationStatus.FLAGGED
+                conversation.save(update_fields=["status"])
+                entered += 1
+    return Reevaluation(entered=entered, left=len(leaving), updated=len(staying), deferred=deferred)
 
 
 def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> QueueItem | None:
@@ -191,12 +338,31 @@ def queue_item_release(*, item: QueueItem, moderator: AbstractBaseUser, reason: 
     locked.claimed_by = None
     locked.lease_expires_at = None
     locked.save(update_fields=["status", "claimed_by", "lease_expires_at"])
+    left_queue = locked.policy_pending and _apply_pending_policy(locked)
     audit_record(
         tenant=locked.tenant,
         actor=moderator,
         action=AuditAction.RELEASE,
         target_type="queue_item",
-        target_id=str(locked.pk),
-        detail={"reason": reason},
+        target_id=str(item.pk),
+        detail={"reason": reason, **({"left_queue": True} if left_queue else {})},
     )
     return locked
+
+
+def _apply_pending_policy(item: QueueItem) -> bool:
+    """A policy changed while the item was claimed: apply it now, as the change would have.
+    Returns whether the item left the queue."""
+    tenant = item.tenant
+    assessment = (
+        Assessment.objects.filter(conversation_id=item.conversation_id)
+        .order_by("-scored_at", "-pk")
+        .first()
+    ) or item.assessment
+    item.policy_pending = False
+    if assessment.probability < tenant.flag_threshold:
+        _withdraw([item], tenant=tenant, now=timezone.now(), policy_version=None)
+        return True
+    _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=False)
+    item.save(update_fields=[*_REFRESHED, "policy_pending"])
+    return False

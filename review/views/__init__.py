@@ -1,5 +1,15 @@
 from __future__ import annotations
 
+from review.views.admin import (
+    admin_home,
+    admin_key_revoke,
+    admin_keys,
+    admin_member_remove,
+    admin_member_role,
+    admin_members,
+    admin_policy,
+    admin_policy_rollback,
+)
 from review.views.agreement import agreement
 from review.views.audit_trail import audit_trail
 from review.views.cases import (
@@ -29,9 +39,20 @@ from review.views.second_review import (
     second_reviews,
 )
 from review.views.supervision import decision_log
+from review.views.tuning import admin_tuning, admin_tuning_apply
 from review.views.work import decide, release, renew, reveal, review, take_next
 
 __all__ = [
+    "admin_home",
+    "admin_key_revoke",
+    "admin_keys",
+    "admin_member_remove",
+    "admin_member_role",
+    "admin_members",
+    "admin_policy",
+    "admin_policy_rollback",
+    "admin_tuning",
+    "admin_tuning_apply",
     "agreement",
     "audit_trail",
     "case_approve",

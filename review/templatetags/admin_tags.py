@@ -1,0 +1,14 @@
+"""Template helpers of the admin pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""

@@ -8,8 +8,6 @@ takes the case's tenant.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -18,8 +16,9 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from review import selectors
-from review.models import CASE_ANNOTATIONS, REASON_CODES, AuditAction, AuditEvent, Case
+from review.models import CASE_ANNOTATIONS, REASON_CODES, AuditAction, Case
 from review.referral import selectors as referral_selectors
+from review.services.audit import event_hash_input
 from scoring import characteristics
 
 # --- time ------------------------------------------------------------------------------------
@@ -61,29 +60,6 @@ def as_sent_to_utc(value: object) -> str:
 
 
 # --- custody ---------------------------------------------------------------------------------
-
-
-def custody_hash_input(event: AuditEvent) -> dict[str, Any]:
-    """Exactly the fields ``review.services.audit.event_hash`` hashes, so a recipient can
-    recompute each event's hash from the package alone."""
-    return {
-        "tenant": event.tenant_id,
-        "sequence": event.sequence,
-        "actor": event.actor_id,
-        "actor_label": event.actor_label,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "detail": event.detail,
-        "ip": event.ip,
-        "created_at": event.created_at.isoformat(),
-        "prev_hash": event.prev_hash,
-    }
-
-
-def custody_hash(hash_input: dict[str, Any]) -> str:
-    canonical = json.dumps(hash_input, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- the evidence ----------------------------------------------------------------------------
@@ -255,7 +231,7 @@ def evidence_gather(
 
     custody = []
     for event in referral_selectors.custody_events(tenant=tenant, case=case):
-        hash_input = custody_hash_input(event)
+        hash_input = event_hash_input(event)
         custody.append(
             {
                 "sequence": event.sequence,

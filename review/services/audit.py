@@ -17,27 +17,33 @@ from review.models import AuditChainHead, AuditEvent, Tenant
 GENESIS = "0" * 64
 
 
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over a canonical JSON of every field that matters, including the previous
-    hash: change any of them, or the order, and the chain no longer verifies."""
-    canonical = json.dumps(
-        {
-            "tenant": event.tenant_id,
-            "sequence": event.sequence,
-            "actor": event.actor_id,
-            "actor_label": event.actor_label,
-            "action": event.action,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "detail": event.detail,
-            "ip": event.ip,
-            "created_at": event.created_at.isoformat(),
-            "prev_hash": event.prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def event_hash_input(event: AuditEvent) -> dict[str, Any]:
+    """Every field of an event that its hash covers, including the previous hash: change
+    any of them, or the order, and the chain no longer verifies. Packages carry it so a
+    recipient can recompute each hash."""
+    return {
+        "tenant": event.tenant_id,
+        "sequence": event.sequence,
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "detail": event.detail,
+        "ip": event.ip,
+        "created_at": event.created_at.isoformat(),
+        "prev_hash": event.prev_hash,
+    }
+
+
+def canonical_hash(hash_input: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON (sorted keys, no spaces) of ``hash_input``."""
+    canonical = json.dumps(hash_input, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    return canonical_hash(event_hash_input(event))
 
 
 def audit_record(

@@ -35,12 +35,11 @@ from review.models import (
     Tenant,
 )
 from review.referral import signing
-from review.referral.evidence import custody_hash
 from review.referral.package import referral_package_build
 from review.referral.pdf import drawable
 from review.referral.verify import package_verify
 from review.selectors import membership_get
-from review.services.audit import audit_verify
+from review.services.audit import audit_verify, canonical_hash
 from review.services.cases import case_approve, case_transition
 from review.services.moderation import message_reveal
 from review.services.referral import referral_package_download
@@ -285,7 +284,7 @@ def test_the_chain_of_custody_holds_the_cases_events(
     stored = {e.sequence: e.hash for e in AuditEvent.objects.filter(tenant=acme)}
     for event in custody["events"]:
         assert event["hash"] == stored[event["sequence"]]
-        assert custody_hash(event["hash_input"]) == event["hash"], "recomputable from the ZIP"
+        assert canonical_hash(event["hash_input"]) == event["hash"], "recomputable from the ZIP"
     assert custody["chain_head_at_build"]["sequence"] == max(stored) - 1
     assert audit_verify(tenant=acme)[1] is None
     rows = list(csv.DictReader(io.StringIO(files["chain_of_custody.csv"].decode("utf-8-sig"))))

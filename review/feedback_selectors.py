@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from review.engine_rows import engine_message, engine_participant
 from review.models import (
     AuditAction,
     AuditEvent,
@@ -21,7 +22,6 @@ from review.models import (
     Tenant,
     Verdict,
 )
-from scoring import types as st
 from scoring.dataset import LabelledConversation
 
 LABEL_OF_VERDICT: dict[str, int] = {
@@ -120,25 +120,9 @@ def _build(tenant: Tenant, labels: Sequence[DecidedLabel]) -> Iterator[LabelledC
             external_id=conversation.external_id,
             platform=conversation.platform,
             participants=[
-                st.Participant(
-                    external_id=p.external_id,
-                    declared_age=p.declared_age,
-                    account_created_at=p.account_created_at,
-                )
-                for p in sorted(people.values(), key=lambda p: p.external_id)
+                engine_participant(p) for p in sorted(people.values(), key=lambda p: p.external_id)
             ],
-            messages=[
-                st.Message(
-                    external_id=m.external_id,
-                    sender=m.sender.external_id,
-                    # The sender's own offset, as the platform sent it.
-                    sent_at=m.sent_at.astimezone(
-                        dt.timezone(dt.timedelta(minutes=m.utc_offset_minutes))
-                    ),
-                    text=m.text,
-                )
-                for m in judged
-            ],
+            messages=[engine_message(m) for m in judged],
             message_labels=[frozenset()] * len(judged),
             label=d.label,
             kind=f"decided:{d.verdict}",

@@ -6,7 +6,6 @@ inputs, stores the results and feeds the queue.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from review.engine_rows import engine_message, engine_participant
 from review.models import Assessment, Conversation, ConversationStatus, Message
 from review.services.queue import queue_item_offer
 from scoring import services as scoring_services
@@ -87,14 +87,7 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
         .order_by("position")
     )
     people = {m.sender for m in messages} | set(conversation.participants.all())
-    participants = [
-        st.Participant(
-            external_id=p.external_id,
-            declared_age=p.declared_age,
-            account_created_at=p.account_created_at,
-        )
-        for p in people
-    ]
+    participants = [engine_participant(p) for p in people]
     fingerprint = content_fingerprint(
         messages=messages, participants=participants, model_version=engine.version
     )
@@ -109,18 +102,7 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
     ]
     result = engine.score_conversation(
         participants,
-        [
-            st.Message(
-                external_id=m.external_id,
-                sender=m.sender.external_id,
-                # The sender's own clock: time-of-day features and factors read local time.
-                sent_at=m.sent_at.astimezone(
-                    dt.timezone(dt.timedelta(minutes=m.utc_offset_minutes))
-                ),
-                text=m.text,
-            )
-            for m in messages
-        ],
+        [engine_message(m) for m in messages],
         cached,
     )
     fresh = []

@@ -1,10 +1,18 @@
 """Message-level features, the characteristic classifier and its explanations.
 
-Word n-grams (1-2) catch phrasing ("dont tell"), character n-grams (2-4, inside word
+Word n-grams (1-2) catch phrasing ("dont tell"), character n-grams (3-4, inside word
 boundaries) catch chat spelling and typos ("u", "pls", "prtety"). One linear model per
-characteristic, each calibrated with Platt scaling fitted on out-of-fold decision values, so
-a score of 0.8 means about what it says. Being linear, each score decomposes exactly into
-per-feature contributions, which is what the highlighted spans show.
+characteristic, and one more for "grooming at all" (any characteristic against everything
+else), each calibrated with Platt scaling fitted on out-of-fold decision values.
+
+A characteristic's score needs both: the words of that characteristic, and a message that
+looks like grooming at all. "Send me a pic" and "send me a pic of the whiteboard" share the
+words of a media request; only the second has the context (homework, a parent, a team, a
+game trade) that the grooming-at-all model, trained on every characteristic's examples
+against the hard negatives, has learned to read as harmless. The score is the product of the
+two probabilities, recalibrated on out-of-fold scores so that 0.8 still means about what it
+says. The highlighted spans show the words that pushed the characteristic's own linear model
+up the most: being linear, it decomposes exactly into per-feature contributions.
 """
 
 from __future__ import annotations
@@ -27,6 +35,69 @@ _TOKEN_RE = re.compile(WORD_PATTERN)
 _WORD_RE = re.compile(r"\S+")
 
 
+# Words that put a message in an everyday context. Grooming lines use some of them too
+# ("dont tell ur mom"), so each model learns its own weight for each context; whose family
+# it is ("my mum says" against "your mum") is a context of its own.
+_FAMILY = frozenset(
+    "mum mom mummy mommy mam dad daddy mother father parents parent brother sister bro sis "
+    "nan nana nanna gran granny grandma grandad grandpa grandparents grandmother grandfather "
+    "auntie aunt uncle cousin cousins family baby wife husband son daughter kids twins niece "
+    "nephew folks stepmum stepdad".split()
+)
+_FIRST_PERSON = frozenset("my our we us".split())
+_SECOND_PERSON = frozenset("your ur yr you u".split())
+CONTEXTS: dict[str, frozenset[str]] = {
+    "family": _FAMILY,
+    "school": frozenset(
+        "school teacher teachers class classes homework test exam exams lesson lessons project "
+        "quiz revision revise maths math science history geography essay library uniform "
+        "assembly register trip tutor mr mrs miss sir college uni pe timetable worksheet "
+        "detention term semester classroom".split()
+    ),
+    "team": frozenset(
+        "coach team practice training match goal club squad league tournament race pitch gym "
+        "swim swimming choir band rehearsal scouts brownies cubs football rugby netball "
+        "cricket hockey basketball tennis dance ballet fixtures kit".split()
+    ),
+    "game": frozenset(
+        "raid skin skins level server gems gold coins trade swap controller console xbox ps5 "
+        "steam minecraft roblox fortnite loot gamertag ranked squad lobby respawn boss "
+        "quest".split()
+    ),
+    "work": frozenset(
+        "work office boss meeting client shift colleague manager landlord plumber doctor "
+        "dentist vet appointment hospital garage delivery parcel receipt invoice payroll "
+        "interview deadline".split()
+    ),
+    "occasion": frozenset(
+        "birthday party surprise present presents christmas wedding cake card santa easter "
+        "holiday anniversary gift funeral christening prom disco".split()
+    ),
+}
+_CONTEXT_KEYS = (*CONTEXTS, "my_family", "your_family")
+
+
+def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
+    """vocabulary x contexts, 1 where an n-gram belongs to a context."""
+    rows, cols = [], []
+    for i, term in enumerate(vocabulary):
+        tokens = term.split()
+        for c, key in enumerate(_CONTEXT_KEYS):
+            if key == "my_family":
+                hit = len(tokens) == 2 and tokens[0] in _FIRST_PERSON and tokens[1] in _FAMILY
+            elif key == "your_family":
+                hit = len(tokens) == 2 and tokens[0] in _SECOND_PERSON and tokens[1] in _FAMILY
+            else:
+                hit = any(t in CONTEXTS[key] for t in tokens)
+            if hit:
+                rows.append(i)
+                cols.append(c)
+    return sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+        shape=(len(vocabulary), len(_CONTEXT_KEYS)),
+    )
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -41,57 +112,92 @@ class MessageModel:
         self.char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, dtype=np.float32
         )
-        self.weights = np.zeros((0, len(KEYS)), dtype=np.float32)
-        self.bias = np.zeros(len(KEYS), dtype=np.float32)
-        self.platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        # Columns: the twelve characteristics, then grooming at all.
+        self.weights = np.zeros((0, len(KEYS) + 1), dtype=np.float32)
+        self.bias = np.zeros(len(KEYS) + 1, dtype=np.float32)
+        self.platt = np.zeros((len(KEYS) + 1, 2), dtype=np.float64)
+        self.joint_platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        self.context = sparse.csr_matrix((0, len(_CONTEXT_KEYS)), dtype=np.float32)
         self.thresholds = dict.fromkeys(KEYS, 0.5)
 
     # -- fitting ------------------------------------------------------------------------
-    def _fit_one(self, X: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
+    def _fit_one(
+        self, X: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray
+    ) -> LogisticRegression:
         model = LogisticRegression(
             C=4.0, class_weight="balanced", solver="liblinear", max_iter=2000,
             random_state=self.random_state,
         )  # fmt: skip
-        return model.fit(X, y)
+        return model.fit(X, y, sample_weight=weight)
 
     def fit(
         self,
         texts: Sequence[str],
         labels: Sequence[frozenset[str]],
         groups: Sequence[str] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> np.ndarray:
         """Fit on ``texts``; returns the out-of-fold calibrated probabilities (n x 12), which
         training uses to pick display thresholds and to feed the conversation model without
         the optimism of in-sample scores. ``groups`` keeps the variants of one hand-written
-        phrase in the same fold, or the out-of-fold scores would still have seen them."""
+        phrase in the same fold, or the out-of-fold scores would still have seen them.
+        ``weights`` (one per text) say how much each line counts in the loss."""
         X = self._fit_transform(texts)
         Y = np.array([[k in ls for k in KEYS] for ls in labels], dtype=int)
-        n_features = X.shape[1]
-        self.weights = np.zeros((n_features, len(KEYS)), dtype=np.float32)
-        oof_decision = np.zeros(Y.shape, dtype=np.float64)
+        # A 13th column: grooming at all (any characteristic) against everything else. Its
+        # positives span every characteristic, so it learns the context that makes a line
+        # harmless across all of them, which one characteristic's examples are too few to
+        # teach.
+        Y_all = np.column_stack([Y, Y.any(axis=1)])
+        self.weights = np.zeros((X.shape[1], Y_all.shape[1]), dtype=np.float32)
+        self.bias = np.zeros(Y_all.shape[1], dtype=np.float32)
+        self.platt = np.zeros((Y_all.shape[1], 2), dtype=np.float64)
+        oof_decision = np.zeros(Y_all.shape, dtype=np.float64)
         group_ids = list(groups) if groups is not None else [str(i) for i in range(len(texts))]
+        weight = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=np.float64)
         folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=self.random_state)
-        for j in range(len(KEYS)):
-            y = Y[:, j]
+        for j in range(Y_all.shape[1]):
+            y = Y_all[:, j]
             for train, test in folds.split(X, y, group_ids):
-                model = self._fit_one(X[train], y[train])
+                model = self._fit_one(X[train], y[train], weight[train])
                 oof_decision[test, j] = model.decision_function(X[test])
-            model = self._fit_one(X, y)
+            model = self._fit_one(X, y, weight)
             self.weights[:, j] = model.coef_.ravel()
             self.bias[j] = model.intercept_[0]
             platt = LogisticRegression(C=1e4).fit(oof_decision[:, [j]], y)
             self.platt[j] = (platt.coef_[0, 0], platt.intercept_[0])
-        return _sigmoid(oof_decision * self.platt[:, 0] + self.platt[:, 1])
+        joint = self._joint(_sigmoid(oof_decision * self.platt[:, 0] + self.platt[:, 1]))
+        self.joint_platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        for j in range(len(KEYS)):
+            platt = LogisticRegression(C=1e4).fit(joint[:, [j]], Y[:, j])
+            self.joint_platt[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        return _sigmoid(joint * self.joint_platt[:, 0] + self.joint_platt[:, 1])
+
+    @staticmethod
+    def _joint(probs: np.ndarray) -> np.ndarray:
+        """Log-odds of "this characteristic, and grooming at all" from the 13 calibrated
+        probabilities (the last column is grooming at all)."""
+        both = np.clip(probs[:, :-1] * probs[:, -1:], 1e-7, 1 - 1e-7)
+        return np.log(both / (1 - both))
 
     def _fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        X = sparse.hstack(
-            [self.word.fit_transform(texts), self.char.fit_transform(texts)], format="csr"
-        )
+        words = self.word.fit_transform(texts)
+        chars = self.char.fit_transform(texts)
         # stop_words_ (n-grams cut by min_df) is a set: pickled in hash-seed order it would
         # make the artifact differ from run to run. scikit-learn says it can be dropped.
         for vectoriser in (self.word, self.char):
             vectoriser.stop_words_ = None
-        return X
+        self.context = _context_matrix(self.word.get_feature_names_out().tolist())
+        return self._stack(words, chars)
+
+    def _stack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Word n-grams, character n-grams, then one 0/1 column per context (family, school,
+        team, game, work, occasion; whose family). A context column pools the evidence of
+        every word in it, so a word the seed holds only a few times ("nan", "rehearsal")
+        still counts as family or school."""
+        context = (words @ self.context).tocsr()
+        context.data[:] = 1.0
+        return sparse.hstack([words, chars, context], format="csr")
 
     def __getstate__(self) -> dict[str, object]:
         # Each transform caches id(stop_words) (a memory address) on the vectoriser; it is
@@ -102,11 +208,13 @@ class MessageModel:
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+        return self._stack(self.word.transform(texts), self.char.transform(texts))
 
     def probabilities(self, X: sparse.csr_matrix) -> np.ndarray:
+        """Calibrated characteristic scores (n x 12)."""
         decision = np.asarray(X @ self.weights) + self.bias
-        return _sigmoid(decision * self.platt[:, 0] + self.platt[:, 1])
+        joint = self._joint(_sigmoid(decision * self.platt[:, 0] + self.platt[:, 1]))
+        return _sigmoid(joint * self.joint_platt[:, 0] + self.joint_platt[:, 1])
 
     def score(self, texts: Sequence[str]) -> list[MessageScore]:
         if not texts:

@@ -35,43 +35,46 @@ _TOKEN_RE = re.compile(WORD_PATTERN)
 _WORD_RE = re.compile(r"\S+")
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words that put a message in an everyday context. Grooming lines use some of them too
 # ("dont tell ur mom"), so each model learns its own weight for each context; whose family
 # it is ("my mum says" against "your mum") is a context of its own.
-_FAMILY = frozenset(
+_FAMILY = _words(
     "mum mom mummy mommy mam dad daddy mother father parents parent brother sister bro sis "
     "nan nana nanna gran granny grandma grandad grandpa grandparents grandmother grandfather "
     "auntie aunt uncle cousin cousins family baby wife husband son daughter kids twins niece "
-    "nephew folks stepmum stepdad".split()
+    "nephew folks stepmum stepdad"
 )
-_FIRST_PERSON = frozenset("my our we us".split())
-_SECOND_PERSON = frozenset("your ur yr you u".split())
+_FIRST_PERSON = _words("my our we us")
+_SECOND_PERSON = _words("your ur yr you u")
 CONTEXTS: dict[str, frozenset[str]] = {
     "family": _FAMILY,
-    "school": frozenset(
+    "school": _words(
         "school teacher teachers class classes homework test exam exams lesson lessons project "
         "quiz revision revise maths math science history geography essay library uniform "
         "assembly register trip tutor mr mrs miss sir college uni pe timetable worksheet "
-        "detention term semester classroom".split()
+        "detention term semester classroom"
     ),
-    "team": frozenset(
+    "team": _words(
         "coach team practice training match goal club squad league tournament race pitch gym "
         "swim swimming choir band rehearsal scouts brownies cubs football rugby netball "
-        "cricket hockey basketball tennis dance ballet fixtures kit".split()
+        "cricket hockey basketball tennis dance ballet fixtures kit"
     ),
-    "game": frozenset(
+    "game": _words(
         "raid skin skins level server gems gold coins trade swap controller console xbox ps5 "
-        "steam minecraft roblox fortnite loot gamertag ranked squad lobby respawn boss "
-        "quest".split()
+        "steam minecraft roblox fortnite loot gamertag ranked squad lobby respawn boss quest"
     ),
-    "work": frozenset(
+    "work": _words(
         "work office boss meeting client shift colleague manager landlord plumber doctor "
         "dentist vet appointment hospital garage delivery parcel receipt invoice payroll "
-        "interview deadline".split()
+        "interview deadline"
     ),
-    "occasion": frozenset(
+    "occasion": _words(
         "birthday party surprise present presents christmas wedding cake card santa easter "
-        "holiday anniversary gift funeral christening prom disco".split()
+        "holiday anniversary gift funeral christening prom disco"
     ),
 }
 _CONTEXT_KEYS = (*CONTEXTS, "my_family", "your_family")

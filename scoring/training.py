@@ -109,7 +109,7 @@ def pick_thresholds(
             # Hard negatives that only characteristic j highlights: raising j clears them.
             others = np.delete(hard >= thresholds, j, axis=1).any(axis=1)
             hits_now = ((probs[:, j] >= thresholds[j]) & (Y[:, j] == 1)).sum()
-            for t in _GRID[_GRID > thresholds[j]]:
+            for t in _GRID[thresholds[j] < _GRID]:
                 cleared = int((flagged & ~others & (hard[:, j] < t)).sum())
                 if not cleared:
                     continue

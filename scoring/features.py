@@ -40,8 +40,8 @@ def _words(text: str) -> frozenset[str]:
 
 
 # Words that put a message in an everyday context. Grooming lines use some of them too
-# ("dont tell ur mom"), so each model learns its own weight for each context; whose family
-# it is ("my mum says" against "your mum") is a context of its own.
+# ("dont tell ur mom", "which school do u go to"), so each model learns its own weight for
+# each context.
 _FAMILY = _words(
     "mum mom mummy mommy mam dad daddy mother father parents parent brother sister bro sis "
     "nan nana nanna gran granny grandma grandad grandpa grandparents grandmother grandfather "
@@ -77,7 +77,10 @@ CONTEXTS: dict[str, frozenset[str]] = {
         "holiday anniversary gift funeral christening prom disco"
     ),
 }
-_CONTEXT_KEYS = (*CONTEXTS, "my_family", "your_family")
+# Each context, and whose it is: "ur school" and "your parents" are about the reader, "my
+# mum" and "our team" about the writer, "the school trip" about neither.
+_CONTEXT_KEYS = tuple((owner, context) for context in CONTEXTS for owner in ("any", "my", "your"))
+_OWNERS = {"my": _FIRST_PERSON, "your": _SECOND_PERSON}
 
 
 def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
@@ -85,13 +88,12 @@ def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
     rows, cols = [], []
     for i, term in enumerate(vocabulary):
         tokens = term.split()
-        for c, key in enumerate(_CONTEXT_KEYS):
-            if key == "my_family":
-                hit = len(tokens) == 2 and tokens[0] in _FIRST_PERSON and tokens[1] in _FAMILY
-            elif key == "your_family":
-                hit = len(tokens) == 2 and tokens[0] in _SECOND_PERSON and tokens[1] in _FAMILY
+        for c, (owner, context) in enumerate(_CONTEXT_KEYS):
+            words = CONTEXTS[context]
+            if owner == "any":
+                hit = any(t in words for t in tokens)
             else:
-                hit = any(t in CONTEXTS[key] for t in tokens)
+                hit = len(tokens) == 2 and tokens[0] in _OWNERS[owner] and tokens[1] in words
             if hit:
                 rows.append(i)
                 cols.append(c)
@@ -195,9 +197,9 @@ class MessageModel:
 
     def _stack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix) -> sparse.csr_matrix:
         """Word n-grams, character n-grams, then one 0/1 column per context (family, school,
-        team, game, work, occasion; whose family). A context column pools the evidence of
-        every word in it, so a word the seed holds only a few times ("nan", "rehearsal")
-        still counts as family or school."""
+        team, game, work, occasion) and owner (anyone's, mine, yours). A context column pools
+        the evidence of every word in it, so a word the seed holds only a few times ("nan",
+        "rehearsal") still counts as family or school."""
         context = (words @ self.context).tocsr()
         context.data[:] = 1.0
         return sparse.hstack([words, chars, context], format="csr")
@@ -207,7 +209,22 @@ class MessageModel:
         # only a cache, and pickled it would make identical training give different bytes.
         for vectoriser in (self.word, self.char):
             vars(vectoriser).pop("_stop_words_id", None)
-        return self.__dict__
+        return {k: v for k, v in self.__dict__.items() if k != "_grams_of_word"}
+
+    def _char_grams(self, word: str, offset: int) -> tuple[int, ...]:
+        """The feature indices of a word's character n-grams (as char_wb cuts them). Chat
+        repeats its words ("u", "send", "pic"), so they are looked up once and kept; the
+        cache is bounded and never pickled."""
+        cache: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_grams_of_word", {})
+        found = cache.get(word)
+        if found is None:
+            vocab_c = self.char.vocabulary_
+            padded = f" {word} "
+            grams = (padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
+            found = tuple(offset + vocab_c[g] for g in grams if g in vocab_c)
+            if len(cache) < 100_000:
+                cache[word] = found
+        return found
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -225,12 +242,13 @@ class MessageModel:
         X = self.transform(texts)
         probs = self.probabilities(X)
         flagged_rows = probs >= np.array([self.thresholds[k] for k in KEYS])
+        any_flagged = flagged_rows.any(axis=1).tolist()
         out = []
         for i, (text, row) in enumerate(zip(texts, probs.tolist(), strict=True)):
-            flagged = np.flatnonzero(flagged_rows[i])
-            if flagged.size:
+            if any_flagged[i]:
                 # The row's non-zeros straight from the CSR arrays (slicing a row is slow).
                 lo, hi = X.indptr[i], X.indptr[i + 1]
+                flagged = np.flatnonzero(flagged_rows[i])
                 spans = self.spans(text, X.indices[lo:hi], X.data[lo:hi], flagged)
             else:
                 spans = {}
@@ -282,15 +300,10 @@ class MessageModel:
                     owners.append(int(word_of[pos]))
                     shares.append(values[idx] / counts[key] / n)
         offset = len(vocab_w)
-        vocab_c = self.char.vocabulary_
         located: list[tuple[int, int]] = []
         for w, (start, end) in enumerate(words):
-            padded = f" {lowered[start:end]} "
-            for n in (3, 4):
-                for i in range(len(padded) - n + 1):
-                    idx = vocab_c.get(padded[i : i + n])
-                    if idx is not None and offset + idx in values:
-                        located.append((offset + idx, w))
+            for idx in self._char_grams(lowered[start:end], offset):
+                located.append((idx, w))
         occurrences = Counter(idx for idx, _ in located)
         for idx, w in located:
             features.append(idx)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "seed_messages.jsonl"
-HARD_NEGATIVE_LINES = 2000
+HARD_NEGATIVE_LINES = 2200
 
 GROOMING: dict[str, list[str]] = {
     "personal_info_probe": [

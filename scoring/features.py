@@ -26,6 +26,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.preprocessing import normalize
 
 from scoring.characteristics import KEYS
 from scoring.types import MessageScore, Span
@@ -211,8 +212,8 @@ class MessageModel:
             vars(vectoriser).pop("_stop_words_id", None)
         return {k: v for k, v in self.__dict__.items() if k != "_grams_of_word"}
 
-    def _char_grams(self, word: str, offset: int) -> tuple[int, ...]:
-        """The feature indices of a word's character n-grams (as char_wb cuts them). Chat
+    def _char_grams(self, word: str) -> tuple[int, ...]:
+        """The char vocabulary indices of a word's n-grams (as char_wb cuts them). Chat
         repeats its words ("u", "send", "pic"), so they are looked up once and kept; the
         cache is bounded and never pickled."""
         cache: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_grams_of_word", {})
@@ -221,14 +222,38 @@ class MessageModel:
             vocab_c = self.char.vocabulary_
             padded = f" {word} "
             grams = (padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
-            found = tuple(offset + vocab_c[g] for g in grams if g in vocab_c)
+            found = tuple(vocab_c[g] for g in grams if g in vocab_c)
             if len(cache) < 100_000:
                 cache[word] = found
         return found
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self._stack(self.word.transform(texts), self.char.transform(texts))
+        return self._stack(self.word.transform(texts), self._char_transform(texts))
+
+    def _char_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """What ``self.char.transform`` computes (a test holds them equal), from each word's
+        cached n-grams: chat repeats its words, and cutting every word into n-grams anew
+        was the largest single cost of scoring."""
+        indptr = [0]
+        indices: list[int] = []
+        for text in texts:
+            for word in text.lower().split():
+                indices.extend(self._char_grams(word))
+            indptr.append(len(indices))
+        X = sparse.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                np.array(indices, dtype=np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), len(self.char.vocabulary_)),
+        )
+        X.sum_duplicates()  # counts per n-gram, indices sorted
+        np.log(X.data, X.data)  # sublinear tf, idf and l2 norm, as TfidfTransformer does
+        X.data += 1.0
+        X.data *= self.char.idf_[X.indices]
+        return normalize(X, norm="l2", copy=False)
 
     def probabilities(self, X: sparse.csr_matrix) -> np.ndarray:
         """Calibrated characteristic scores (n x 12)."""
@@ -302,8 +327,8 @@ class MessageModel:
         offset = len(vocab_w)
         located: list[tuple[int, int]] = []
         for w, (start, end) in enumerate(words):
-            for idx in self._char_grams(lowered[start:end], offset):
-                located.append((idx, w))
+            for idx in self._char_grams(lowered[start:end]):
+                located.append((offset + idx, w))
         occurrences = Counter(idx for idx, _ in located)
         for idx, w in located:
             features.append(idx)

@@ -12,18 +12,23 @@ Target on the 2-core machine: at least 5,000 messages/s with batch requests.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# bench/queue.py shares its name with the standard library's queue (concurrent.futures and
+# multiprocessing import it): take the script's own folder off the import path first.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import json
 import os
 import random
 import statistics
 import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable

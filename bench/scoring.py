@@ -9,6 +9,13 @@ Pinned to one core with BLAS threads at 1, so the figure is per core.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# bench/queue.py shares its name with the standard library's queue (concurrent.futures and
+# multiprocessing import it): take the script's own folder off the import path first.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import os
 
 for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -18,10 +25,8 @@ import argparse
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -1,10 +1,18 @@
 """Message-level features, the characteristic classifier and its explanations.
 
-Word n-grams (1-2) catch phrasing ("dont tell"), character n-grams (2-4, inside word
+Word n-grams (1-2) catch phrasing ("dont tell"), character n-grams (3-4, inside word
 boundaries) catch chat spelling and typos ("u", "pls", "prtety"). One linear model per
-characteristic, each calibrated with Platt scaling fitted on out-of-fold decision values, so
-a score of 0.8 means about what it says. Being linear, each score decomposes exactly into
-per-feature contributions, which is what the highlighted spans show.
+characteristic, and one more for "grooming at all" (any characteristic against everything
+else), each calibrated with Platt scaling fitted on out-of-fold decision values.
+
+A characteristic's score needs both: the words of that characteristic, and a message that
+looks like grooming at all. "Send me a pic" and "send me a pic of the whiteboard" share the
+words of a media request; only the second has the context (homework, a parent, a team, a
+game trade) that the grooming-at-all model, trained on every characteristic's examples
+against the hard negatives, has learned to read as harmless. The score is the product of the
+two probabilities, recalibrated on out-of-fold scores so that 0.8 still means about what it
+says. The highlighted spans show the words that pushed the characteristic's own linear model
+up the most: being linear, it decomposes exactly into per-feature contributions.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.preprocessing import normalize
 
 from scoring.characteristics import KEYS
 from scoring.types import MessageScore, Span
@@ -25,6 +34,74 @@ from scoring.types import MessageScore, Span
 WORD_PATTERN = r"(?u)\b\w+\b"
 _TOKEN_RE = re.compile(WORD_PATTERN)
 _WORD_RE = re.compile(r"\S+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that put a message in an everyday context. Grooming lines use some of them too
+# ("dont tell ur mom", "which school do u go to"), so each model learns its own weight for
+# each context.
+_FAMILY = _words(
+    "mum mom mummy mommy mam dad daddy mother father parents parent brother sister bro sis "
+    "nan nana nanna gran granny grandma grandad grandpa grandparents grandmother grandfather "
+    "auntie aunt uncle cousin cousins family baby wife husband son daughter kids twins niece "
+    "nephew folks stepmum stepdad"
+)
+_FIRST_PERSON = _words("my our we us")
+_SECOND_PERSON = _words("your ur yr you u")
+CONTEXTS: dict[str, frozenset[str]] = {
+    "family": _FAMILY,
+    "school": _words(
+        "school teacher teachers class classes homework test exam exams lesson lessons project "
+        "quiz revision revise maths math science history geography essay library uniform "
+        "assembly register trip tutor mr mrs miss sir college uni pe timetable worksheet "
+        "detention term semester classroom"
+    ),
+    "team": _words(
+        "coach team practice training match goal club squad league tournament race pitch gym "
+        "swim swimming choir band rehearsal scouts brownies cubs football rugby netball "
+        "cricket hockey basketball tennis dance ballet fixtures kit"
+    ),
+    "game": _words(
+        "raid skin skins level server gems gold coins trade swap controller console xbox ps5 "
+        "steam minecraft roblox fortnite loot gamertag ranked squad lobby respawn boss quest"
+    ),
+    "work": _words(
+        "work office boss meeting client shift colleague manager landlord plumber doctor "
+        "dentist vet appointment hospital garage delivery parcel receipt invoice payroll "
+        "interview deadline"
+    ),
+    "occasion": _words(
+        "birthday party surprise present presents christmas wedding cake card santa easter "
+        "holiday anniversary gift funeral christening prom disco"
+    ),
+}
+# Each context, and whose it is: "ur school" and "your parents" are about the reader, "my
+# mum" and "our team" about the writer, "the school trip" about neither.
+_CONTEXT_KEYS = tuple((owner, context) for context in CONTEXTS for owner in ("any", "my", "your"))
+_OWNERS = {"my": _FIRST_PERSON, "your": _SECOND_PERSON}
+
+
+def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
+    """vocabulary x contexts, 1 where an n-gram belongs to a context."""
+    rows, cols = [], []
+    for i, term in enumerate(vocabulary):
+        tokens = term.split()
+        for c, (owner, context) in enumerate(_CONTEXT_KEYS):
+            words = CONTEXTS[context]
+            if owner == "any":
+                hit = any(t in words for t in tokens)
+            else:
+                hit = len(tokens) == 2 and tokens[0] in _OWNERS[owner] and tokens[1] in words
+            if hit:
+                rows.append(i)
+                cols.append(c)
+    return sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+        shape=(len(vocabulary), len(_CONTEXT_KEYS)),
+    )
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -41,72 +118,148 @@ class MessageModel:
         self.char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, dtype=np.float32
         )
-        self.weights = np.zeros((0, len(KEYS)), dtype=np.float32)
-        self.bias = np.zeros(len(KEYS), dtype=np.float32)
-        self.platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        # Columns: the twelve characteristics, then grooming at all.
+        self.weights = np.zeros((0, len(KEYS) + 1), dtype=np.float32)
+        self.bias = np.zeros(len(KEYS) + 1, dtype=np.float32)
+        self.platt = np.zeros((len(KEYS) + 1, 2), dtype=np.float64)
+        self.joint_platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        self.context = sparse.csr_matrix((0, len(_CONTEXT_KEYS)), dtype=np.float32)
         self.thresholds = dict.fromkeys(KEYS, 0.5)
 
     # -- fitting ------------------------------------------------------------------------
-    def _fit_one(self, X: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
+    def _fit_one(
+        self, X: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray
+    ) -> LogisticRegression:
         model = LogisticRegression(
             C=4.0, class_weight="balanced", solver="liblinear", max_iter=2000,
             random_state=self.random_state,
         )  # fmt: skip
-        return model.fit(X, y)
+        return model.fit(X, y, sample_weight=weight)
 
     def fit(
         self,
         texts: Sequence[str],
         labels: Sequence[frozenset[str]],
         groups: Sequence[str] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> np.ndarray:
         """Fit on ``texts``; returns the out-of-fold calibrated probabilities (n x 12), which
         training uses to pick display thresholds and to feed the conversation model without
         the optimism of in-sample scores. ``groups`` keeps the variants of one hand-written
-        phrase in the same fold, or the out-of-fold scores would still have seen them."""
+        phrase in the same fold, or the out-of-fold scores would still have seen them.
+        ``weights`` (one per text) say how much each line counts in the loss."""
         X = self._fit_transform(texts)
         Y = np.array([[k in ls for k in KEYS] for ls in labels], dtype=int)
-        n_features = X.shape[1]
-        self.weights = np.zeros((n_features, len(KEYS)), dtype=np.float32)
-        oof_decision = np.zeros(Y.shape, dtype=np.float64)
+        # A 13th column: grooming at all (any characteristic) against everything else. Its
+        # positives span every characteristic, so it learns the context that makes a line
+        # harmless across all of them, which one characteristic's examples are too few to
+        # teach.
+        Y_all = np.column_stack([Y, Y.any(axis=1)])
+        self.weights = np.zeros((X.shape[1], Y_all.shape[1]), dtype=np.float32)
+        self.bias = np.zeros(Y_all.shape[1], dtype=np.float32)
+        self.platt = np.zeros((Y_all.shape[1], 2), dtype=np.float64)
+        oof_decision = np.zeros(Y_all.shape, dtype=np.float64)
         group_ids = list(groups) if groups is not None else [str(i) for i in range(len(texts))]
+        weight = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=np.float64)
         folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=self.random_state)
-        for j in range(len(KEYS)):
-            y = Y[:, j]
+        for j in range(Y_all.shape[1]):
+            y = Y_all[:, j]
             for train, test in folds.split(X, y, group_ids):
-                model = self._fit_one(X[train], y[train])
+                model = self._fit_one(X[train], y[train], weight[train])
                 oof_decision[test, j] = model.decision_function(X[test])
-            model = self._fit_one(X, y)
+            model = self._fit_one(X, y, weight)
             self.weights[:, j] = model.coef_.ravel()
             self.bias[j] = model.intercept_[0]
             platt = LogisticRegression(C=1e4).fit(oof_decision[:, [j]], y)
             self.platt[j] = (platt.coef_[0, 0], platt.intercept_[0])
-        return _sigmoid(oof_decision * self.platt[:, 0] + self.platt[:, 1])
+        joint = self._joint(_sigmoid(oof_decision * self.platt[:, 0] + self.platt[:, 1]))
+        self.joint_platt = np.zeros((len(KEYS), 2), dtype=np.float64)
+        for j in range(len(KEYS)):
+            platt = LogisticRegression(C=1e4).fit(joint[:, [j]], Y[:, j])
+            self.joint_platt[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        return _sigmoid(joint * self.joint_platt[:, 0] + self.joint_platt[:, 1])
+
+    @staticmethod
+    def _joint(probs: np.ndarray) -> np.ndarray:
+        """Log-odds of "this characteristic, and grooming at all" from the 13 calibrated
+        probabilities (the last column is grooming at all)."""
+        both = np.clip(probs[:, :-1] * probs[:, -1:], 1e-7, 1 - 1e-7)
+        return np.log(both / (1 - both))
 
     def _fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        X = sparse.hstack(
-            [self.word.fit_transform(texts), self.char.fit_transform(texts)], format="csr"
-        )
+        words = self.word.fit_transform(texts)
+        chars = self.char.fit_transform(texts)
         # stop_words_ (n-grams cut by min_df) is a set: pickled in hash-seed order it would
         # make the artifact differ from run to run. scikit-learn says it can be dropped.
         for vectoriser in (self.word, self.char):
             vectoriser.stop_words_ = None
-        return X
+        self.context = _context_matrix(self.word.get_feature_names_out().tolist())
+        return self._stack(words, chars)
+
+    def _stack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Word n-grams, character n-grams, then one 0/1 column per context (family, school,
+        team, game, work, occasion) and owner (anyone's, mine, yours). A context column pools
+        the evidence of every word in it, so a word the seed holds only a few times ("nan",
+        "rehearsal") still counts as family or school."""
+        context = (words @ self.context).tocsr()
+        context.data[:] = 1.0
+        return sparse.hstack([words, chars, context], format="csr")
 
     def __getstate__(self) -> dict[str, object]:
         # Each transform caches id(stop_words) (a memory address) on the vectoriser; it is
         # only a cache, and pickled it would make identical training give different bytes.
         for vectoriser in (self.word, self.char):
             vars(vectoriser).pop("_stop_words_id", None)
-        return self.__dict__
+        return {k: v for k, v in self.__dict__.items() if k != "_grams_of_word"}
+
+    def _char_grams(self, word: str) -> tuple[int, ...]:
+        """The char vocabulary indices of a word's n-grams (as char_wb cuts them). Chat
+        repeats its words ("u", "send", "pic"), so they are looked up once and kept; the
+        cache is bounded and never pickled."""
+        cache: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_grams_of_word", {})
+        found = cache.get(word)
+        if found is None:
+            vocab_c = self.char.vocabulary_
+            padded = f" {word} "
+            grams = (padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
+            found = tuple(vocab_c[g] for g in grams if g in vocab_c)
+            if len(cache) < 100_000:
+                cache[word] = found
+        return found
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+        return self._stack(self.word.transform(texts), self._char_transform(texts))
+
+    def _char_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """What ``self.char.transform`` computes (a test holds them equal), from each word's
+        cached n-grams: chat repeats its words, and cutting every word into n-grams anew
+        was the largest single cost of scoring."""
+        indptr = [0]
+        indices: list[int] = []
+        for text in texts:
+            for word in text.lower().split():
+                indices.extend(self._char_grams(word))
+            indptr.append(len(indices))
+        X = sparse.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                np.array(indices, dtype=np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), len(self.char.vocabulary_)),
+        )
+        X.sum_duplicates()  # counts per n-gram, indices sorted
+        np.log(X.data, X.data)  # sublinear tf, idf and l2 norm, as TfidfTransformer does
+        X.data += 1.0
+        X.data *= self.char.idf_[X.indices]
+        return normalize(X, norm="l2", copy=False)
 
     def probabilities(self, X: sparse.csr_matrix) -> np.ndarray:
+        """Calibrated characteristic scores (n x 12)."""
         decision = np.asarray(X @ self.weights) + self.bias
-        return _sigmoid(decision * self.platt[:, 0] + self.platt[:, 1])
+        joint = self._joint(_sigmoid(decision * self.platt[:, 0] + self.platt[:, 1]))
+        return _sigmoid(joint * self.joint_platt[:, 0] + self.joint_platt[:, 1])
 
     def score(self, texts: Sequence[str]) -> list[MessageScore]:
         if not texts:
@@ -114,12 +267,13 @@ class MessageModel:
         X = self.transform(texts)
         probs = self.probabilities(X)
         flagged_rows = probs >= np.array([self.thresholds[k] for k in KEYS])
+        any_flagged = flagged_rows.any(axis=1).tolist()
         out = []
         for i, (text, row) in enumerate(zip(texts, probs.tolist(), strict=True)):
-            flagged = np.flatnonzero(flagged_rows[i])
-            if flagged.size:
+            if any_flagged[i]:
                 # The row's non-zeros straight from the CSR arrays (slicing a row is slow).
                 lo, hi = X.indptr[i], X.indptr[i + 1]
+                flagged = np.flatnonzero(flagged_rows[i])
                 spans = self.spans(text, X.indices[lo:hi], X.data[lo:hi], flagged)
             else:
                 spans = {}
@@ -171,15 +325,10 @@ class MessageModel:
                     owners.append(int(word_of[pos]))
                     shares.append(values[idx] / counts[key] / n)
         offset = len(vocab_w)
-        vocab_c = self.char.vocabulary_
         located: list[tuple[int, int]] = []
         for w, (start, end) in enumerate(words):
-            padded = f" {lowered[start:end]} "
-            for n in (3, 4):
-                for i in range(len(padded) - n + 1):
-                    idx = vocab_c.get(padded[i : i + n])
-                    if idx is not None and offset + idx in values:
-                        located.append((offset + idx, w))
+            for idx in self._char_grams(lowered[start:end]):
+                located.append((offset + idx, w))
         occurrences = Counter(idx for idx, _ in located)
         for idx, w in located:
             features.append(idx)

@@ -51,25 +51,79 @@ def reproducible(train: Callable[..., TrainResult]) -> Callable[..., TrainResult
     return wrapper
 
 
-def pick_thresholds(probs: np.ndarray, Y: np.ndarray) -> dict[str, float]:
-    """Per characteristic, the display threshold with the best out-of-fold F2 (recall counts
-    four times precision: a missed secrecy request costs more than a moderator glancing at a
-    harmless highlight), kept between 0.25 and 0.8."""
-    grid = np.round(np.arange(0.25, 0.801, 0.025), 3)
-    thresholds = {}
-    for j, key in enumerate(KEYS):
+# The largest share of the seed's hard negatives (benign lines that look like grooming) that
+# may get a highlight out of fold. A highlight on a coach's praise or a parent's "don't tell
+# dad, it's a surprise" costs a moderator's attention and trust in the highlights.
+HARD_NEGATIVE_BUDGET = 0.03
+# ...but no characteristic gives up more than this much out-of-fold recall for it: the budget
+# must not be met by silencing the characteristic whose hard negatives are hardest.
+MAX_RECALL_LOSS = 0.15
+# Hard negatives count this many times in the message models' loss: they are the lines that
+# teach the context which makes a request harmless, and they are fewer than plain chat.
+HARD_NEGATIVE_WEIGHT = 4.0
+_GRID = np.round(np.arange(0.1, 0.951, 0.025), 3)
+
+
+def _f2_thresholds(probs: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per characteristic, the threshold with the best out-of-fold F2 (recall counts four
+    times precision: a missed secrecy request costs more than a harmless highlight)."""
+    out = np.full(len(KEYS), 0.5)
+    for j in range(len(KEYS)):
         truth = Y[:, j] == 1
-        best, best_score = 0.5, -1.0
-        for t in grid:
+        best_score = -1.0
+        for t in _GRID[_GRID <= 0.8]:
             flagged = probs[:, j] >= t
             tp = float((flagged & truth).sum())
             precision = tp / flagged.sum() if flagged.sum() else 0.0
             recall = tp / truth.sum() if truth.sum() else 0.0
             score = 5 * precision * recall / (4 * precision + recall) if tp else 0.0
             if score > best_score:
-                best, best_score = float(t), score
-        thresholds[key] = best
-    return thresholds
+                out[j], best_score = float(t), score
+    return out
+
+
+def pick_thresholds(
+    probs: np.ndarray,
+    Y: np.ndarray,
+    hard_negative: np.ndarray | None = None,
+    *,
+    budget: float = HARD_NEGATIVE_BUDGET,
+    max_recall_loss: float = MAX_RECALL_LOSS,
+) -> dict[str, float]:
+    """Display thresholds from out-of-fold probabilities (never from held-out data).
+
+    Start from each characteristic's best F2 threshold. Then, while more than ``budget`` of
+    the hard negatives (rows where ``hard_negative`` is true) would get any highlight, raise
+    the one threshold that clears the most hard negatives per point of recall it costs that
+    characteristic, never costing one more than ``max_recall_loss`` of the recall it started
+    with. Deterministic: ties go to the first characteristic and the lower step."""
+    thresholds = _f2_thresholds(probs, Y)
+    if hard_negative is None or not hard_negative.any():
+        return dict(zip(KEYS, thresholds.tolist(), strict=True))
+    hard = probs[hard_negative]
+    positives = np.maximum(Y.sum(axis=0), 1)
+    start_hits = ((probs >= thresholds) & (Y == 1)).sum(axis=0)
+    while (flagged := (hard >= thresholds).any(axis=1)).mean() > budget:
+        best: tuple[float, int, float] | None = None
+        for j in range(len(KEYS)):
+            # Hard negatives that only characteristic j highlights: raising j clears them.
+            others = np.delete(hard >= thresholds, j, axis=1).any(axis=1)
+            hits_now = ((probs[:, j] >= thresholds[j]) & (Y[:, j] == 1)).sum()
+            for t in _GRID[thresholds[j] < _GRID]:
+                cleared = int((flagged & ~others & (hard[:, j] < t)).sum())
+                if not cleared:
+                    continue
+                hits = ((probs[:, j] >= t) & (Y[:, j] == 1)).sum()
+                if (start_hits[j] - hits) / positives[j] > max_recall_loss:
+                    break
+                lost = hits_now - hits
+                value = cleared / (lost / positives[j] + 1e-3)
+                if best is None or value > best[0]:
+                    best = (value, j, float(t))
+        if best is None:
+            break
+        thresholds[best[1]] = best[2]
+    return dict(zip(KEYS, thresholds.tolist(), strict=True))
 
 
 def heldout_conversations(random_state: int = 0) -> list[LabelledConversation]:
@@ -110,9 +164,15 @@ class MessageFit:
 def _fit_messages_cached(seed_messages: tuple[SeedMessage, ...], random_state: int) -> MessageFit:
     model = MessageModel(random_state=random_state)
     texts = [m.text for m in seed_messages]
-    oof = model.fit(texts, [m.labels for m in seed_messages], [m.group for m in seed_messages])
+    oof = model.fit(
+        texts,
+        [m.labels for m in seed_messages],
+        [m.group for m in seed_messages],
+        [HARD_NEGATIVE_WEIGHT if m.kind == "hard_negative" else 1.0 for m in seed_messages],
+    )
     Y = np.array([[k in m.labels for k in KEYS] for m in seed_messages], dtype=int)
-    model.thresholds = pick_thresholds(oof, Y)
+    hard_negative = np.array([m.kind == "hard_negative" for m in seed_messages])
+    model.thresholds = pick_thresholds(oof, Y, hard_negative)
     limits = np.array([model.thresholds[k] for k in KEYS])
     oof_scores = {
         text: MessageScore(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "seed_messages.jsonl"
+HARD_NEGATIVE_LINES = 2200
 
 GROOMING: dict[str, list[str]] = {
     "personal_info_probe": [
@@ -643,16 +644,20 @@ def expand(
 
 def build() -> list[dict[str, object]]:
     sys.path.insert(0, str(HERE))  # scoring/data is not a package; its phrase file sits here
+    from phrases_hard import BENIGN_EXTRA, GROOMING_EXTRA, HARD_NEGATIVES_BY_LOOKALIKE
     from phrases_more import BENIGN_MORE, GROOMING_MORE, HARD_NEGATIVES_MORE
 
     for key, more in GROOMING_MORE.items():
-        GROOMING[key] = GROOMING[key] + more
+        GROOMING[key] = GROOMING[key] + more + GROOMING_EXTRA[key]
     HARD_NEGATIVES.extend(HARD_NEGATIVES_MORE)
+    for lookalikes in HARD_NEGATIVES_BY_LOOKALIKE.values():
+        HARD_NEGATIVES.extend(lookalikes)
     BENIGN_TOPICS["more"] = BENIGN_MORE
+    BENIGN_TOPICS["extra"] = BENIGN_EXTRA
     rng = random.Random(2012)
     records: list[dict[str, object]] = []
     for key, phrases in GROOMING.items():
-        for text, i in expand(phrases, 160, rng, CLOSERS):
+        for text, i in expand(phrases, 170, rng, CLOSERS):
             records.append(
                 {"text": text, "labels": [key], "kind": "grooming", "group": f"{key}:{i}"}
             )
@@ -661,10 +666,10 @@ def build() -> list[dict[str, object]]:
             records.append(
                 {"text": variant, "labels": labels, "kind": "grooming", "group": f"combined:{n}"}
             )
-    for text, i in expand(HARD_NEGATIVES, 700, rng, BENIGN_CLOSERS):
+    for text, i in expand(HARD_NEGATIVES, HARD_NEGATIVE_LINES, rng, BENIGN_CLOSERS):
         records.append({"text": text, "labels": [], "kind": "hard_negative", "group": f"hard:{i}"})
     benign_phrases = [p for topic in BENIGN_TOPICS.values() for p in topic]
-    for text, i in expand(benign_phrases, 2200, rng, BENIGN_CLOSERS):
+    for text, i in expand(benign_phrases, 2600, rng, BENIGN_CLOSERS):
         records.append({"text": text, "labels": [], "kind": "benign", "group": f"benign:{i}"})
     # A text that ended up under two kinds keeps its first (grooming wins over benign).
     unique: dict[str, dict[str, object]] = {}

@@ -1,9 +1,7 @@
 """The issue's acceptance measures on hand-written paraphrases that no training file holds.
 
-Recall per characteristic at the display threshold must be at least 0.8. Hard negatives
-should be flagged at most 10% of the time: that target is NOT met yet (see README,
-"Measured"); the strict xfail below turns red the day it is met, and the guard keeps the
-current level from getting worse.
+Recall per characteristic at the display threshold must be at least 0.8, ordinary chat and
+hard negatives (benign lines that look like grooming) highlighted at most 10% of the time.
 """
 
 from __future__ import annotations
@@ -46,14 +44,7 @@ def test_ordinary_chat_is_rarely_highlighted(
     assert sum(bool(s.spans) for s in benign) / len(benign) <= 0.10
 
 
-def test_hard_negatives_are_not_flagged_more_often_than_measured(
-    scored: list[tuple[SeedMessage, MessageScore]],
-) -> None:
-    assert hard_negative_rate(scored) <= 0.55
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: hard negatives flagged ~49%, target 10%")
-def test_hard_negatives_are_flagged_at_most_10_percent_of_the_time(
+def test_hard_negatives_are_highlighted_at_most_10_percent_of_the_time(
     scored: list[tuple[SeedMessage, MessageScore]],
 ) -> None:
     assert hard_negative_rate(scored) <= 0.10

@@ -158,6 +158,10 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     assert f"Preserved until {report_case.preserve_until:%Y-%m-%d}" in page.inner_text(
         "#preserve-until"
     )
+    history = page.inner_text(".history-list")
+    assert f"finish (report {report_case.ncmec_report_id})" in history
+    assert "approved → submitted" in history
+    assert page.locator("#case-close").count() == 0, "preserved: nothing to close for a year"
     page.screenshot(path=str(ARTIFACTS / "case-ncmec-submitted.png"), full_page=True)
 
     # --- law enforcement: escalated, completed, approved, packaged, delivered --------------

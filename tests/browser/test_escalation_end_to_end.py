@@ -1,14 +1,16 @@
-"""Issue 5 end to end, in a real browser, with real parts: alice escalates a flagged
-conversation to NCMEC, completes the case and submits it; sam the supervisor approves it and
-presses Submit to NCMEC; a real Celery worker process on Redis sends the report to the local
-CyberTipline (a real HTTP server on a free loopback port); the case page shows the report id
-and the receipt, and the case is preserved for a year. Then a law-enforcement case: alice
-escalates and completes it, sam approves it, downloads the referral ZIP from the case page,
-`manage.py verify_package` accepts it, and sam records the delivery. Screenshots of both case
-pages go to artifacts/."""
+"""Issue 5 end to end, in a real browser, with real parts: a platform posts two generated
+grooming conversations (the kind the demo seeds) to the API, and a real Celery worker process
+on Redis scores them with the real engine and flags them. Alice escalates one to NCMEC,
+completes the case and submits it; sam the supervisor approves it and presses Submit to
+NCMEC; the worker sends the report to the local CyberTipline (a real HTTP server on a free
+loopback port); the case page shows the report id and the receipt, and the case is preserved
+for a year. Then a law-enforcement case: alice escalates and completes it, sam approves it,
+downloads the referral ZIP from the case page, `manage.py verify_package` accepts it, and sam
+records the delivery. Screenshots of both case pages go to artifacts/."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,16 +22,17 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from review.models import Case, CaseKind, CaseStatus, Role, Tenant
+from review.models import Case, CaseKind, CaseStatus, QueueItem, Role, Tenant
 from review.ncmec import schema
 from review.ncmec.localserver import CyberTiplineServer
 from review.ncmec.transcript import transcript_build
 from review.referral import signing
+from scoring.models import ModelVersion
 from tests.browser.test_escalation_flow import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture
-from tests.conftest import ROOT
+from tests.conftest import ROOT, api_client_for, wait_for
 from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.scoring_support import grooming_conversations, ingest_payload
 
 pytestmark = [
     pytest.mark.browser,
@@ -116,6 +119,7 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     live_server: Any,
     page: Any,  # noqa: F811 - the fixture imported above
     acme: Tenant,
+    active_model: ModelVersion,
     cybertipline: CyberTiplineServer,
     provider_key: Path,
     worker: subprocess.Popen[bytes],
@@ -123,8 +127,15 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
 ) -> None:
     MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice")
     MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam")
-    flagged_item(acme, 1, probability=0.95)
-    flagged_item(acme, 2, probability=0.9)
+    platform = api_client_for(acme)
+    for conversation in grooming_conversations(2):
+        response = platform.post(
+            "/api/v1/conversations",
+            data=json.dumps(ingest_payload(conversation)),
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.json()
+    wait_for(lambda: QueueItem.objects.filter(tenant=acme).count() == 2, seconds=30)
     base = live_server.url
     ARTIFACTS.mkdir(exist_ok=True)
 

@@ -13,6 +13,7 @@ PORT="${PORT:-8000}"
 NCMEC_PORT="${NCMEC_PORT:-8765}"
 
 mkdir -p var
+DEV_KEY=""
 $PY manage.py migrate --noinput
 $PY manage.py train_model --if-missing
 # The key that signs law-enforcement referral packages: a development key under var/ unless
@@ -20,6 +21,7 @@ $PY manage.py train_model --if-missing
 if [ -z "${ARTEMIS_PACKAGE_SIGNING_KEY:-}${ARTEMIS_PACKAGE_SIGNING_KEY_FILE:-}" ]; then
   $PY manage.py package_signing_key --if-missing
   export ARTEMIS_PACKAGE_SIGNING_KEY_FILE="$PWD/var/package-signing-key.pem"
+  DEV_KEY=1
 fi
 # NCMEC: unless an endpoint is configured, reports go to the local CyberTipline, a real HTTP
 # server with NCMEC's API that sends nothing anywhere.
@@ -42,4 +44,7 @@ BEAT=$!
 trap 'kill $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null; wait $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
 echo "Celery worker (pid $WORKER, log: var/worker.log) and beat (pid $BEAT, log: var/beat.log) running"
 [ -n "$LOCAL_NCMEC" ] && echo "Local CyberTipline (stand-in for NCMEC): $NCMEC_URL (log: var/cybertipline.log)"
+# A new shell has neither DEBUG nor SECRET_KEY, and verifying needs the public key.
+[ -n "$DEV_KEY" ] && echo "Referral packages are signed with a development key; check a downloaded one with:
+  DEBUG=1 $PY manage.py verify_package FILE.zip --public-key var/package-signing-key.pub.pem"
 $PY manage.py runserver "$HOST:$PORT"

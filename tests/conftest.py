@@ -8,7 +8,11 @@ quietly skipping what it was meant to prove.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +123,80 @@ def active_model(db: None) -> Any:
         data_fingerprint=result.data_fingerprint,
         training_source="seed corpus + generated conversations",
     )
+
+
+# --- a real Celery worker process on Redis (tests marked celery_worker) ---------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    """The test database as a URL, for a process started by the test."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(predicate: Callable[[], Any], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"condition not met within {seconds}s")
+
+
+@pytest.fixture
+def redis_broker() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        skip_or_fail("needs CELERY_BROKER_URL=redis://...")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.ping()
+    client.flushdb()  # a test-only database index: drop tasks left by an earlier run
+    return url
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process; a test module overrides this fixture to
+    point the worker at what the test started (a local CyberTipline, say)."""
+    return {}
+
+
+@pytest.fixture
+def worker(
+    redis_broker: str, worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker process, pointed at this test's database and the Redis broker."""
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": redis_broker,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        **worker_env,
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "artemis", "worker",
+                "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()

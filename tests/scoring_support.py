@@ -25,7 +25,12 @@ def _sample() -> tuple[LabelledConversation, ...]:
 
 
 def grooming_conversation(min_messages: int = 20) -> LabelledConversation:
-    return next(c for c in _sample() if c.label == 1 and len(c.messages) >= min_messages)
+    return grooming_conversations(1, min_messages)[0]
+
+
+def grooming_conversations(count: int, min_messages: int = 20) -> list[LabelledConversation]:
+    """The first ``count`` grooming conversations of the sample, the kind the demo seeds."""
+    return [c for c in _sample() if c.label == 1 and len(c.messages) >= min_messages][:count]
 
 
 def benign_conversation(min_messages: int = 10) -> LabelledConversation:

@@ -76,13 +76,15 @@ class Fault:
 class CyberTiplineState:
     """Everything the server remembers, behind one lock."""
 
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] | None = None, *, first_report_id: int = 100_001
+    ) -> None:
         self.lock = threading.Lock()
         self.reports: dict[int, StoredReport] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._ids = itertools.count(100_001)
+        self._ids = itertools.count(first_report_id)
         self._file_ids = itertools.count(1)
 
     def fail(
@@ -418,8 +420,15 @@ def main(argv: list[str] | None = None) -> None:
         help="answer the first submit late",
     )
     args = parser.parse_args(argv)
+    # It forgets everything when it stops; numbering from the clock keeps a restarted server
+    # (a second `make run`) from handing out report ids that earlier cases already hold.
+    state = CyberTiplineState(first_report_id=int(time.time()))
     server = CyberTiplineServer(
-        (args.host, args.port), username=args.username, password=args.password, verbose=True
+        (args.host, args.port),
+        username=args.username,
+        password=args.password,
+        state=state,
+        verbose=True,
     )
     if args.fail_upload:
         server.state.fail("upload", times=1_000_000)

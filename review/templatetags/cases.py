@@ -1,11 +1,12 @@
-"""Template helpers of the case pages: a field's problem, and the inbox count in the nav."""
+"""Template helpers of the case pages: a field's problem, a status in words, and the inbox
+count in the nav."""
 
 from __future__ import annotations
 
 from django import template
 
 from review import case_selectors
-from review.models import Role
+from review.models import CaseStatus, Role
 
 register = template.Library()
 
@@ -14,6 +15,15 @@ register = template.Library()
 def problem(problems: dict[str, str] | None, name: str) -> str:
     """``{{ problems|problem:"narrative" }}``: what is missing in that field, or ""."""
     return (problems or {}).get(name, "")
+
+
+@register.filter
+def case_status_label(value: str) -> str:
+    """``{{ "awaiting_approval"|case_status_label }}``: "awaiting approval", for the history."""
+    try:
+        return CaseStatus(value).label.lower()
+    except ValueError:
+        return value
 
 
 @register.simple_tag

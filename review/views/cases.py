@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import case_selectors
@@ -110,8 +111,15 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "delivery_form": DeliveryForm(),
         "extend_form": ExtendForm(),
         "reason_form": ReasonForm(),
+        # Offered only when case_close would accept it: a preserved case is kept until
+        # its preservation date has passed.
         "can_close": (case.status == CaseStatus.DRAFT and (is_author or role in SUPERVISORS))
-        or (case.status == CaseStatus.PRESERVED and role in SUPERVISORS),
+        or (
+            case.status == CaseStatus.PRESERVED
+            and role in SUPERVISORS
+            and case.preserve_until is not None
+            and case.preserve_until < timezone.localdate()
+        ),
     }
 
 

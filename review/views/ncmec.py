@@ -80,5 +80,10 @@ def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
     }
     context.update(ncmec_panel_context(request, case))
     if request.htmx:
-        return render(request, "review/_ncmec_panel.html", context)
+        response = render(request, "review/_ncmec_panel.html", context)
+        if request.GET.get("poll") and not context["ncmec_busy"]:
+            # The worker is done: the case's status, preservation date, actions and history
+            # changed too, so the whole page reloads instead of only this panel.
+            response["HX-Refresh"] = "true"
+        return response
     return render(request, "review/ncmec.html", context)

@@ -487,11 +487,14 @@ def test_a_preserved_case_closes_only_after_its_preservation_date(
     case = case_preserve(case=case, actor=sam, start=dj_timezone.localdate() - timedelta(days=365))
     assert case.preserve_until == dj_timezone.localdate()
     client = signed_in(sam)
+    page = client.get(f"/t/acme/cases/{case.pk}").content.decode()
+    assert 'id="case-close"' not in page, "no Close button while it would be refused"
 
     refused = client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "done"}, follow=True)
     assert "can be closed only after that date" in refused.content.decode()
     yesterday = dj_timezone.localdate() - timedelta(days=1)
     Case.objects.filter(pk=case.pk).update(preserve_until=yesterday)
+    assert 'id="case-close"' in client.get(f"/t/acme/cases/{case.pk}").content.decode()
     client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "Preservation ended."})
 
     case.refresh_from_db()

@@ -605,6 +605,29 @@ def test_a_supervisor_queues_the_report_and_the_worker_sends_it(
     assert "Submit to NCMEC" not in panel.content.decode()
 
 
+def test_the_polling_panel_reloads_the_whole_case_page_once_the_report_is_sent(
+    acme: Tenant,
+    alice: Any,
+    sam: Any,
+    cybertipline: CyberTiplineServer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    case = approved_case(acme, alice, sam)
+    browser = Client()
+    assert browser.login(username="sam", password=PASSWORD)
+    with django_capture_on_commit_callbacks():
+        browser.post(f"/t/acme/cases/{case.pk}/ncmec")
+    poll = f"/t/acme/cases/{case.pk}/ncmec?poll=1"
+
+    waiting = browser.get(poll, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in waiting.headers, "still sending: only the panel is swapped"
+    assert 'hx-trigger="every 3s"' in waiting.content.decode()
+    tasks.submit_ncmec(acme.pk, case.pk, sam.pk)
+
+    done = browser.get(poll, HTTP_HX_REQUEST="true")
+    assert done.headers["HX-Refresh"] == "true", "the status and preservation date change too"
+
+
 def test_a_moderator_cannot_submit_a_case(
     acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
 ) -> None:

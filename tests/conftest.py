@@ -19,9 +19,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from review.models import Tenant
+from review.models import Role, Tenant
 from review.services.tenants import api_key_create
-from tests.factories import TenantFactory
+from tests.factories import MembershipFactory, TenantFactory
 
 REQUIRE_SERVICES = os.environ.get("ARTEMIS_REQUIRE_SERVICES") == "1"
 
@@ -48,6 +48,30 @@ def acme(db: None) -> Tenant:
 def globex(db: None) -> Tenant:
     """Globex, a second tenant whose data Acme must never see."""
     return TenantFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def alice(acme: Tenant) -> Any:
+    """Alice the moderator."""
+    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+
+
+@pytest.fixture
+def bob(acme: Tenant) -> Any:
+    """Bob, another moderator (second reviews, the second claimer)."""
+    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="bob").user
+
+
+@pytest.fixture
+def sam(acme: Tenant) -> Any:
+    """Sam the supervisor."""
+    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
+
+
+@pytest.fixture
+def ada(acme: Tenant) -> Any:
+    """Ada the admin."""
+    return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
 
 
 def api_client_for(tenant: Tenant) -> APIClient:

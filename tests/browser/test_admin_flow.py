@@ -12,8 +12,8 @@ import pytest
 from review.models import PolicyVersion, Role, Tenant
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
 from tests.factories import MembershipFactory
-from tests.review.test_console import PASSWORD, flagged_item
 from tests.review.test_policy import scored_conversation
+from tests.review_support import PASSWORD, flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ import pytest
 from review.models import AuditAction, AuditEvent, Case, CaseStatus, Role, Tenant
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture
 from tests.factories import MembershipFactory
-from tests.review.test_console import PASSWORD, flagged_item
+from tests.review_support import PASSWORD, flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ import pytest
 from review.models import AuditEvent, Decision, Role, Tenant
 from tests.conftest import skip_or_fail
 from tests.factories import MembershipFactory
-from tests.review.test_console import PASSWORD, flagged_item
+from tests.review_support import PASSWORD, flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import pytest
 from review.models import Role, SecondReview, Tenant
 from tests.browser.test_moderator_flow import page  # noqa: F401 (the Chromium fixture)
 from tests.review.supervision_support import decide, member, sample_every_decision
-from tests.review.test_console import PASSWORD
+from tests.review_support import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from review.models import Decision, Role, Tenant
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 _counter = iter(range(1000, 100_000))
 

@@ -23,7 +23,7 @@ from review.models import (
 from review.selectors import api_key_hash
 from review.services.members import member_remove, member_set_role
 from tests.factories import MembershipFactory, UserFactory
-from tests.review.test_console import PASSWORD, signed_in
+from tests.review_support import PASSWORD, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,24 +42,6 @@ ADMIN_PAGES = [
     ("get", "/t/acme/admin/tuning"),
     ("post", "/t/acme/admin/tuning/apply"),
 ]
-
-
-@pytest.fixture
-def ada(acme: Tenant) -> Any:
-    """Ada the admin."""
-    return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 @pytest.mark.parametrize(("method", "url"), ADMIN_PAGES)

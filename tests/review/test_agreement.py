@@ -14,14 +14,14 @@ from django.utils import timezone
 from sklearn.metrics import cohen_kappa_score
 
 from review.agreement import agreement_rate, cohen_kappa
-from review.models import AuditEvent, Decision, QueueItem, Role, SecondReview, Tenant
+from review.models import AuditEvent, Decision, QueueItem, SecondReview, Tenant
 from review.selectors_supervision import agreement_report
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from review.services.second_review import second_review_claim_next, second_review_record
 from review.services.supervision import decision_supersede
-from tests.review.supervision_support import decide, member, sample_every_decision
-from tests.review.test_console import signed_in
+from tests.review.supervision_support import decide, sample_every_decision
+from tests.review_support import signed_in
 
 REASON = {
     "no_violation": "benign_context",
@@ -70,24 +70,6 @@ def test_kappa_agrees_with_scikit_learn_over_six_verdicts(seed: int) -> None:
 
 
 # --- the report -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return member(acme, "alice")
-
-
-@pytest.fixture
-def bob(acme: Tenant) -> Any:
-    """Bob, another moderator; he does the second reviews."""
-    return member(acme, "bob")
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return member(acme, "sam", Role.SUPERVISOR)
 
 
 # (alice's verdict, bob's blind verdict) for ten decisions: 7 agree.

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from review.models import Participant, Role, Tenant
+from review.models import Participant, Tenant
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
-from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +33,6 @@ JAY_ACCOUNT = {
     "device_ids": ["android-4f2a"],
     "estimated_location": {"country": "us", "region": "CA", "city": "Fresno"},
 }
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
 
 
 def post(client: APIClient, url: str, body: Any) -> Any:

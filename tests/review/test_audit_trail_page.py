@@ -6,25 +6,13 @@ from typing import Any
 
 import pytest
 
-from review.models import AuditEvent, Role, Tenant
+from review.models import AuditEvent, Tenant
 from review.services.audit import audit_record
 from review.views.audit_trail import PAGE
-from tests.review.supervision_support import decide, member
-from tests.review.test_console import signed_in
+from tests.review.supervision_support import decide
+from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return member(acme, "alice")
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return member(acme, "sam", Role.SUPERVISOR)
 
 
 def test_a_supervisor_reads_the_audit_trail_filtered_by_action_and_actor(

@@ -32,21 +32,9 @@ from review.services.cases import (
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 def escalate(tenant: Tenant, moderator: Any, verdict: str = "escalate_ncmec") -> Case:

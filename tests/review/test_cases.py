@@ -30,29 +30,11 @@ from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.factories import MembershipFactory
 from tests.review.test_case_lifecycle import escalate
-from tests.review.test_console import flagged_item, signed_in
+from tests.review_support import flagged_item, signed_in
 
 pytestmark = pytest.mark.django_db
 
 CET = timezone(timedelta(hours=1))
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def bob(acme: Tenant) -> Any:
-    """Bob, another moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="bob").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 def complete(case: Case, author: Any) -> Case:

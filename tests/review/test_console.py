@@ -13,12 +13,9 @@ from django.utils import timezone
 
 from review import tasks
 from review.models import (
-    Assessment,
     AuditEvent,
-    Conversation,
     Decision,
     Message,
-    Participant,
     QueueItem,
     QueueStatus,
     Role,
@@ -26,70 +23,12 @@ from review.models import (
 )
 from review.services.moderation import decision_create
 from review.services.queue import (
-    characteristic_bits,
-    characteristic_tags,
     queue_item_claim_next,
 )
 from tests.factories import MembershipFactory
+from tests.review_support import PASSWORD, flagged_item, signed_in
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-
-
-def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> QueueItem:
-    """A conversation with one highlighted secrecy request and one hidden media request."""
-    child = Participant.objects.create(tenant=tenant, external_id=f"kid-{n}", declared_age=13)
-    adult = Participant.objects.create(tenant=tenant, external_id=f"adult-{n}")
-    conversation = Conversation.objects.create(tenant=tenant, external_id=f"c-{n}", message_count=3)
-    conversation.participants.add(child, adult)
-    now = timezone.now()
-    texts = ["hey how was school", "dont tell your mom we talk", "send me a pic"]
-    for i, text in enumerate(texts):
-        Message.objects.create(
-            conversation=conversation, external_id=f"m{i}", sender=adult,
-            sent_at=now + timedelta(minutes=i), utc_offset_minutes=60, text=text, position=i,
-        )  # fmt: skip
-    assessment = Assessment.objects.create(
-        conversation=conversation, model_version="test", probability=probability,
-        characteristic_scores={}, message_count=3, content_fingerprint=f"f{n}", scored_at=now,
-        highlights=[
-            {"message": "m1", "characteristic": "secrecy_request", "score": 0.9,
-             "spans": [[0, 12]]},
-            {"message": "m2", "characteristic": "media_request", "score": 0.8,
-             "spans": [[0, 12]]},
-        ],
-        factors=["Secrecy request in 1 message"],
-    )  # fmt: skip
-    return QueueItem.objects.create(
-        tenant=tenant, conversation=conversation, assessment=assessment, priority=probability,
-        rank=probability, enqueued_at=now, characteristics=characteristic_tags(assessment),
-        probability=probability,
-        characteristic_bits=characteristic_bits(assessment),
-    )  # fmt: skip
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def bob(acme: Tenant) -> Any:
-    """Bob, another moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="bob").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def test_a_moderator_takes_the_next_item_reviews_it_and_decides(acme: Tenant, alice: Any) -> None:

@@ -50,12 +50,6 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
 def gina(globex: Tenant) -> Any:
     """Gina, a moderator at Globex."""
     return MembershipFactory(tenant=globex, role=Role.MODERATOR, user__username="gina").user

@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from review import tasks
 from review.models import AuditEvent, Role, Tenant
@@ -21,10 +20,10 @@ from scoring.services import model_version_active, model_version_register
 from scoring.training import TrainResult
 from tests.factories import MembershipFactory
 from tests.feedback_support import decide_as_labelled, decision_set, ingest
+from tests.review_support import signed_in
 from tests.scoring_support import grooming_conversation
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
@@ -33,33 +32,9 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
-
-
-@pytest.fixture
-def ada(acme: Tenant) -> Any:
-    """Ada, Acme's admin."""
-    return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
-
-
-@pytest.fixture
 def gus(globex: Tenant) -> Any:
     """Gus, Globex's admin."""
     return MembershipFactory(tenant=globex, role=Role.ADMIN, user__username="gus").user
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @cache

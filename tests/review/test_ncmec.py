@@ -35,7 +35,7 @@ from review.ncmec.transcript import transcript_build, transcript_viewed_whole
 from review.services.cases import case_approve, case_transition
 from tests.factories import MembershipFactory
 from tests.review.test_case_lifecycle import escalate
-from tests.review.test_console import PASSWORD
+from tests.review_support import PASSWORD
 
 pytestmark = pytest.mark.django_db
 TEXTS = ("hey how was school", "dont tell your mom we talk", "send me a pic")
@@ -50,18 +50,6 @@ REPORT_ORDER = [
 
 
 # --- actors and the server ------------------------------------------------------------------
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator, who escalates."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor, who approves and reports."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 @pytest.fixture

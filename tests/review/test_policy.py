@@ -22,29 +22,15 @@ from review.models import (
     QueueStatus,
     QueueWithdrawal,
     ReviewError,
-    Role,
     Tenant,
 )
 from review.services.audit import audit_verify
 from review.services.moderation import decision_create
 from review.services.policy import policy_change, policy_rollback
 from review.services.queue import queue_item_claim_next, queue_item_release
-from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ada(acme: Tenant) -> Any:
-    """Ada the admin."""
-    return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
 
 
 def scored_conversation(

@@ -45,7 +45,7 @@ from review.services.moderation import message_reveal
 from review.services.referral import referral_package_download
 from tests.factories import MembershipFactory
 from tests.review.test_case_lifecycle import escalate
-from tests.review.test_console import signed_in
+from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +69,6 @@ EVERY_FILE = {
 }
 # A message the platform sent from a -05:30 offset, in Cyrillic, Chinese and English.
 FAR_AWAY_TEXT = "ты где? 你好 ok see you"
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 @pytest.fixture

@@ -34,21 +34,9 @@ from review.services.policy import policy_change
 from review.services.retention import retention_purge
 from tests.factories import MembershipFactory
 from tests.review.test_case_lifecycle import escalate
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return MembershipFactory(tenant=acme, role=Role.SUPERVISOR, user__username="sam").user
 
 
 def chat(

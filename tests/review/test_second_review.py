@@ -18,7 +18,6 @@ from review.models import (
     Message,
     QueueItem,
     Resolution,
-    Role,
     SecondReview,
     SecondReviewStatus,
     Tenant,
@@ -31,27 +30,9 @@ from review.services.second_review import (
     second_review_sampled,
 )
 from tests.review.supervision_support import decide, member, sample_every_decision
-from tests.review.test_console import signed_in
+from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator, who makes the first decisions."""
-    return member(acme, "alice")
-
-
-@pytest.fixture
-def bob(acme: Tenant) -> Any:
-    """Bob, another moderator, who second-reviews them."""
-    return member(acme, "bob")
-
-
-@pytest.fixture
-def sam(acme: Tenant) -> Any:
-    """Sam the supervisor."""
-    return member(acme, "sam", Role.SUPERVISOR)
 
 
 @pytest.fixture

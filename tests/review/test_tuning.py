@@ -29,28 +29,14 @@ from review.models import (
     PolicyVersion,
     QueueItem,
     QueueStatus,
-    Role,
     Tenant,
 )
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
-from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item, signed_in
 from tests.review.test_policy import scored_conversation
+from tests.review_support import flagged_item, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ada(acme: Tenant) -> Any:
-    """Ada the admin."""
-    return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
-
-
-@pytest.fixture
-def alice(acme: Tenant) -> Any:
-    """Alice the moderator."""
-    return MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
 
 
 def decide(tenant: Tenant, moderator: Any, item: QueueItem, verdict: str) -> Decision:

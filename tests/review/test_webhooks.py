@@ -17,7 +17,7 @@ from review.models import DeliveryStatus, Role, Tenant, WebhookDelivery
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.factories import MembershipFactory
-from tests.review.test_console import flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
 SECRET = "platform-shared-secret"

@@ -94,12 +94,12 @@ def main() -> None:
         cursor.execute(
             """INSERT INTO review_queueitem (tenant_id, conversation_id, assessment_id, status,
                    priority, probability, rank, urgent, characteristics, characteristic_bits,
-                   enqueued_at)
+                   enqueued_at, policy_pending)
                SELECT %s, a.conversation_id, a.id, 'waiting', a.probability * 1.3, a.probability,
                    a.probability * 1.3 - 0.05 * (extract(epoch from now()) / 3600 - (a.id %% 500)),
                    (a.id %% 20 = 0), ',' || (ARRAY[%s, %s, %s, %s])[1 + a.id %% 4] || ',',
                    (ARRAY[%s, %s, %s, %s])[1 + a.id %% 4],
-                   now() - (a.id %% 500) * interval '1 hour'
+                   now() - (a.id %% 500) * interval '1 hour', false
                FROM review_assessment a JOIN review_conversation c ON c.id = a.conversation_id
                WHERE c.tenant_id = %s""",
             [tenant.pk, *keys, *bits, tenant.pk],

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artemis.settings")
 
 app = Celery("artemis")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger: logging.Logger, **kwargs: object) -> None:
+    """The worker logs a failed task's exception through its own handlers and formatters:
+    make them withhold database errors' messages (they can quote chat text)."""
+    from artemis.logs import redact
+
+    for handler in logger.handlers:
+        if handler.formatter is not None:
+            redact(handler.formatter)

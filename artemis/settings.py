@@ -250,7 +250,13 @@ ARTEMIS_PACKAGE_FALLBACK_FONT = envsecret("ARTEMIS_PACKAGE_FALLBACK_FONT")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            # Withholds the message of database errors, which can quote a row's text.
+            "()": "artemis.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

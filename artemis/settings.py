@@ -208,7 +208,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Scoring --------------------------------------------------------------------------------
-ARTEMIS_MODEL_DIR = Path(envsecret("ARTEMIS_MODEL_DIR") or VAR_DIR / "models")
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.lookups import GreaterThan
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from review.models import (
@@ -204,21 +203,40 @@ def queue_page(
     """The queue as a moderator sees it: open items (waiting or claimed), most pressing first,
     filtered by characteristic, score band and status, with counts."""
     open_items = queue_item_list(tenant=tenant)
-    # One pass over the tenant's open items for every count the page shows.
-    counts = open_items.order_by().aggregate(
-        waiting=Count("pk", filter=Q(status=QueueStatus.WAITING)),
-        claimed=Count("pk", filter=Q(status=QueueStatus.CLAIMED)),
-        **{
-            f"band_{name}": Count("pk", filter=Q(probability__gte=low, probability__lt=high))
-            for name, (low, high) in SCORE_BANDS.items()
-        },
-        **{
-            key: Count("pk", filter=GreaterThan(F("characteristic_bits").bitand(1 << j), 0))
-            for j, key in enumerate(characteristics.KEYS)
-        },
+    # One pass over the tenant's open items, grouped by (status, characteristic bits) with a
+    # count per score band: a handful of groups, from which every count and the filtered total
+    # follow in Python. Cheaper than seventeen FILTER aggregates (measured with bench/queue.py;
+    # grouping on a CASE band label instead was slower still), no second COUNT when filters
+    # combine, and the same SQL on SQLite.
+    groups = (
+        open_items.order_by()
+        .values("status", "characteristic_bits")
+        .annotate(
+            **{
+                f"band_{name}": Count("pk", filter=Q(probability__gte=low, probability__lt=high))
+                for name, (low, high) in SCORE_BANDS.items()
+            },
+            n=Count("pk"),
+        )
     )
-    by_status = {"waiting": counts.pop("waiting"), "claimed": counts.pop("claimed")}
-    by_band = {name: counts.pop(f"band_{name}") for name in SCORE_BANDS}
+    by_status = {QueueStatus.WAITING.value: 0, QueueStatus.CLAIMED.value: 0}
+    counts = dict.fromkeys(characteristics.KEYS, 0)
+    wanted_bit = (
+        1 << characteristics.KEYS.index(characteristic)
+        if characteristic in characteristics.KEYS
+        else 0
+    )
+    total = 0
+    for group in groups:
+        n, bits = group["n"], group["characteristic_bits"]
+        by_status[group["status"]] += n
+        for j, key in enumerate(characteristics.KEYS):
+            if bits >> j & 1:
+                counts[key] += n
+        if (not characteristic or bits & wanted_bit) and (
+            status not in by_status or group["status"] == status
+        ):
+            total += group[f"band_{band}"] if band in SCORE_BANDS else n
     by_characteristic = {key: n for key, n in counts.items() if n}
     items = open_items
     if characteristic:
@@ -228,17 +246,6 @@ def queue_page(
         items = items.filter(probability__gte=low, probability__lt=high)
     if status in (QueueStatus.WAITING, QueueStatus.CLAIMED):
         items = items.filter(status=status)
-    # The one-pass counts already hold the total unless filters combine (or a band is set).
-    if sum(bool(f) for f in (characteristic, band, status)) > 1:
-        total = items.count()
-    elif band:
-        total = by_band[band]
-    elif characteristic:
-        total = by_characteristic.get(characteristic, 0)
-    elif status:
-        total = by_status[status]
-    else:
-        total = by_status["waiting"] + by_status["claimed"]
     return QueuePage(
         items=list(items[:limit]),
         total=total,

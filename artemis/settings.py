@@ -208,6 +208,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Scoring --------------------------------------------------------------------------------
+# Generated conversations a challenger trained from the admin page learns alongside the
+# decisions; 0: as many as the default model (smaller trains faster, for tests and demos).
+ARTEMIS_CHALLENGER_GENERATED = envint("ARTEMIS_CHALLENGER_GENERATED", 0, minimum=0)
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
 

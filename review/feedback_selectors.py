@@ -20,6 +20,7 @@ from review.models import (
     Decision,
     Message,
     Tenant,
+    TrainingRun,
     Verdict,
 )
 from scoring.dataset import LabelledConversation
@@ -141,3 +142,13 @@ def model_changes(*, tenant: Tenant, limit: int = 50) -> list[AuditEvent]:
 def tenant_by_slug(*, slug: str) -> Tenant | None:
     """For commands run by the operator, who names the tenant on the command line."""
     return Tenant.objects.filter(slug=slug).first()
+
+
+def training_run_latest(*, tenant: Tenant) -> TrainingRun | None:
+    """The tenant's most recent challenger training run asked for from the browser."""
+    return (
+        TrainingRun.objects.filter(tenant=tenant)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-pk")
+        .first()
+    )

@@ -102,3 +102,17 @@ def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
 def purge_expired() -> int:
     """Retention, run by celery beat: returns how many conversations it purged."""
     return sum(len(r.conversation_ids) for r in retention_purge_all())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def train_challenger(tenant_id: int, run_id: int, actor_id: int) -> None:
+    """Train the challenger an admin asked for on the model versions page. A redelivery after
+    a lost worker trains it again; one of a finished run does nothing."""
+    from django.contrib.auth import get_user_model
+
+    from review.models import Tenant
+    from review.services.retrain import training_run_execute
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    training_run_execute(tenant=tenant, run_id=run_id, actor=actor)

@@ -62,6 +62,12 @@ urlpatterns = [
         views.model_labels_export,
         name="model_labels_export",
     ),
+    path("t/<slug:tenant_slug>/admin/models/train", views.model_train, name="model_train"),
+    path(
+        "t/<slug:tenant_slug>/admin/models/train/status",
+        views.model_train_status,
+        name="model_train_status",
+    ),
     # Blind second reviews (any member but the first decider) and the supervisors' pages.
     path("t/<slug:tenant_slug>/second-reviews", views.second_reviews, name="second_reviews"),
     path(

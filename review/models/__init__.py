@@ -29,6 +29,7 @@ from review.models.decisions import (
 from review.models.ncmec import NcmecState, NcmecSubmission
 from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
+from review.models.training import RUNNING_STATUSES, TrainingRun, TrainingStatus
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CASE_HELD_STATUSES",
     "ESCALATIONS",
     "REASON_CODES",
+    "RUNNING_STATUSES",
     "ApiKey",
     "Assessment",
     "AuditAction",
@@ -65,6 +67,8 @@ __all__ = [
     "SecondReview",
     "SecondReviewStatus",
     "Tenant",
+    "TrainingRun",
+    "TrainingStatus",
     "Verdict",
     "WebhookDelivery",
     "default_severity_weights",

@@ -32,6 +32,8 @@ class AuditAction(models.TextChoices):
     PACKAGE_DOWNLOAD = "package_download", "Downloaded a referral package"
     MODEL_TRAIN = "model_train", "Trained a challenger model"
     MODEL_ACTIVATE = "model_activate", "Changed the model in use"
+    MODEL_TRAIN_REQUEST = "model_train_request", "Asked to train a challenger model"
+    MODEL_TRAIN_FAILED = "model_train_failed", "Training a challenger model failed"
     SECOND_REVIEW = "second_review", "Recorded a blind second review"
     RESOLVE = "resolve", "Resolved a second-review disagreement"
     REPORT_VIEW = "report_view", "Viewed a supervision page"

@@ -25,7 +25,13 @@ from review.views.cases import (
 )
 from review.views.home import home
 from review.views.inbox import disagreement_uphold, inbox, supervisor_decide, supervisor_review
-from review.views.models import model_labels_export, model_version_promote, model_versions
+from review.views.models import (
+    model_labels_export,
+    model_train,
+    model_train_status,
+    model_version_promote,
+    model_versions,
+)
 from review.views.ncmec import case_ncmec
 from review.views.preferences import toggle_calm
 from review.views.queue import queue
@@ -72,6 +78,8 @@ __all__ = [
     "home",
     "inbox",
     "model_labels_export",
+    "model_train",
+    "model_train_status",
     "model_version_promote",
     "model_versions",
     "queue",

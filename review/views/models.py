@@ -18,10 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import feedback_selectors
 from review.models import ReviewError, Role
-from review.services import feedback
+from review.models.training import TrainingRun
+from review.services import feedback, retrain
 from review.views.base import ArtemisRequest, tenant_page
 from scoring import selectors as model_selectors
 from scoring.dataset import conversation_to_dict
+from scoring.feedback import RULE, SHOWN
 from scoring.models import ModelVersion
 from scoring.services import model_version_active
 
@@ -93,8 +95,58 @@ def model_versions(request: ArtemisRequest) -> HttpResponse:
                 "awaiting_supervisor": len(labels) - grooming - benign,
             },
             "changes": feedback_selectors.model_changes(tenant=request.tenant),
+            **_training_context(request),
         },
     )
+
+
+def _training_context(request: ArtemisRequest) -> dict[str, Any]:
+    """The latest training run and, when it is done, its comparison row by row (the metric
+    keys hold a dot, "f0.5", that a template cannot read)."""
+    run: TrainingRun | None = feedback_selectors.training_run_latest(tenant=request.tenant)
+    metrics = []
+    if run is not None and run.comparison:
+        champion = run.comparison.get("champion") or {}
+        challenger = run.comparison.get("challenger") or {}
+        for label, key in SHOWN:
+            if key in champion and key in challenger:
+                a, b = champion[key], challenger[key]
+                metrics.append({"label": label, "champion": a, "challenger": b, "delta": b - a})
+    return {"run": run, "run_metrics": metrics, "rule": RULE}
+
+
+@tenant_page(Role.ADMIN)
+@require_POST
+def model_train(request: ArtemisRequest) -> HttpResponse:
+    try:
+        retrain.training_run_request(
+            tenant=request.tenant,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "A challenger is queued for training; this page shows when it is done."
+        )
+    return redirect("model_versions", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Role.ADMIN)
+@require_GET
+def model_train_status(request: ArtemisRequest) -> HttpResponse:
+    """The training panel alone, for htmx to poll while a run is queued or training; without
+    htmx, the whole page."""
+    if not request.htmx:
+        return redirect("model_versions", tenant_slug=request.tenant.slug)
+    context = _training_context(request)
+    response = render(request, "review/_training_run.html", {"tenant": request.tenant, **context})
+    if request.GET.get("poll") and not (context["run"] and context["run"].running):
+        # Finished: reload the whole page, so the versions table shows the challenger too.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @tenant_page(Role.ADMIN)

@@ -1,17 +1,22 @@
 """An admin tunes the threshold in a real browser (headless Chromium, Playwright): tries a
 candidate on the tuning page (htmx swaps the figures), applies it with a reason, sees the
-queue grow, rolls the policy back on the policy page and sees the queue shrink again.
-Saves a screenshot of the tuning page in artifacts/."""
+queue grow, rolls the policy back on the policy page and sees the queue shrink again. Then
+an admin trains a challenger from decisions: presses Train, a real Celery worker trains it,
+the page polls and shows champion vs challenger. Saves screenshots in artifacts/."""
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
 
-from review.models import PolicyVersion, Role, Tenant
+from review import tasks
+from review.models import PolicyVersion, Role, Tenant, TrainingRun
+from scoring.models import ModelVersion
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
 from tests.factories import MembershipFactory
+from tests.feedback_support import decide_as_labelled, decision_set
 from tests.review.test_policy import scored_conversation
 from tests.review_support import PASSWORD, flagged_item
 
@@ -66,3 +71,54 @@ def test_an_admin_lowers_the_threshold_sees_the_queue_change_and_rolls_it_back(
     page.wait_for_url(f"{live_server.url}/t/acme/queue")
     assert "2 open items" in page.inner_text("main")
     assert below.external_id not in page.inner_text("table.queue")
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """The worker trains small (200 generated conversations plus the decisions): seconds."""
+    return {"ARTEMIS_CHALLENGER_GENERATED": "200"}
+
+
+@pytest.mark.postgres
+@pytest.mark.celery_worker
+def test_an_admin_trains_a_challenger_from_decisions_and_sees_the_comparison(
+    live_server: Any,
+    page: Any,  # noqa: F811
+    acme: Tenant,
+    active_model: ModelVersion,
+    worker: subprocess.Popen[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The decided conversations need no score for this test: keep the worker for training.
+    monkeypatch.setattr(tasks.score_conversations, "delay", lambda ids: None)
+    MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada")
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+    decide_as_labelled(acme, alice, decision_set(grooming=28, benign=28))
+
+    page.goto(f"{live_server.url}/login")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/t/acme/queue")
+    page.click("text=Admin")
+    page.click("a[href='/t/acme/admin/models']")
+    page.wait_for_url(f"{live_server.url}/t/acme/admin/models")
+    assert "56 decided conversations give a label" in page.inner_text("main")
+
+    page.fill("#train-reason", "a month of decisions")
+    page.click("#train-challenger")
+    page.wait_for_selector("text=A challenger is queued for training")
+    # The panel polls while the worker trains; then the whole page reloads with the result.
+    page.wait_for_selector("#training-outcome >> text=Done", timeout=60_000)
+
+    run = TrainingRun.objects.get(tenant=acme)
+    assert run.status == "done"
+    outcome = page.inner_text("#training-outcome")
+    assert f"challenger {run.challenger_version} against champion {active_model.version}" in (
+        outcome
+    )
+    assert "PR-AUC" in page.inner_text("#training-outcome table.comparison")
+    assert ("Promoted" if run.promoted else "Not promoted") in outcome
+    assert page.locator(f"#model-{run.challenger_version}").count() == 1, "listed as a version"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "models-page.png"), full_page=True)

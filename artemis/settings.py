@@ -205,6 +205,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "review.tasks.purge_expired",
         "schedule": envint("ARTEMIS_RETENTION_SECONDS", 3600, minimum=60),
     },
+    # The queue page's counts are correct without it; it keeps them cheap to sum.
+    "compact-queue-counts": {
+        "task": "review.tasks.compact_queue_counts",
+        "schedule": envint("ARTEMIS_QUEUE_COUNTS_COMPACT_SECONDS", 60, minimum=1),
+    },
 }
 
 # --- Scoring --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from review.ncmec.services import NcmecRetryLater, case_submit_ncmec
+from review.services.queue_counts import queue_counts_compact
 from review.services.retention import retention_purge_all
 from review.services.scoring import conversation_score, conversations_sweep_unscored
 from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
@@ -102,6 +103,13 @@ def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
 def purge_expired() -> int:
     """Retention, run by celery beat: returns how many conversations it purged."""
     return sum(len(r.conversation_ids) for r in retention_purge_all())
+
+
+@shared_task(acks_late=True)
+def compact_queue_counts() -> int:
+    """Run by celery beat: fold the queue-count deltas, so the queue page sums a row per
+    group rather than one per change since the last run. Returns the rows folded."""
+    return queue_counts_compact()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -296,3 +296,27 @@ class QueueItem(models.Model):
 
     def __str__(self) -> str:
         return f"queue item {self.pk} ({self.status})"
+
+    @property
+    def characteristic_keys(self) -> list[str]:
+        """The highlighted characteristics, most severe first (as ``characteristics``)."""
+        return [key for key in self.characteristics.split(",") if key]
+
+
+class QueueCount(models.Model):
+    """How many open queue items a tenant has per (status, characteristic bits, score band),
+    kept as signed deltas that database triggers on review_queueitem append: every insert,
+    update or delete of an item, whoever makes it (a service, a bulk update, a cascade),
+    writes here in the same transaction. The queue page sums a handful of rows instead of
+    counting every open item. Appending, never updating, means concurrent claims contend
+    for no counter row; ``queue_counts_compact`` folds the deltas into one row per group.
+    Migration 0018 installs the triggers; the score bands in it are ``SCORE_BANDS``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=QueueStatus.choices)
+    characteristic_bits = models.IntegerField()
+    band = models.CharField(max_length=10)
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.n:+d} {self.status} items, bits {self.characteristic_bits}, {self.band}"

@@ -1,16 +1,54 @@
-"""The queue page's counts and totals come from one grouped pass: they must equal what a
-plain count of the same open items says, for every combination of filters."""
+"""The queue page's counts and totals come from the count deltas that triggers append on
+every change to a queue item: they must equal what a plain count of the same open items
+says, for every combination of filters and after every kind of change."""
 
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import Counter
 from typing import Any
 
+import pytest
+from django.db import connection
+
 from review import selectors
-from review.models import QueueItem, QueueStatus, Tenant
-from review.services.queue import queue_item_claim_next
+from review.models import QueueCount, QueueItem, QueueStatus, Role, Tenant
+from review.services.moderation import decision_create
+from review.services.policy import policy_change
+from review.services.queue import (
+    queue_item_claim_next,
+    queue_item_release,
+    queue_item_renew,
+)
+from review.services.queue_counts import queue_counts_compact
 from scoring import characteristics
+from tests.factories import MembershipFactory
 from tests.review_support import flagged_item
+
+Groups = Counter[tuple[str, int, str]]
+
+
+def counted(tenant: Tenant) -> Groups:
+    """What the queue page sums: the tenant's count deltas, by group."""
+    out: Groups = Counter()
+    for row in QueueCount.objects.filter(tenant=tenant):
+        out[(row.status, row.characteristic_bits, row.band)] += row.n
+    return +out  # drops the groups that net to zero
+
+
+def recounted(tenant: Tenant) -> Groups:
+    """The same groups counted from the open items themselves, bands as the selector has them."""
+    out: Groups = Counter()
+    open_items = QueueItem.objects.filter(tenant=tenant, status__in=selectors.OPEN_STATUSES)
+    for status, bits, probability in open_items.values_list(
+        "status", "characteristic_bits", "probability"
+    ):
+        band = next(
+            name for name, (low, high) in selectors.SCORE_BANDS.items() if low <= probability < high
+        )
+        out[(status, bits, band)] += 1
+    return out
 
 
 def _items_of(acme: Tenant, globex: Tenant, alice: Any, bob: Any) -> None:
@@ -78,3 +116,124 @@ def test_the_queue_counts_by_status_and_characteristic_ignore_other_tenants_and_
     assert page.by_status == {"waiting": 5, "claimed": 2}
     assert page.by_characteristic == {"secrecy_request": 4, "media_request": 4}
     assert page.total == 2
+
+
+def test_the_counts_follow_every_change_to_queue_items_whoever_makes_it(
+    acme: Tenant, globex: Tenant, alice: Any, ada: Any
+) -> None:
+    items = [flagged_item(acme, n, probability=p) for n, p in enumerate([0.95, 0.8, 0.75, 0.6])]
+    flagged_item(globex, 100, probability=0.95)
+    assert counted(acme) == recounted(acme) != Counter()
+
+    def still_exact() -> None:
+        assert counted(acme) == recounted(acme)
+        assert counted(globex) == recounted(globex)
+
+    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert claimed is not None
+    still_exact()
+    queue_item_release(item=claimed, moderator=alice, reason="skip")
+    still_exact()
+    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert claimed is not None
+    decision_create(
+        item=claimed, moderator=alice, verdict="no_violation", reason_code="benign_context"
+    )
+    still_exact()
+    # A bulk update across a band boundary and to other characteristics, as a rescore or a
+    # script would make it.
+    QueueItem.objects.filter(pk=items[1].pk).update(
+        probability=0.91, characteristics=",media_request,", characteristic_bits=1 << 7
+    )
+    still_exact()
+    # bulk_update, as the policy re-evaluation writes items.
+    items[2].probability = 0.5
+    QueueItem.objects.bulk_update([items[2]], ["probability"])
+    still_exact()
+    # A threshold above some items withdraws them from the queue.
+    policy_change(tenant=acme, actor=ada, reason="fewer items", changes={"flag_threshold": 0.7})
+    still_exact()
+    # A delete outside the services.
+    QueueItem.objects.filter(pk=items[1].pk).delete()
+    still_exact()
+
+
+def test_a_lease_renewal_appends_no_count(acme: Tenant, alice: Any) -> None:
+    flagged_item(acme)
+    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert claimed is not None
+    rows = QueueCount.objects.count()
+
+    queue_item_renew(item=claimed, moderator=alice)
+
+    assert QueueCount.objects.count() == rows
+
+
+def test_compacting_keeps_every_count_and_leaves_one_row_per_group(
+    acme: Tenant, globex: Tenant, alice: Any
+) -> None:
+    for n in range(6):
+        flagged_item(acme, n, probability=0.5 + n / 12)
+    flagged_item(globex, 100)
+    for _ in range(3):
+        claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+        assert claimed is not None
+        queue_item_release(item=claimed, moderator=alice, reason="skip")
+    before = counted(acme), counted(globex)
+    assert QueueCount.objects.count() > len(before[0]) + len(before[1])
+
+    folded = queue_counts_compact()
+
+    assert (counted(acme), counted(globex)) == before
+    assert QueueCount.objects.count() == len(before[0]) + len(before[1]) < folded
+    assert queue_counts_compact() == QueueCount.objects.count(), "a second run changes nothing"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_compacting_beside_parallel_claims_and_decisions_loses_no_count(acme: Tenant) -> None:
+    moderators = [MembershipFactory(tenant=acme, role=Role.MODERATOR).user for _ in range(4)]
+    for n in range(120):
+        flagged_item(acme, n, probability=0.6 + (n % 40) / 100)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def moderate(moderator: Any) -> None:
+        try:
+            while (item := queue_item_claim_next(tenant=acme, moderator=moderator)) is not None:
+                if item.pk % 3:
+                    decision_create(
+                        item=item,
+                        moderator=moderator,
+                        verdict="no_violation",
+                        reason_code="benign_context",
+                    )
+                else:
+                    QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def compact() -> None:
+        try:
+            while not done.is_set():
+                queue_counts_compact()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    compactor = threading.Thread(target=compact)
+    compactor.start()
+    threads = [threading.Thread(target=moderate, args=(m,)) for m in moderators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    done.set()
+    compactor.join(timeout=60)
+
+    assert errors == []
+    assert recounted(acme) == Counter(), "every item was decided"
+    assert counted(acme) == Counter()

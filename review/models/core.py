@@ -292,6 +292,19 @@ class QueueItem(models.Model):
                 name="queueitem_open",
                 condition=Q(status__in=["waiting", "claimed"]),
             ),
+            # One per characteristic, holding only the open items that have it: filtering
+            # the queue by a rare characteristic reads its few items in queue order instead
+            # of walking the whole queue to find them. The condition is the selector's filter
+            # (``characteristics__contains``), so the database can match the two.
+            *(
+                models.Index(
+                    fields=["tenant", "-urgent", "-rank"],
+                    name=f"qi_{key}",
+                    condition=Q(status__in=["waiting", "claimed"])
+                    & Q(characteristics__contains=f",{key},"),
+                )
+                for key in characteristics.KEYS
+            ),
         ]
 
     def __str__(self) -> str:

@@ -237,3 +237,20 @@ def test_compacting_beside_parallel_claims_and_decisions_loses_no_count(acme: Te
     assert errors == []
     assert recounted(acme) == Counter(), "every item was decided"
     assert counted(acme) == Counter()
+
+
+@pytest.mark.postgres
+def test_filtering_by_a_characteristic_can_read_that_characteristics_own_index(
+    acme: Tenant,
+) -> None:
+    # The index's condition must be the filter the selector writes, or PostgreSQL cannot
+    # use it and a rare characteristic's filter walks the whole queue again.
+    flagged_item(acme)
+    items = selectors.queue_item_list(tenant=acme).filter(
+        characteristics__contains=",media_request,"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = items[:50].explain()
+
+    assert "qi_media_request" in plan

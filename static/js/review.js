@@ -1,5 +1,6 @@
-// Keyboard shortcuts for the review page. Everything here has a mouse/no-JS equivalent:
-// the decision form is a plain form, highlights are links, reveal is a form button.
+// Keyboard shortcuts for the queue and review pages. Everything here has a mouse/no-JS
+// equivalent: the decision form is a plain form, highlights are links, reveal and "take the
+// next item" are form buttons.
 (function () {
   "use strict";
   const verdictKeys = {};  // filled from data-key attributes on the verdict radios

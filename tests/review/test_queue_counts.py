@@ -158,6 +158,19 @@ def test_the_counts_follow_every_change_to_queue_items_whoever_makes_it(
     still_exact()
 
 
+def test_the_triggers_put_every_probability_in_the_selectors_score_band(acme: Tenant) -> None:
+    # The bands are written into the triggers' SQL: a change to SCORE_BANDS without a
+    # migration that reinstalls them fails here.
+    item = flagged_item(acme)
+    edges = [edge for low, high in selectors.SCORE_BANDS.values() for edge in (low, high)]
+    probabilities = {n / 100 for n in range(101)} | {e for e in edges if e <= 1}
+    probabilities |= {e - 1e-9 for e in edges if 0 < e <= 1}
+
+    for probability in sorted(probabilities):
+        QueueItem.objects.filter(pk=item.pk).update(probability=probability)
+        assert counted(acme) == recounted(acme), probability
+
+
 def test_a_lease_renewal_appends_no_count(acme: Tenant, alice: Any) -> None:
     flagged_item(acme)
     claimed = queue_item_claim_next(tenant=acme, moderator=alice)

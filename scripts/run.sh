@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: migrate, make sure a scoring model is registered, seed the demo tenant, then run
-# the web server, a Celery worker and celery beat (the sweep and retention) until Ctrl-C.
+# the web server, a Celery worker and celery beat (the sweep, retention, queue-count folding)
+# until Ctrl-C.
 # Embedded default: SQLite + a filesystem broker under ./var. DATABASE_URL / CELERY_BROKER_URL
 # switch to PostgreSQL and Redis or RabbitMQ.
 set -euo pipefail

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -23,9 +23,9 @@ from review.models import (
     Tenant,
 )
 from review.services.audit import audit_record
+from review.services.leases import LEASE, lease_take_next
 from scoring import characteristics
 
-LEASE = timedelta(minutes=10)
 # One hour of waiting is worth this much priority (priority runs 0 to 2): a 0.6 item that
 # has waited a day comes before a fresh 0.9 one, so nothing waits for ever.
 AGE_WEIGHT = 0.05
@@ -267,49 +267,17 @@ def queue_reevaluate(
 def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> QueueItem | None:
     """Lease the most pressing unclaimed item (or one whose lease ran out) to ``moderator``.
 
-    SELECT ... FOR UPDATE SKIP LOCKED: concurrent claimers each lock a different row and
-    never wait on one another, so two moderators never get the same item. A moderator who
-    already holds a live lease gets that item back instead of a second one.
+    Two moderators never get the same item (``lease_take_next``); a moderator who already
+    holds a live lease gets that item back instead of a second one.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        held = (
-            QueueItem.objects.filter(
-                tenant=tenant,
-                status=QueueStatus.CLAIMED,
-                claimed_by=moderator,
-                lease_expires_at__gt=now,
-            )
-            .order_by("lease_expires_at")
-            .first()
-        )
-        if held is not None:
-            return held
-        # Two index-served queries rather than one OR (which would sort every waiting row):
-        # items whose lease ran out go first (they were the most pressing when taken), then
-        # the best waiting one.
-        candidates = QueueItem.objects.select_for_update(skip_locked=True).filter(tenant=tenant)
-        item = (
-            candidates.filter(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
-            .order_by("-urgent", "-rank")
-            .first()
-        ) or candidates.filter(status=QueueStatus.WAITING).order_by("-urgent", "-rank").first()
-        if item is None:
-            return None
-        previous = item.claimed_by_id if item.status == QueueStatus.CLAIMED else None
-        item.status = QueueStatus.CLAIMED
-        item.claimed_by = moderator
-        item.lease_expires_at = now + LEASE
-        item.save(update_fields=["status", "claimed_by", "lease_expires_at"])
-        audit_record(
-            tenant=tenant,
-            actor=moderator,
-            action=AuditAction.CLAIM,
-            target_type="queue_item",
-            target_id=str(item.pk),
-            detail={"conversation": item.conversation_id, "expired_lease_of": previous},
-        )
-    return item
+    return lease_take_next(
+        tenant=tenant,
+        holder=moderator,
+        own=QueueItem.objects.filter(tenant=tenant),
+        candidates=QueueItem.objects.filter(tenant=tenant),
+        order=("-urgent", "-rank"),
+        target_type="queue_item",
+    )
 
 
 def held_by(item: QueueItem, moderator: AbstractBaseUser) -> QueueItem:

@@ -30,8 +30,8 @@ from review.models import (
     Verdict,
 )
 from review.services.audit import audit_record
+from review.services.leases import LEASE, lease_take_next
 from review.services.moderation import decision_check
-from review.services.queue import LEASE
 
 # A supervisor question already goes to a supervisor, and a second reviewer must commit
 # to a verdict: neither side of a second review is "ask a supervisor".
@@ -78,46 +78,14 @@ def second_review_claim_next(*, tenant: Tenant, reviewer: AbstractBaseUser) -> S
     """Lease the oldest waiting second review (or one whose lease ran out) to ``reviewer``,
     with SELECT ... FOR UPDATE SKIP LOCKED like the queue. A member who holds a live lease
     gets it back. Nobody is ever handed a review of a conversation they decided on."""
-    now = timezone.now()
-    with transaction.atomic():
-        held = (
-            SecondReview.objects.filter(
-                tenant=tenant,
-                status=SecondReviewStatus.CLAIMED,
-                claimed_by=reviewer,
-                lease_expires_at__gt=now,
-            )
-            .order_by("lease_expires_at")
-            .first()
-        )
-        if held is not None:
-            return held
-        candidates = _eligible(tenant=tenant, reviewer=reviewer).select_for_update(
-            skip_locked=True, of=("self",)
-        )
-        review = (
-            candidates.filter(status=SecondReviewStatus.CLAIMED, lease_expires_at__lte=now)
-            .order_by("created_at", "pk")
-            .first()
-        ) or candidates.filter(status=SecondReviewStatus.WAITING).order_by(
-            "created_at", "pk"
-        ).first()
-        if review is None:
-            return None
-        previous = review.claimed_by_id if review.status == SecondReviewStatus.CLAIMED else None
-        review.status = SecondReviewStatus.CLAIMED
-        review.claimed_by = reviewer
-        review.lease_expires_at = now + LEASE
-        review.save(update_fields=["status", "claimed_by", "lease_expires_at"])
-        audit_record(
-            tenant=tenant,
-            actor=reviewer,
-            action=AuditAction.CLAIM,
-            target_type="second_review",
-            target_id=str(review.pk),
-            detail={"conversation": review.conversation_id, "expired_lease_of": previous},
-        )
-    return review
+    return lease_take_next(
+        tenant=tenant,
+        holder=reviewer,
+        own=SecondReview.objects.filter(tenant=tenant),
+        candidates=_eligible(tenant=tenant, reviewer=reviewer),
+        order=("created_at", "pk"),
+        target_type="second_review",
+    )
 
 
 def _held(review: SecondReview, reviewer: AbstractBaseUser) -> SecondReview:

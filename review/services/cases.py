@@ -94,8 +94,9 @@ def case_transition(
 
 
 def case_lock(*, case: Case) -> Case:
-    """The case row, locked for this transaction, so two moves never race."""
-    return Case.objects.select_for_update().select_related("tenant").get(pk=case.pk)
+    """The case row, locked for this transaction, so two moves never race. Only the case
+    row (``of``): locking the joined tenant too would hold up its scoring."""
+    return Case.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=case.pk)
 
 
 def _prefill(decision: Decision) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from review.engine_rows import engine_message, engine_participant
 from review.models import Assessment, Conversation, ConversationStatus, Message
 from review.services.queue import queue_item_offer
+from review.services.tenants import tenant_lock_policy
 from scoring import services as scoring_services
 from scoring import types as st
 
@@ -113,12 +114,14 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
             fresh.append(message)
 
     with transaction.atomic():
+        # The tenant's policy first, shared: the queue decision below uses the thresholds in
+        # force at commit (a policy change waits for this transaction, or it for the change),
+        # and always locking the tenant before the conversation, as a policy change does,
+        # leaves no lock cycle. Scorings of one tenant hold it together.
+        tenant = tenant_lock_policy(tenant_id=conversation.tenant_id)
         # Re-read under the row lock: another worker may have scored the same content.
-        conversation = (
-            Conversation.objects.select_for_update()
-            .select_related("tenant")
-            .get(pk=conversation_id)
-        )
+        conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
+        conversation.tenant = tenant
         latest = conversation.assessments.order_by("-scored_at", "-pk").first()
         if latest is not None and latest.content_fingerprint == fingerprint:
             _clear_request(conversation, requested_at)

@@ -6,7 +6,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from review.models import ApiKey, Membership, ReviewError, Role, Tenant
@@ -20,6 +20,18 @@ def tenant_create(*, name: str, slug: str, flag_threshold: float = 0.5) -> Tenan
     if Tenant.objects.filter(slug=slug).exists():
         raise ReviewError(f"a tenant with slug {slug!r} already exists")
     return Tenant.objects.create(name=name, slug=slug, flag_threshold=flag_threshold)
+
+
+def tenant_lock_policy(*, tenant_id: int) -> Tenant:
+    """Read the tenant's policy and hold it for the rest of the transaction: FOR SHARE on
+    PostgreSQL, so holders never wait on one another, but a policy change (which takes the
+    row FOR UPDATE) waits for them and they for it. SQLite has one writer at a time."""
+    if connection.vendor == "postgresql":
+        locked = Tenant.objects.raw(
+            "SELECT * FROM review_tenant WHERE id = %s FOR SHARE", [tenant_id]
+        )
+        return locked[0]
+    return Tenant.objects.get(pk=tenant_id)
 
 
 @transaction.atomic

@@ -3,11 +3,12 @@ rescoring, interruption and retries."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from review import tasks
@@ -15,8 +16,11 @@ from review.api.inputs import ConversationInput
 from review.models import Assessment, Conversation, ConversationStatus, Message, QueueItem, Tenant
 from review.services import scoring as scoring_service
 from review.services.ingest import conversations_upsert, messages_append
+from review.services.policy import policy_change
 from review.services.scoring import conversation_score, conversations_sweep_unscored
+from review.services.tenants import tenant_lock_policy
 from scoring.engine import Engine
+from tests.conftest import wait_for
 from tests.scoring_support import benign_conversation, grooming_conversation, ingest_payload
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +217,87 @@ def test_one_failing_conversation_does_not_hold_back_the_rest_of_its_chunk(
 
 def test_a_deleted_conversation_is_skipped(active_model: Any) -> None:
     assert conversation_score(conversation_id=987654) is None
+
+
+def waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scoring_that_meets_a_threshold_change_in_flight_uses_the_new_threshold(
+    acme: Tenant, ada: Any, active_model: Any
+) -> None:
+    conversation = ingest(acme, ingest_payload(benign_conversation()))
+    changed, commit, scored = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def admin_lowers_the_threshold() -> None:
+        try:
+            with transaction.atomic():
+                policy_change(
+                    tenant=acme, actor=ada, reason="see everything", changes={"flag_threshold": 0}
+                )
+                changed.set()
+                commit.wait(timeout=30)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def worker_scores() -> None:
+        try:
+            conversation_score(conversation_id=conversation.pk)
+            scored.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    admin = threading.Thread(target=admin_lowers_the_threshold)
+    admin.start()
+    assert changed.wait(timeout=30)
+    worker = threading.Thread(target=worker_scores)
+    worker.start()
+    # The scoring waits for the change it would otherwise miss...
+    wait_for(lambda: waiting_on_a_lock() == 1, seconds=120)
+    assert not scored.is_set()
+    commit.set()
+    admin.join(timeout=30)
+    worker.join(timeout=120)
+
+    assert errors == []
+    assert scored.is_set()
+    # ...then decides with the new threshold: the old one (0.5) kept this chat out.
+    assessment = Assessment.objects.get(conversation=conversation)
+    assert assessment.probability < 0.5
+    assert QueueItem.objects.filter(conversation=conversation, assessment=assessment).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_scorings_of_one_tenant_hold_its_policy_together(acme: Tenant) -> None:
+    holding, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with transaction.atomic():
+            tenant_lock_policy(tenant_id=acme.pk)
+            holding.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert holding.wait(timeout=30)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            assert tenant_lock_policy(tenant_id=acme.pk).pk == acme.pk  # does not wait
+    finally:
+        release.set()
+        thread.join(timeout=30)

@@ -30,6 +30,7 @@ bench: install
 	$(PY) bench/scoring.py
 	$(PY) bench/ingest.py
 	$(PY) bench/queue.py
+	$(PY) bench/referral.py
 
 clean:
 	rm -rf var/

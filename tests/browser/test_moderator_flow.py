@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from review.models import AuditEvent, Decision, Role, Tenant
 from tests.conftest import skip_or_fail
@@ -39,6 +40,10 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         yield context.new_page()
         browser.close()
+        # While Playwright's loop runs, the test's ORM calls get a database connection of
+        # their own (Django keeps connections per context), which the test database's
+        # teardown would otherwise find still open.
+        connections.close_all()
 
 
 def test_a_moderator_works_the_queue_with_the_keyboard(

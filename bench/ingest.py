@@ -31,6 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import fresh_database
+
 PY = sys.executable
 WORDS = [
     "hey",
@@ -128,16 +132,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    db_url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/artemis_bench"
-    )
+    db_url = fresh_database("artemis_bench")
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
-    admin_url, _, db_name = db_url.rpartition("/")
-    import psycopg
-
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
     env = {
         **os.environ,
         "DATABASE_URL": db_url,

@@ -23,13 +23,14 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
-import os
 import statistics
-import subprocess
 import time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.support import django_on, fresh_database
+
 TARGET_MS = 50.0
 RARE = "gifts_incentives"  # on 1 queued item in 1,000
 
@@ -40,26 +41,7 @@ def main() -> None:
     parser.add_argument("--queued", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/artemis_bench_queue"
-    )
-    admin, _, name = url.rpartition("/")
-    import psycopg
-
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DATABASE_URL=url,
-        SECRET_KEY="bench-only",  # noqa: S106 (a throwaway benchmark database)
-        DJANGO_SETTINGS_MODULE="artemis.settings",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
-    )
-    import django
-
-    django.setup()
+    django_on(fresh_database("artemis_bench_queue"))
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client

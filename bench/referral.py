@@ -19,14 +19,15 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
-import os
 import resource
-import subprocess
 import time
 from datetime import timedelta
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.support import django_on, fresh_database
+
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -34,15 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, nargs="+", default=[1_000, 10_000])
     args = parser.parse_args()
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/artemis_bench_referral"
-    )
-    admin, _, name = url.rpartition("/")
-    import psycopg
-
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    url = fresh_database("artemis_bench_referral")
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -51,19 +44,11 @@ def main() -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    os.environ.update(
-        DATABASE_URL=url,
-        SECRET_KEY="bench-only",  # noqa: S106 (a throwaway benchmark database)
-        DJANGO_SETTINGS_MODULE="artemis.settings",
+    django_on(
+        url,
         ARTEMIS_PACKAGE_SIGNING_KEY=key_pem.decode(),
         ARTEMIS_LEGAL_PROCESS_CONTACT="Legal Response Team",
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
-    )
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 

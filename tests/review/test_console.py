@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from review.services.queue import (
 )
 from tests.factories import MembershipFactory
 from tests.review_support import PASSWORD, flagged_item, signed_in
+from tests.threads import Threads
 
 pytestmark = pytest.mark.django_db
 
@@ -248,33 +248,26 @@ def test_eight_parallel_claimers_over_200_items_get_each_item_exactly_once(acme:
     moderators = [MembershipFactory(tenant=acme, role=Role.MODERATOR).user for _ in range(8)]
     items = {flagged_item(acme, n).pk for n in range(200)}
     claimed: list[int] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(len(moderators))
 
     def claimer(moderator: Any) -> None:
-        try:
-            start.wait()
-            while True:
-                item = queue_item_claim_next(tenant=acme, moderator=moderator)
-                if item is None:
-                    return
-                with lock:
-                    claimed.append(item.pk)
-                # Decide at once so the next claim takes a new item, not the held lease.
-                QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
-        except BaseException as exc:  # surfaced below, with the thread's own error
-            errors.append(exc)
-        finally:
-            connection.close()
+        start.wait()
+        while True:
+            item = queue_item_claim_next(tenant=acme, moderator=moderator)
+            if item is None:
+                return
+            with lock:
+                claimed.append(item.pk)
+            # Decide at once so the next claim takes a new item, not the held lease.
+            QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
 
-    threads = [threading.Thread(target=claimer, args=(m,)) for m in moderators]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    threads = Threads()
+    for moderator in moderators:
+        threads.start(claimer, moderator)
+    threads.join()
 
-    assert errors == []
+    assert threads.errors == []
     assert len(claimed) == len(set(claimed)), "no item was handed out twice"
     assert set(claimed) == items, "no item was lost"
     assert len(claimed) == 200

@@ -25,6 +25,7 @@ from review.services.queue_counts import queue_counts_compact
 from scoring import characteristics
 from tests.factories import MembershipFactory
 from tests.review_support import flagged_item
+from tests.threads import Threads
 
 Groups = Counter[tuple[str, int, str]]
 
@@ -208,46 +209,31 @@ def test_compacting_beside_parallel_claims_and_decisions_loses_no_count(acme: Te
     moderators = [MembershipFactory(tenant=acme, role=Role.MODERATOR).user for _ in range(4)]
     for n in range(120):
         flagged_item(acme, n, probability=0.6 + (n % 40) / 100)
-    errors: list[BaseException] = []
     done = threading.Event()
 
     def moderate(moderator: Any) -> None:
-        try:
-            while (item := queue_item_claim_next(tenant=acme, moderator=moderator)) is not None:
-                if item.pk % 3:
-                    decision_create(
-                        item=item,
-                        moderator=moderator,
-                        verdict="no_violation",
-                        reason_code="benign_context",
-                    )
-                else:
-                    QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
+        while (item := queue_item_claim_next(tenant=acme, moderator=moderator)) is not None:
+            if item.pk % 3:
+                decision_create(
+                    item=item, moderator=moderator, verdict="no_violation",
+                    reason_code="benign_context",
+                )  # fmt: skip
+            else:
+                QueueItem.objects.filter(pk=item.pk).update(status=QueueStatus.DECIDED)
 
     def compact() -> None:
-        try:
-            while not done.is_set():
-                queue_counts_compact()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        while not done.is_set():
+            queue_counts_compact()
 
-    compactor = threading.Thread(target=compact)
-    compactor.start()
-    threads = [threading.Thread(target=moderate, args=(m,)) for m in moderators]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    compactor, moderators_at_work = Threads(), Threads()
+    compactor.start(compact)
+    for moderator in moderators:
+        moderators_at_work.start(moderate, moderator)
+    moderators_at_work.join()
     done.set()
-    compactor.join(timeout=60)
+    compactor.join()
 
-    assert errors == []
+    assert moderators_at_work.errors == compactor.errors == []
     assert recounted(acme) == Counter(), "every item was decided"
     assert counted(acme) == Counter()
 

@@ -22,6 +22,7 @@ from review.services.tenants import tenant_lock_policy
 from scoring.engine import Engine
 from tests.conftest import wait_for
 from tests.scoring_support import benign_conversation, grooming_conversation, ingest_payload
+from tests.threads import Threads
 
 pytestmark = pytest.mark.django_db
 
@@ -235,43 +236,30 @@ def test_a_scoring_that_meets_a_threshold_change_in_flight_uses_the_new_threshol
 ) -> None:
     conversation = ingest(acme, ingest_payload(benign_conversation()))
     changed, commit, scored = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
     def admin_lowers_the_threshold() -> None:
-        try:
-            with transaction.atomic():
-                policy_change(
-                    tenant=acme, actor=ada, reason="see everything", changes={"flag_threshold": 0}
-                )
-                changed.set()
-                commit.wait(timeout=30)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            policy_change(
+                tenant=acme, actor=ada, reason="see everything", changes={"flag_threshold": 0}
+            )
+            changed.set()
+            commit.wait(timeout=30)
 
     def worker_scores() -> None:
-        try:
-            conversation_score(conversation_id=conversation.pk)
-            scored.set()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        conversation_score(conversation_id=conversation.pk)
+        scored.set()
 
-    admin = threading.Thread(target=admin_lowers_the_threshold)
-    admin.start()
+    threads = Threads()
+    threads.start(admin_lowers_the_threshold)
     assert changed.wait(timeout=30)
-    worker = threading.Thread(target=worker_scores)
-    worker.start()
+    threads.start(worker_scores)
     # The scoring waits for the change it would otherwise miss...
     wait_for(lambda: waiting_on_a_lock() == 1, seconds=120)
     assert not scored.is_set()
     commit.set()
-    admin.join(timeout=30)
-    worker.join(timeout=120)
+    threads.join()
 
-    assert errors == []
+    assert threads.errors == []
     assert scored.is_set()
     # ...then decides with the new threshold: the old one (0.5) kept this chat out.
     assessment = Assessment.objects.get(conversation=conversation)
@@ -289,10 +277,9 @@ def test_two_scorings_of_one_tenant_hold_its_policy_together(acme: Tenant) -> No
             tenant_lock_policy(tenant_id=acme.pk)
             holding.set()
             release.wait(timeout=30)
-        connection.close()
 
-    thread = threading.Thread(target=first)
-    thread.start()
+    threads = Threads()
+    threads.start(first)
     assert holding.wait(timeout=30)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -300,4 +287,5 @@ def test_two_scorings_of_one_tenant_hold_its_policy_together(acme: Tenant) -> No
             assert tenant_lock_policy(tenant_id=acme.pk).pk == acme.pk  # does not wait
     finally:
         release.set()
-        thread.join(timeout=30)
+        threads.join()
+    assert threads.errors == []

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from review import selectors
@@ -31,6 +30,7 @@ from review.services.second_review import (
 )
 from tests.review.supervision_support import decide, member, sample_every_decision
 from tests.review_support import signed_in
+from tests.threads import Threads
 
 pytestmark = pytest.mark.django_db
 
@@ -556,31 +556,24 @@ def test_parallel_reviewers_get_each_second_review_exactly_once(acme: Tenant) ->
     expected = {decide(acme, deciders[n % 2]).second_review.pk for n in range(40)}
     reviewers = [member(acme, f"reviewer{n}") for n in range(6)]
     taken: list[int] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(len(reviewers))
 
     def reviewer(user: Any) -> None:
-        try:
-            start.wait()
-            while (review := second_review_claim_next(tenant=acme, reviewer=user)) is not None:
-                with lock:
-                    taken.append(review.pk)
-                second_review_record(
-                    review=review, reviewer=user, verdict="ban", reason_code="grooming_indicators"
-                )
-        except BaseException as exc:  # surfaced below, with the thread's own error
-            errors.append(exc)
-        finally:
-            connection.close()
+        start.wait()
+        while (review := second_review_claim_next(tenant=acme, reviewer=user)) is not None:
+            with lock:
+                taken.append(review.pk)
+            second_review_record(
+                review=review, reviewer=user, verdict="ban", reason_code="grooming_indicators"
+            )
 
-    threads = [threading.Thread(target=reviewer, args=(u,)) for u in reviewers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    threads = Threads()
+    for user in reviewers:
+        threads.start(reviewer, user)
+    threads.join()
 
-    assert errors == []
+    assert threads.errors == []
     assert sorted(taken) == sorted(expected), "each once, none lost"
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from review.models import (
@@ -165,17 +167,22 @@ class Exposure:
 
 def moderator_exposure(*, tenant: Tenant, moderator: object) -> Exposure:
     """Today's exposure: items decided, minutes since the first claim, highlighted messages
-    on the conversations viewed. A break is suggested past ARTEMIS_BREAK_AFTER_MINUTES."""
+    on the conversations viewed. A break is suggested past ARTEMIS_BREAK_AFTER_MINUTES.
+    One pass over the member's events of the day (index auditevent_actor)."""
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     today = AuditEvent.objects.filter(tenant=tenant, actor=moderator, created_at__gte=start)
-    claims = today.filter(action=AuditAction.CLAIM).order_by("sequence")
-    first_claim = claims.values_list("created_at", flat=True).first()
+    seen = Cast(KeyTextTransform("highlighted", "detail"), IntegerField())
+    day = today.aggregate(
+        first_claim=Min("created_at", filter=Q(action=AuditAction.CLAIM)),
+        items=Count("pk", filter=Q(action__in=(AuditAction.DECISION, AuditAction.SECOND_REVIEW))),
+        highlighted=Sum(seen, filter=Q(action=AuditAction.VIEW)),
+    )
+    first_claim = day["first_claim"]
     minutes = int((timezone.now() - first_claim).total_seconds() // 60) if first_claim else 0
-    viewed = today.filter(action=AuditAction.VIEW).values_list("detail", flat=True)
     return Exposure(
-        items=today.filter(action__in=(AuditAction.DECISION, AuditAction.SECOND_REVIEW)).count(),
+        items=day["items"],
         minutes=minutes,
-        highlighted_seen=sum(int(d.get("highlighted", 0)) for d in viewed),
+        highlighted_seen=day["highlighted"] or 0,
         suggest_break=minutes >= settings.ARTEMIS_BREAK_AFTER_MINUTES,
     )
 

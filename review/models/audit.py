@@ -69,7 +69,11 @@ class AuditEvent(models.Model):
                 fields=["tenant", "sequence"], name="auditevent_tenant_sequence"
             )
         ]
-        indexes = [models.Index(fields=["tenant", "action", "created_at"], name="auditevent_find")]
+        indexes = [
+            models.Index(fields=["tenant", "action", "created_at"], name="auditevent_find"),
+            # A member's events of the day: their exposure, on every console page.
+            models.Index(fields=["tenant", "actor", "created_at"], name="auditevent_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"audit #{self.sequence} {self.action} by {self.actor_label}"

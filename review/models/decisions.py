@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Verdict(models.TextChoices):
@@ -59,7 +60,16 @@ class Decision(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="decision_log")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="decision_log"),
+            # The supervisors' questions (``question_list``, counted on every page they see):
+            # a few of a tenant's decisions, not a scan of all of them.
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="decision_questions",
+                condition=Q(verdict="ask_supervisor"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_verdict_display()} ({self.reason_code})"

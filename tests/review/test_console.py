@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from review import tasks
+from review import selectors, tasks
 from review.models import (
     AuditEvent,
     Decision,
@@ -77,6 +77,32 @@ def test_revealing_a_hidden_message_shows_it_and_is_audited(acme: Tenant, alice:
     assert AuditEvent.objects.filter(
         tenant=acme, action="reveal", target_id=str(hidden.pk)
     ).exists()
+
+
+def test_a_moderators_exposure_counts_items_highlights_and_minutes_and_suggests_a_break(
+    acme: Tenant, alice: Any, bob: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = flagged_item(acme, 1)
+    flagged_item(acme, 2)
+    client = signed_in(alice)
+    client.post("/t/acme/next")
+    client.get(f"/t/acme/items/{first.pk}")  # two highlighted messages
+    client.post(
+        f"/t/acme/items/{first.pk}/decide",
+        {"verdict": "no_violation", "reason_code": "benign_context"},
+    )
+    signed_in(bob).post("/t/acme/next")  # someone else's work counts for them only
+
+    exposure = selectors.moderator_exposure(tenant=acme, moderator=alice)
+
+    assert (exposure.items, exposure.highlighted_seen, exposure.minutes) == (1, 2, 0)
+    assert not exposure.suggest_break
+    later = timezone.now() + timedelta(minutes=2)
+    if later.date() != timezone.now().date():
+        pytest.skip("two minutes from now is tomorrow: today's exposure starts again")
+    settings.ARTEMIS_BREAK_AFTER_MINUTES = 1
+    monkeypatch.setattr(selectors.timezone, "now", lambda: later)
+    assert selectors.moderator_exposure(tenant=acme, moderator=alice).suggest_break
 
 
 def test_two_moderators_never_get_the_same_item(acme: Tenant, alice: Any, bob: Any) -> None:

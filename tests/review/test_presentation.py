@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from review.presentation import flag_summary, local_time, segments
+from review.presentation import flag_summary, local_time, segments, waited_label
 
 
 def test_text_without_spans_is_one_plain_segment() -> None:
@@ -69,3 +69,13 @@ def test_the_summary_puts_severe_characteristics_first_and_names_the_first_messa
         ("trust_building", 2, "m-1"),
     ]
     assert summary[1].top_score == 0.8
+
+
+def test_the_queue_says_how_long_an_item_waited_in_two_units_at_most() -> None:
+    assert waited_label(timedelta(seconds=59)) == "0 min"
+    assert waited_label(timedelta(minutes=5)) == "5 min"
+    assert waited_label(timedelta(hours=3)) == "3 h"
+    assert waited_label(timedelta(hours=3, minutes=20, seconds=30)) == "3 h 20 min"
+    assert waited_label(timedelta(days=2, hours=4, minutes=59)) == "2 d 4 h"
+    assert waited_label(timedelta(days=1)) == "1 d"
+    assert waited_label(timedelta(seconds=-5)) == "0 min", "a clock a little ahead"

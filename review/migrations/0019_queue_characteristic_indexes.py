@@ -3,15 +3,19 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from review.migration_operations import AddIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # The indexes build CONCURRENTLY on PostgreSQL, which cannot run in a transaction.
+    atomic = False
     dependencies = [
         ("review", "0018_queue_counts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -22,7 +26,7 @@ class Migration(migrations.Migration):
                 name="qi_personal_info_probe",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -33,7 +37,7 @@ class Migration(migrations.Migration):
                 name="qi_age_gap_normalisation",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -44,7 +48,7 @@ class Migration(migrations.Migration):
                 name="qi_trust_building",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -55,7 +59,7 @@ class Migration(migrations.Migration):
                 name="qi_supervision_check",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -66,7 +70,7 @@ class Migration(migrations.Migration):
                 name="qi_secrecy_request",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -77,7 +81,7 @@ class Migration(migrations.Migration):
                 name="qi_exclusivity_isolation",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -88,7 +92,7 @@ class Migration(migrations.Migration):
                 name="qi_sexual_content",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -99,7 +103,7 @@ class Migration(migrations.Migration):
                 name="qi_media_request",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -110,7 +114,7 @@ class Migration(migrations.Migration):
                 name="qi_gifts_incentives",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -121,7 +125,7 @@ class Migration(migrations.Migration):
                 name="qi_pressure_coercion",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(
@@ -132,7 +136,7 @@ class Migration(migrations.Migration):
                 name="qi_platform_migration",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name="queueitem",
             index=models.Index(
                 condition=models.Q(

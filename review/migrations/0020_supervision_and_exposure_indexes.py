@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from review.migration_operations import AddIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # The indexes build CONCURRENTLY on PostgreSQL, which cannot run in a transaction.
+    atomic = False
 
     dependencies = [
         ('review', '0019_queue_characteristic_indexes'),
@@ -12,11 +16,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='auditevent',
             index=models.Index(fields=['tenant', 'actor', 'created_at'], name='auditevent_actor'),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='decision',
             index=models.Index(condition=models.Q(('verdict', 'ask_supervisor')), fields=['tenant', 'created_at'], name='decision_questions'),
         ),

@@ -21,7 +21,7 @@ OPEN = "('waiting', 'claimed')"
 COLUMNS = "tenant_id, status, characteristic_bits, band, n"
 
 
-def band(row: str = "") -> str:
+def _band(row: str = "") -> str:
     column = f"{row}.probability" if row else "probability"
     whens = " ".join(
         f"WHEN {column} >= {low} AND {column} < {high} THEN '{name}'"
@@ -32,7 +32,7 @@ def band(row: str = "") -> str:
 
 def _key(row: str = "") -> str:
     prefix = f"{row}." if row else ""
-    return f"{prefix}tenant_id, {prefix}status, {prefix}characteristic_bits, {band(row)}"
+    return f"{prefix}tenant_id, {prefix}status, {prefix}characteristic_bits, {_band(row)}"
 
 
 def _plpgsql(name: str, body: str) -> str:
@@ -98,7 +98,7 @@ SQLITE = [
     AFTER UPDATE OF tenant_id, status, characteristic_bits, probability ON review_queueitem
     WHEN OLD.tenant_id IS NOT NEW.tenant_id OR OLD.status IS NOT NEW.status
         OR OLD.characteristic_bits IS NOT NEW.characteristic_bits
-        OR {band("OLD")} IS NOT {band("NEW")}
+        OR {_band("OLD")} IS NOT {_band("NEW")}
     BEGIN
         INSERT INTO review_queuecount ({COLUMNS})
             SELECT {_key("OLD")}, -1 WHERE OLD.status IN {OPEN};

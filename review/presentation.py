@@ -89,7 +89,7 @@ def flag_summary(highlights: Iterable[Mapping[str, object]]) -> list[SummaryLine
 
 def waited_label(waited: timedelta) -> str:
     """How long an item has waited, to the minute and in at most two units: "5 min",
-    "3 h 20 min", "2 d 4 h". (Django's timesince costs a fiftieth of the queue page.)"""
+    "3 h 20 min", "2 d 4 h". Cheaper than Django's timesince on every row of the queue."""
     minutes = max(0, int(waited.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)

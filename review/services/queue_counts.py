@@ -24,11 +24,10 @@ def queue_counts_compact() -> int:
             "DELETE FROM review_queuecount"
             " RETURNING tenant_id, status, characteristic_bits, band, n"
         )
-        sums: Counter[GroupKey] = Counter()
-        rows = 0
-        for tenant_id, status, bits, band, n in cursor.fetchall():
-            sums[(tenant_id, status, bits, band)] += n
-            rows += 1
+        rows = cursor.fetchall()
+    sums: Counter[GroupKey] = Counter()
+    for tenant_id, status, bits, band, n in rows:
+        sums[(tenant_id, status, bits, band)] += n
     QueueCount.objects.bulk_create(
         [
             QueueCount(tenant_id=tenant_id, status=status, characteristic_bits=bits, band=band, n=n)
@@ -37,4 +36,4 @@ def queue_counts_compact() -> int:
         ],
         batch_size=1000,
     )
-    return rows
+    return len(rows)

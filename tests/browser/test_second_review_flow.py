@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from review.models import Role, SecondReview, Tenant
 from tests.browser.test_moderator_flow import page  # noqa: F401 (the Chromium fixture)
@@ -34,7 +35,12 @@ def test_a_second_reviewer_records_a_blind_verdict_with_the_keyboard(
     page.click("text=1 second review waiting for you")
     page.wait_for_url(f"{live_server.url}/t/acme/second-reviews")
 
-    page.keyboard.press("Enter")  # the take button has the focus
+    # The take button has `autofocus`, which the browser applies at its next rendering
+    # update: that can come after the load event wait_for_url waits for, and an Enter sent
+    # before it lands on the body and does nothing. A keyboard user presses Enter once the
+    # button shows the focus; so does the test.
+    expect(page.locator("#take-second-review")).to_be_focused()
+    page.keyboard.press("Enter")
     review = SecondReview.objects.get(decision=decision)
     page.wait_for_url(f"{live_server.url}/t/acme/second-reviews/{review.pk}")
     body = page.inner_text("main")

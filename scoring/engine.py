@@ -1,111 +1,241 @@
 """The scoring engine: message-level characteristic scores, a calibrated conversation
 probability, and explanations a moderator can read. No database here: callers pass plain
-``scoring.types`` values and get plain values back."""
+``scoring.types`` values and get plain values back.
+
+How a conversation is scored, and why:
+
+- **Text decides.** The probability comes from what was said. Each participant's messages
+  are read in windows of the last ``WINDOW`` messages of the conversation (the early-warning
+  protocol of Vogt et al. reads the same), and a window model rates how much grooming that
+  participant's words in that window show. The conversation takes its strongest window of
+  its strongest participant, so evidence anywhere in a conversation of thousands of
+  messages counts, and a child's replies are never added to an adult's words.
+- **No length ceiling, no constant.** Window features are maxima, top-3 means and capped
+  counts of message scores: none grows with the length of the conversation, its message rate
+  or its clock, so nothing out of the training range can pin the output. The window model is
+  gradient boosting with a monotonic constraint on every feature: more or stronger evidence
+  never lowers a window's score.
+- **Appending never unflags.** The conversation's text score is the maximum over all windows
+  ending at each message, so adding messages (small talk included) only adds windows: the
+  score after message k is never lower than after message k-1. The same array gives the
+  score as it stood after each message, which is how early warning is measured.
+- **Metadata never makes a flag.** Declared ages and account dates are missing or false on
+  most platforms, and children chat with new adult accounts innocently every day. The
+  probability is the text's; what the metadata says (a declared 13-year-old, an account a
+  week old) is shown to the moderator among the factors. So removing metadata from a
+  flagged conversation never unflags it, and adding it to ordinary chat never flags it,
+  whatever threshold a tenant runs. (An earlier model learned "declared child + new account"
+  as grooming from its generator and flagged every such chat; see scoring/generator.py.)
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import datetime
-from itertools import pairwise
+from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from scoring import characteristics
+from scoring import characteristics, disclosures
 from scoring.characteristics import KEYS
 from scoring.features import MessageModel
+from scoring.tenant_text import TenantText
 from scoring.types import ConversationScore, Highlight, Message, MessageScore, Participant
 
-# O'Connell's stages, earliest first: a later stage after an earlier one is the pattern.
+# An artifact records this; an engine pickled by another layout is refused with a clear
+# error (scoring.artifacts) instead of failing on a missing attribute in the worker.
+ENGINE_FORMAT = 2
+WINDOW = 50
+TOP = 3
+COUNT_CAP = 5
+FLAGGED_CAP = 10
+MAX_SENDERS = 6  # a group chat: only the senders with the most evidence are windowed
+# A participant's highlights are shown when their strongest window reaches this probability:
+# highlights explain a score, so the words of someone whose words raised nothing (a child's
+# replies, ordinary chat) are not marked as grooming behaviour, whatever single line looks
+# like one on its own.
+HIGHLIGHT_FLOOR = 0.3
+MINOR_AGE = 16
+NEW_ACCOUNT_DAYS = 30
+
+# O'Connell's stages, earliest first.
 STAGE_OF = {
     "personal_info_probe": 0, "trust_building": 0, "age_gap_normalisation": 1,
     "supervision_check": 1, "exclusivity_isolation": 1, "secrecy_request": 2,
     "sexual_content": 3, "media_request": 3, "gifts_incentives": 3, "pressure_coercion": 3,
     "platform_migration": 4, "meeting_arrangement": 4,
 }  # fmt: skip
+STAGES = 5
 PAIRS = (
     ("secrecy_request", "platform_migration", "asks for secrecy and to move to another app"),
     ("media_request", "pressure_coercion", "asks for pictures or video and applies pressure"),
     ("meeting_arrangement", "supervision_check", "checks who is around and proposes meeting"),
 )
 FEATURE_NAMES: tuple[str, ...] = (
-    *(f"{k}_{stat}" for k in KEYS for stat in ("max", "mean", "count")),
-    "messages_log", "stage_coverage", "stage_order", "top_sender_share", "flagged_sender_older",
-    "rate_log", "late_night_share", "age_gap", "minor_present", "undeclared_with_minor",
-    "account_age_log", *(f"{a}+{b}" for a, b, _ in PAIRS),
+    *(f"{k}_max" for k in KEYS),
+    *(f"{k}_top{TOP}" for k in KEYS),
+    *(f"{k}_count" for k in KEYS),
+    "characteristics", "stages", "flagged_messages", "other_stated_minor", "self_stated_adult",
+    "other_writes_like_a_child",
 )  # fmt: skip
+_STAGE_MATRIX = np.zeros((len(KEYS), STAGES))
+for _j, _key in enumerate(KEYS):
+    _STAGE_MATRIX[_j, STAGE_OF[_key]] = 1.0
 
 
-def _hour(moment: datetime) -> int:
-    return moment.hour  # messages carry the sender's own offset, so this is local time
-
-
-def conversation_features(
-    participants: Sequence[Participant],
-    messages: Sequence[Message],
+def window_features(
     scores: np.ndarray,
     thresholds: np.ndarray,
+    other_minor: np.ndarray | None = None,
+    self_adult: np.ndarray | None = None,
+    other_writer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of FEATURE_NAMES for a conversation; ``scores`` is messages x characteristics."""
-    n = len(messages)
-    out: list[float] = []
-    flagged = scores >= thresholds if n else np.zeros((0, len(KEYS)), dtype=bool)
-    for j in range(len(KEYS)):
-        column = scores[:, j] if n else np.zeros(1)
-        out += [float(column.max()), float(column.mean()), math.log1p(int(flagged[:, j].sum()))]
-    out.append(math.log1p(n))
-    stages = [
-        max(STAGE_OF[KEYS[j]] for j in np.flatnonzero(flagged[i]))
-        for i in range(n)
-        if flagged[i].any()
+    """Rows of FEATURE_NAMES for the windows ending at each message.
+
+    ``scores`` is messages x characteristics for one participant, with zeros on the other
+    participants' messages (their words are not this participant's evidence).
+    ``other_minor`` and ``self_adult`` (booleans per message) say whether, by that message,
+    someone else has said they are a child, and this participant that they are an adult
+    (``scoring.disclosures``): said once, it stays said. ``other_writer`` is, per message,
+    how much the other participants' words read as a child's (zero on this participant's
+    messages); the feature is the strongest top-3 mean of a window so far."""
+    n = scores.shape[0]
+    if n == 0:
+        return np.zeros((0, 3 * scores.shape[1] + len(FEATURE_NAMES) - 3 * len(KEYS)))
+    padded = np.vstack([np.zeros((WINDOW - 1, scores.shape[1])), scores])
+    windows = sliding_window_view(padded, WINDOW, axis=0)  # n x characteristics x WINDOW
+    top = -np.partition(-windows, TOP - 1, axis=2)[:, :, :TOP]
+    flagged = (scores >= thresholds).astype(np.int32)
+    running = np.vstack([np.zeros((1, flagged.shape[1]), dtype=np.int32), np.cumsum(flagged, 0)])
+    ends = np.arange(1, n + 1)
+    counts = running[ends] - running[np.maximum(ends - WINDOW, 0)]
+    any_flagged = np.concatenate([[0], np.cumsum(flagged.any(axis=1))])
+    flagged_messages = any_flagged[ends] - any_flagged[np.maximum(ends - WINDOW, 0)]
+    present = counts[:, : len(KEYS)] > 0  # characteristics and stages, not a tenant column
+    said = [
+        np.zeros(n) if flags is None else np.maximum.accumulate(np.asarray(flags, dtype=float))
+        for flags in (other_minor, self_adult)
     ]
-    out.append(len(set(stages)) / 5)
-    steps = list(pairwise(stages))
-    out.append(sum(b >= a for a, b in steps) / len(steps) if steps else 0.0)
-    senders = [messages[i].sender for i in range(n) if flagged[i].any()]
-    ages = {p.external_id: p.declared_age for p in participants}
-    if senders:
-        top, count = max(((s, senders.count(s)) for s in set(senders)), key=lambda x: (x[1], x[0]))
-        out.append(count / len(senders))
-        others = [a for pid, a in ages.items() if pid != top and a is not None]
-        top_age = ages.get(top)
-        out.append(float(bool(others) and (top_age is None or top_age > min(others))))
+    if other_writer is None:
+        child = np.zeros(n)
     else:
-        out += [0.0, 0.0]
-    if n >= 2:
-        hours = max((messages[-1].sent_at - messages[0].sent_at).total_seconds() / 3600, 1 / 60)
-        out.append(math.log1p(n / hours))
-    else:
-        out.append(0.0)
-    out.append(
-        sum(_hour(m.sent_at) >= 22 or _hour(m.sent_at) < 6 for m in messages) / n if n else 0.0
+        # The mean over the others' messages in the window (a greeting or one word says
+        # little about who wrote it; many lines do), as strong as it has been so far.
+        theirs = other_writer > 0
+        total = np.concatenate([[0.0], np.cumsum(other_writer)])
+        many = np.concatenate([[0], np.cumsum(theirs)])
+        start = np.maximum(ends - WINDOW, 0)
+        seen = many[ends] - many[start]
+        mean = (total[ends] - total[start]) / np.maximum(seen, 1)
+        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0))
+    return np.column_stack(
+        [
+            top[:, :, 0],
+            top.mean(axis=2),
+            np.minimum(counts, COUNT_CAP) / COUNT_CAP,
+            present.sum(axis=1) / len(KEYS),
+            ((present @ _STAGE_MATRIX) > 0).sum(axis=1) / STAGES,
+            np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP,
+            *said,
+            child,
+        ]
     )
-    declared = [a for a in ages.values() if a is not None]
-    out.append((max(declared) - min(declared)) / 30 if len(declared) >= 2 else 0.0)
-    minor = any(a < 16 for a in declared)
-    out.append(float(minor))
-    out.append(float(minor and any(a is None for a in ages.values())))
-    first = messages[0].sent_at if n else None
-    account_days = [
-        (first - p.account_created_at).days
-        for p in participants
-        if first is not None and p.account_created_at is not None
-    ]
-    out.append(math.log1p(max(min(account_days), 0)) if account_days else math.log1p(365))
-    index = {k: j for j, k in enumerate(KEYS)}
-    for a, b, _ in PAIRS:
-        out.append(float(min(out[index[a] * 3], out[index[b] * 3])))
-    return np.array(out, dtype=np.float64)
+
+
+def sender_windows(
+    messages: Sequence[Message],
+    matrix: np.ndarray,
+    thresholds: np.ndarray,
+    writer: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Per sender (the ``MAX_SENDERS`` with the most evidence), their window rows."""
+    senders: dict[str, list[int]] = {}
+    for i, message in enumerate(messages):
+        senders.setdefault(message.sender, []).append(i)
+    evidence = {s: float(matrix[idx].max(axis=1).sum()) for s, idx in senders.items()}
+    chosen = sorted(senders, key=lambda s: (-evidence[s], s))[:MAX_SENDERS]
+    minor = np.array([disclosures.states_minor(m.text) for m in messages], dtype=bool)
+    adult = np.array([disclosures.states_adult(m.text) for m in messages], dtype=bool)
+    out = {}
+    for sender in chosen:
+        own = np.zeros_like(matrix)
+        own[senders[sender]] = matrix[senders[sender]]
+        mine = np.zeros(len(messages), dtype=bool)
+        mine[senders[sender]] = True
+        others = None if writer is None else np.where(mine, 0.0, np.maximum(writer, 1e-6))
+        out[sender] = window_features(own, thresholds, minor & ~mine, adult & mine, others)
+    return out
+
+
+@dataclass(frozen=True)
+class MetadataRisk:
+    """What the platform's metadata says, in [0, 1], and the words for it: shown, never
+    added to the probability."""
+
+    value: float
+    reasons: tuple[str, ...]
+
+
+def metadata_risk(
+    participants: Sequence[Participant], messages: Sequence[Message], suspect: str | None
+) -> MetadataRisk:
+    """A declared minor talking with someone older or undeclared (0.6), and a suspect's
+    account younger than a month when the conversation began (0.4)."""
+    value, reasons = 0.0, []
+    ages = {p.external_id: p.declared_age for p in participants}
+    minors = [a for a in ages.values() if a is not None and a < MINOR_AGE]
+    if minors:
+        youngest = min(minors)
+        others = [pid for pid, a in ages.items() if a is None or a > youngest]
+        if others:
+            value += 0.6
+            older = [a for a in ages.values() if a is not None and a > youngest]
+            reasons.append(
+                f"Declared ages {youngest} and {max(older)}"
+                if older and max(older) - youngest >= 5
+                else f"A participant with no declared age or an older one talks with a "
+                f"declared {youngest}-year-old"
+            )
+    if suspect is not None and messages:
+        created = next(
+            (p.account_created_at for p in participants if p.external_id == suspect), None
+        )
+        if created is not None and (messages[0].sent_at - created).days < NEW_ACCOUNT_DAYS:
+            value += 0.4
+            reasons.append("The suspect's account was created less than a month before")
+    return MetadataRisk(min(value, 1.0), tuple(reasons))
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+@dataclass(frozen=True)
+class TextScores:
+    """The text-only scores of a conversation, as they stood after each message."""
+
+    prefix: np.ndarray  # calibrated probability after message k (non-decreasing)
+    by_sender: dict[str, float]  # each sender's strongest window, calibrated
+    strongest_end: int  # index of the message that ends the strongest window (-1: none)
 
 
 class Engine:
-    """A trained message model and conversation model, pickled as one artifact."""
+    """A trained message model and window model, pickled as one artifact."""
+
+    format = ENGINE_FORMAT
 
     def __init__(self, message_model: MessageModel, *, random_state: int = 0) -> None:
         self.message_model = message_model
-        self.conversation_model: CalibratedClassifierCV | None = None
+        self.window_model: HistGradientBoostingClassifier | None = None
+        # A tenant's own text model (scoring.tenant_text): one more message column.
+        self.tenant_text: TenantText | None = None
+        self.calibration = (1.0, 0.0)  # Platt slope and intercept on the window log-odds
         self.random_state = random_state
         self.version = ""  # set by scoring.artifacts when loaded from the registry
 
@@ -113,37 +243,95 @@ class Engine:
     def display_thresholds(self) -> dict[str, float]:
         return dict(self.message_model.thresholds)
 
-    def _threshold_array(self) -> np.ndarray:
-        return np.array([self.message_model.thresholds[k] for k in KEYS])
+    def threshold_array(self) -> np.ndarray:
+        thresholds = [self.message_model.thresholds[k] for k in KEYS]
+        return np.array(thresholds + ([0.5] if self.tenant_text is not None else []))
 
-    def fit_conversations(
+    @property
+    def feature_count(self) -> int:
+        columns = len(KEYS) + (self.tenant_text is not None)
+        return 3 * columns + len(FEATURE_NAMES) - 3 * len(KEYS)
+
+    # -- training -----------------------------------------------------------------------
+    def fit_windows(
         self, rows: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> None:
-        base = HistGradientBoostingClassifier(
-            max_iter=150, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0,
+        self.window_model = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.06, max_leaf_nodes=15, l2_regularization=1.0,
+            min_samples_leaf=40, monotonic_cst=[1] * rows.shape[1],
             random_state=self.random_state,
         )  # fmt: skip
-        self.conversation_model = CalibratedClassifierCV(base, method="sigmoid", cv=3)
-        self.conversation_model.fit(rows, labels, sample_weight=sample_weight)
+        self.window_model.fit(rows, labels, sample_weight=sample_weight)
 
+    def fit_calibration(self, raw: np.ndarray, labels: np.ndarray) -> None:
+        """Platt scaling of the conversations' strongest raw window scores, with the slope
+        held positive so calibration keeps the order (and so the monotonicity)."""
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=1e4).fit(_logit(raw)[:, None], labels)
+        slope = max(float(model.coef_[0, 0]), 1e-3)
+        self.calibration = (slope, float(model.intercept_[0]))
+
+    # -- scoring ------------------------------------------------------------------------
     def score_messages(self, texts: Sequence[str]) -> list[MessageScore]:
-        return self.message_model.score(texts)
+        scored = self.message_model.score(texts)
+        if self.tenant_text is None or not scored:
+            return scored
+        tenant = self.tenant_text.predict(texts)
+        return [replace(s, tenant_text=float(t)) for s, t in zip(scored, tenant, strict=True)]
 
-    def features(
-        self,
-        participants: Sequence[Participant],
-        messages: Sequence[Message],
-        scored: Sequence[MessageScore],
-    ) -> np.ndarray:
-        matrix = np.array([[s.scores[k] for k in KEYS] for s in scored]).reshape(
-            len(scored), len(KEYS)
+    def raw_window_scores(self, rows: np.ndarray) -> np.ndarray:
+        if self.window_model is None:
+            raise RuntimeError("the window model is not trained")
+        if not len(rows):
+            return np.zeros(0)
+        return self.window_model.predict_proba(rows)[:, 1]
+
+    def calibrate(self, raw: np.ndarray | float) -> np.ndarray:
+        slope, intercept = self.calibration
+        return _sigmoid(slope * _logit(raw) + intercept)
+
+    @staticmethod
+    def writer_array(scored: Sequence[MessageScore]) -> np.ndarray:
+        return np.array([s.minor_writer for s in scored], dtype=np.float64)
+
+    def score_matrix(self, scored: Sequence[MessageScore]) -> np.ndarray:
+        """Messages x columns: the characteristics, then the tenant's text model if any."""
+        tenant = self.tenant_text is not None
+        rows = [
+            [s.scores[k] for k in KEYS] + ([s.tenant_text or 0.0] if tenant else []) for s in scored
+        ]
+        return np.array(rows, dtype=np.float64).reshape(len(scored), len(KEYS) + tenant)
+
+    def raw_scores(
+        self, messages: Sequence[Message], scored: Sequence[MessageScore]
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Uncalibrated: the strongest window ending at each message (over senders), and
+        each sender's strongest window."""
+        best = np.zeros(len(messages))
+        by_sender: dict[str, float] = {}
+        if not len(messages):
+            return best, by_sender
+        windows = sender_windows(
+            messages, self.score_matrix(scored), self.threshold_array(), self.writer_array(scored)
         )
-        return conversation_features(participants, messages, matrix, self._threshold_array())
+        for sender, rows in windows.items():
+            raw = self.raw_window_scores(rows)
+            by_sender[sender] = float(raw.max())
+            best = np.maximum(best, raw)
+        return best, by_sender
 
-    def probability(self, rows: np.ndarray) -> np.ndarray:
-        if self.conversation_model is None:
-            raise RuntimeError("the conversation model is not trained")
-        return self.conversation_model.predict_proba(rows)[:, 1]
+    def text_scores(
+        self, messages: Sequence[Message], scored: Sequence[MessageScore]
+    ) -> TextScores:
+        best, by_sender = self.raw_scores(messages, scored)
+        if not len(best):
+            return TextScores(np.zeros(0), {}, -1)
+        return TextScores(
+            prefix=self.calibrate(np.maximum.accumulate(best)),
+            by_sender={s: float(self.calibrate(v)) for s, v in by_sender.items()},
+            strongest_end=int(best.argmax()),
+        )
 
     def score_conversation(
         self,
@@ -161,11 +349,16 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
-        row = self.features(participants, messages, scored)
-        probability = float(self.probability(row[None, :])[0])
+        text = self.text_scores(messages, scored)
+        text_probability = float(text.prefix[-1]) if len(text.prefix) else 0.0
+        suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
+        risk = metadata_risk(participants, messages, suspect)
+        probability = text_probability
+        shown = {who for who, p in text.by_sender.items() if p >= HIGHLIGHT_FLOOR}
         highlights = [
             Highlight(m.external_id, key, s.scores[key], spans)
             for m, s in zip(messages, scored, strict=True)
+            if m.sender in shown
             for key, spans in s.spans.items()
         ]
         return ConversationScore(
@@ -175,39 +368,25 @@ class Engine:
             },
             message_scores=scored,
             highlights=highlights,
-            factors=self.factors(participants, messages, scored, row),
+            factors=self.factors(messages, scored, text, risk, shown),
             model_version=self.version,
-            suspect_scores=self.suspects(participants, messages, scored, probability),
-        )
+            suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
+                            for p in participants},
+        )  # fmt: skip
 
     # -- explanations -------------------------------------------------------------------
     @staticmethod
-    def suspects(
-        participants: Sequence[Participant],
-        messages: Sequence[Message],
-        scored: Sequence[MessageScore],
-        probability: float,
-    ) -> dict[str, float]:
-        """Per participant: the conversation probability times their share of the flagged
-        behaviour (severity-weighted). Used for author-level identification (PAN 2012)."""
-        weight: dict[str, float] = {p.external_id: 0.0 for p in participants}
-        for message, score in zip(messages, scored, strict=True):
-            for key in score.spans:
-                weight[message.sender] = weight.get(message.sender, 0.0) + (
-                    score.scores[key] * characteristics.get(key).severity
-                )
-        total = sum(weight.values())
-        return {pid: (probability * w / total if total else 0.0) for pid, w in weight.items()}
-
-    @staticmethod
     def factors(
-        participants: Sequence[Participant],
         messages: Sequence[Message],
         scored: Sequence[MessageScore],
-        row: np.ndarray,
+        text: TextScores,
+        risk: MetadataRisk,
+        shown: set[str],
     ) -> list[str]:
         found: dict[str, list[int]] = {}
         for i, score in enumerate(scored):
+            if messages[i].sender not in shown:
+                continue
             for key in score.spans:
                 found.setdefault(key, []).append(i)
         lines = []
@@ -223,25 +402,15 @@ class Engine:
                 f"from {', '.join(senders)}, first at {first:%H:%M} on {first:%d %b} "
                 f"(UTC{first:%z})"
             )
-        named = dict(zip(FEATURE_NAMES, row, strict=True))
         for a, b, words in PAIRS:
             if a in found and b in found:
                 lines.append(f"Both in one conversation: {words}")
-        if named["stage_coverage"] >= 0.6 and named["stage_order"] >= 0.7:
-            lines.append(
-                "Moves through the grooming stages in order (befriend, isolate, secrecy, escalate)"
-            )
-        ages = [p.declared_age for p in participants if p.declared_age is not None]
-        if len(ages) >= 2 and max(ages) - min(ages) >= 5:
-            lines.append(f"Declared ages {min(ages)} and {max(ages)}")
-        elif named["undeclared_with_minor"]:
-            lines.append(
-                f"A participant with no declared age talks with a declared {min(ages)}-year-old"
-            )
-        if messages and named["late_night_share"] >= 0.3:
-            lines.append(
-                f"{named['late_night_share']:.0%} of messages late at night (sender's local time)"
-            )
-        if named["account_age_log"] < math.log1p(31) and participants:
-            lines.append("An account created less than a month before the conversation")
+        if text.strongest_end >= 0 and found:
+            end = text.strongest_end
+            start = max(0, end - WINDOW + 1)
+            lines.append(f"Strongest evidence in messages {start + 1}-{end + 1} of {len(messages)}")
+        said = next((m for m in messages if disclosures.states_minor(m.text)), None)
+        if said is not None and found:
+            lines.append(f"{said.sender} says they are a child (message {said.external_id})")
+        lines += list(risk.reasons)
         return lines

@@ -17,6 +17,7 @@ up the most: being linear, it decomposes exactly into per-feature contributions.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -82,6 +83,8 @@ CONTEXTS: dict[str, frozenset[str]] = {
 # mum" and "our team" about the writer, "the school trip" about neither.
 _CONTEXT_KEYS = tuple((owner, context) for context in CONTEXTS for owner in ("any", "my", "your"))
 _OWNERS = {"my": _FIRST_PERSON, "your": _SECOND_PERSON}
+# Message lengths in words, as columns: 0-1, 2, 3-4, 5-8, 9 or more.
+LENGTH_EDGES = np.array([0, 2, 3, 5, 9])
 
 
 def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
@@ -124,6 +127,11 @@ class MessageModel:
         self.platt = np.zeros((len(KEYS) + 1, 2), dtype=np.float64)
         self.joint_platt = np.zeros((len(KEYS), 2), dtype=np.float64)
         self.context = sparse.csr_matrix((0, len(_CONTEXT_KEYS)), dtype=np.float32)
+        # Who wrote a line: a child (1) or an adult (0), from the seed lines whose writer is
+        # known. Calibrated like the characteristics; see fit_writer.
+        self.writer_weights = np.zeros(0, dtype=np.float32)
+        self.writer_bias = 0.0
+        self.writer_platt = (0.0, 0.0)
         self.thresholds = dict.fromkeys(KEYS, 0.5)
 
     # -- fitting ------------------------------------------------------------------------
@@ -149,6 +157,7 @@ class MessageModel:
         phrase in the same fold, or the out-of-fold scores would still have seen them.
         ``weights`` (one per text) say how much each line counts in the loss."""
         X = self._fit_transform(texts)
+        self._training = (X, weights)
         Y = np.array([[k in ls for k in KEYS] for ls in labels], dtype=int)
         # A 13th column: grooming at all (any characteristic) against everything else. Its
         # positives span every characteristic, so it learns the context that makes a line
@@ -194,23 +203,70 @@ class MessageModel:
         for vectoriser in (self.word, self.char):
             vectoriser.stop_words_ = None
         self.context = _context_matrix(self.word.get_feature_names_out().tolist())
-        return self._stack(words, chars)
+        return self._stack(words, chars, texts)
 
-    def _stack(self, words: sparse.csr_matrix, chars: sparse.csr_matrix) -> sparse.csr_matrix:
+    def _stack(
+        self, words: sparse.csr_matrix, chars: sparse.csr_matrix, texts: Sequence[str]
+    ) -> sparse.csr_matrix:
         """Word n-grams, character n-grams, then one 0/1 column per context (family, school,
-        team, game, work, occasion) and owner (anyone's, mine, yours). A context column pools
-        the evidence of every word in it, so a word the seed holds only a few times ("nan",
-        "rehearsal") still counts as family or school."""
+        team, game, work, occasion) and owner (anyone's, mine, yours), then one 0/1 column
+        per message length. A context column pools the evidence of every word in it, so a
+        word the seed holds only a few times ("nan", "rehearsal") still counts as family or
+        school. The rows are normalised, so in "u ?" the one word is the whole message and
+        weighs as much as a whole sentence: the length columns let each model learn how
+        little a one- or two-word line says."""
         context = (words @ self.context).tocsr()
         context.data[:] = 1.0
-        return sparse.hstack([words, chars, context], format="csr")
+        lengths = np.array([len(_TOKEN_RE.findall(t)) for t in texts])
+        bucket = np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
+        length = sparse.csr_matrix(
+            (np.ones(len(texts), dtype=np.float32), (np.arange(len(texts)), bucket)),
+            shape=(len(texts), len(LENGTH_EDGES)),
+        )
+        return sparse.hstack([words, chars, context, length], format="csr")
 
     def __getstate__(self) -> dict[str, object]:
         # Each transform caches id(stop_words) (a memory address) on the vectoriser; it is
         # only a cache, and pickled it would make identical training give different bytes.
         for vectoriser in (self.word, self.char):
             vars(vectoriser).pop("_stop_words_id", None)
-        return {k: v for k, v in self.__dict__.items() if k != "_grams_of_word"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_grams_of_word", "_training")}
+
+    def fit_writer(self, writers: Sequence[int | None], groups: Sequence[str]) -> np.ndarray:
+        """Learn whether a line reads as written by a child, from the lines of the last
+        ``fit`` whose writer is known (1 a child's, 0 an adult's, None unknown); returns the
+        out-of-fold probability for every line (0.5 where the writer is unknown).
+
+        Platforms rarely know ages, but children write like children: school, parents,
+        homework, "im 13". In a grooming conversation the child's words say who the adult
+        is talking to, which an adult's flirting with another adult never shows."""
+        X, weights = self._training
+        known = np.array([w is not None for w in writers])
+        y = np.array([w for w in writers if w is not None], dtype=int)
+        Xk = X[known]
+        weight = (np.ones(len(writers)) if weights is None else np.asarray(weights))[known]
+        group_ids = np.asarray(groups)[known]
+        oof = np.zeros(len(y))
+        folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=self.random_state)
+        for train, test in folds.split(Xk, y, group_ids):
+            oof[test] = self._fit_one(Xk[train], y[train], weight[train]).decision_function(
+                Xk[test]
+            )
+        model = self._fit_one(Xk, y, weight)
+        self.writer_weights = model.coef_.ravel().astype(np.float32)
+        self.writer_bias = float(model.intercept_[0])
+        platt = LogisticRegression(C=1e4).fit(oof[:, None], y)
+        self.writer_platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        out = np.full(len(writers), 0.5)
+        out[known] = _sigmoid(oof * self.writer_platt[0] + self.writer_platt[1])
+        return out
+
+    def writer_probabilities(self, X: sparse.csr_matrix) -> np.ndarray:
+        """Probability that each line was written by a child."""
+        if not len(self.writer_weights):
+            return np.zeros(X.shape[0])
+        decision = np.asarray(X @ self.writer_weights).ravel() + self.writer_bias
+        return _sigmoid(decision * self.writer_platt[0] + self.writer_platt[1])
 
     def _char_grams(self, word: str) -> tuple[int, ...]:
         """The char vocabulary indices of a word's n-grams (as char_wb cuts them). Chat
@@ -229,7 +285,25 @@ class MessageModel:
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self._stack(self.word.transform(texts), self._char_transform(texts))
+        X = self._stack(self.word.transform(texts), self._char_transform(texts), texts)
+        return sparse.diags(self._dilution(texts)) @ X
+
+    def _dilution(self, texts: Sequence[str]) -> np.ndarray:
+        """Per message, sqrt(known words / all words) (each plus one).
+
+        TF-IDF rows are normalised over the words the vocabulary knows, so in "do you have
+        invoker enabled" the two words the seed never saw vanish and "do you have" is the
+        whole message: it reads as a probe as strongly as "do you have a phone". Real chat
+        is full of words the seed never saw; scaling a row by its share of known words lets
+        them dilute the evidence instead of vanishing. Every seed line is fully known, so
+        training is unchanged; only unseen words weaken a score."""
+        vocabulary = self.word.vocabulary_
+        out = np.empty(len(texts))
+        for i, text in enumerate(texts):
+            tokens = _TOKEN_RE.findall(text.lower())
+            known = sum(t in vocabulary for t in tokens)
+            out[i] = math.sqrt((known + 1) / (len(tokens) + 1))
+        return out
 
     def _char_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """What ``self.char.transform`` computes (a test holds them equal), from each word's
@@ -266,6 +340,7 @@ class MessageModel:
             return []
         X = self.transform(texts)
         probs = self.probabilities(X)
+        writer = self.writer_probabilities(X).tolist()
         flagged_rows = probs >= np.array([self.thresholds[k] for k in KEYS])
         any_flagged = flagged_rows.any(axis=1).tolist()
         out = []
@@ -277,7 +352,11 @@ class MessageModel:
                 spans = self.spans(text, X.indices[lo:hi], X.data[lo:hi], flagged)
             else:
                 spans = {}
-            out.append(MessageScore(scores=dict(zip(KEYS, row, strict=True)), spans=spans))
+            out.append(
+                MessageScore(
+                    scores=dict(zip(KEYS, row, strict=True)), spans=spans, minor_writer=writer[i]
+                )
+            )
         return out
 
     # -- explanations -------------------------------------------------------------------

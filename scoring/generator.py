@@ -2,11 +2,24 @@
 and tests. Texts come from the seed corpus (scoring/data), so the generator exercises it; the
 replies and small talk below were written for this project. Same seed, same output.
 
-Grooming conversations move through O'Connell-style stages (friendship and probing, trust,
-risk assessment and exclusivity, secrecy, sexual/incentive stage, then moving off-platform or
-meeting) over hours or days, in evening bursts in the child's local time, with the child
-replying. Benign conversations cover many topics; hard negatives are benign conversations
-that contain lines which look like a characteristic on the surface.
+Built to look like real chat, not like a textbook (the first generator taught the model
+its own shortcuts, and real chat got nothing right):
+
+- **Grooming is thin.** A grooming conversation runs from a dozen to several hundred
+  messages, mostly small talk from both sides; the groomer's telling lines are few, spread
+  out or in a burst, moving through O'Connell-style stages (friendship and probing, trust,
+  risk assessment and exclusivity, secrecy, the sexual or incentive stage, then moving
+  off-platform or meeting). The child answers in the child's own words.
+- **Benign chat is varied and sometimes looks bad.** Technical help channels with several
+  people, gaming, school friends, adults' everyday chat, and adults flirting with each other
+  (hard negatives: the same surface words as grooming, between adults).
+- **Metadata is drawn independently of the label.** Most participants declare no age and
+  have no account date; when they do, a declared child is as likely in a benign conversation
+  as in a grooming one, and a new account as likely on a friend as on a groomer. A model
+  trained here cannot learn that metadata decides.
+
+Seed lines carry their domain in their ``group`` (``tech:12``, ``child:3``...): the pools
+below are built from it, so a domain's lines come from the seed file like every other text.
 """
 
 from __future__ import annotations
@@ -29,185 +42,153 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("platform_migration", "meeting_arrangement", "secrecy_request"),
 )
 
-CHILD_REPLIES = (
-    "idk",
-    "lol",
-    "ok",
-    "maybe",
-    "haha",
-    "my mom is home",
-    "i have school tmrw",
-    "why",
-    "thats weird",
-    "i guess",
-    "not sure",
-    "ok but why",
-    "hmm",
-    "yeah",
-    "no",
-    "i dont know",
-    "i have to go soon",
-    "my dad is calling me",
-    "lol ur funny",
-    "thanks",
-    "really?",
-    "k",
-    "im not allowed",
-    "i cant rn",
-    "maybe later",
-    "umm ok",
-    "what do u mean",
-    "brb dinner",
-    "ok i guess",
-    "im kinda scared",
-    "do u promise",
-    "that's nice",
-    "sure",
-    "haha stop",
-    "i have homework",
-    "ur sweet",
-    "i dont have that app",
-    "my phone is almost dead",
-    "i need to ask my mom",
-    "nah",
-    "wait what",
-    "i'm 13",
-    "i live near the park",
-    "omg",
-)
-NAMES = (
-    "Alex",
-    "Sam",
-    "Jordan",
-    "Riley",
-    "Casey",
-    "Taylor",
-    "Jamie",
-    "Morgan",
-    "Robin",
-    "Charlie",
-    "Mia",
-    "Leo",
-    "Noah",
-    "Emma",
-    "Lily",
-    "Max",
-    "Zoe",
-    "Ben",
-    "Ava",
-    "Finn",
-    "Ella",
-    "Kai",
-)
+
+# Domains of benign seed lines, by the prefix of their group (see scoring/data/build_seed.py).
+BENIGN_DOMAINS = ("tech", "gaming", "school", "adult", "fragments", "everyday")
+CHILD_DOMAINS = ("child", "school", "fragments", "gaming")
+GROUP_CHAT_DOMAINS = frozenset({"tech", "gaming"})
+# Lengths of conversations, in messages: real chat has many short and a long tail.
+GROOMING_LENGTHS = (12, 20, 30, 45, 60, 90, 120, 180, 250, 400, 600)
+BENIGN_LENGTHS = (3, 5, 8, 12, 20, 30, 45, 60, 90, 120, 180, 250, 400)
 OFFSETS = (-480, -420, -360, -300, -240, 0, 60, 60, 120, 180, 330, 480, 600)
 
 
-def _pools(
-    seed_messages: Sequence[SeedMessage],
-) -> tuple[dict[str, list[SeedMessage]], list[SeedMessage], list[SeedMessage]]:
-    by_label: dict[str, list[SeedMessage]] = {}
-    benign, hard = [], []
-    for message in seed_messages:
-        if message.kind == "grooming":
-            for label in message.labels:
-                by_label.setdefault(label, []).append(message)
-        elif message.kind == "hard_negative":
-            hard.append(message)
-        else:
-            benign.append(message)
-    return by_label, benign, hard
+# How people say their age in chat; the generator writes these in, so the window model
+# sees children say their age in benign chat and in grooming alike, and adults say theirs.
+AGE_LINES = (
+    "im {age}", "{age} {sex}", "i'm {age} lol", "{age}/{sex}", "im {age} why", "{age} {sex} u?",
+    "i am {age}", "im {age} u", "{age}", "lol im {age}", "{age} yo",
+)  # fmt: skip
+TEEN_DOMAINS = frozenset({"school", "gaming"})
+# What adults say to adults when they flirt: a probe, a compliment, a photo, an app, a date.
+# Adults flirting use lines of these characteristics in benign conversations, so that the
+# window model learns what tells grooming apart: the child's context (age, parents, being
+# alone, secrecy, isolation, gifts, pressure), not flirting as such.
+ADULT_COMPATIBLE = (
+    "personal_info_probe", "trust_building", "sexual_content", "media_request",
+    "platform_migration", "meeting_arrangement",
+)  # fmt: skip
+
+
+def _say_age(
+    rng: random.Random, messages: list[Message], candidates: Sequence[int], age: int
+) -> None:
+    """Replace one of the messages at ``candidates`` with its sender saying their age."""
+    if not candidates:
+        return
+    i = rng.choice(candidates)
+    text = rng.choice(AGE_LINES).format(age=age, sex=rng.choice("fm"))
+    messages[i] = Message(messages[i].external_id, messages[i].sender, messages[i].sent_at, text)
+
+
+class _Pools:
+    def __init__(self, seed_messages: Sequence[SeedMessage]) -> None:
+        self.by_label: dict[str, list[SeedMessage]] = {}
+        self.hard: list[SeedMessage] = []
+        self.flirting: list[SeedMessage] = []
+        self.domains: dict[str, list[SeedMessage]] = {}
+        for message in seed_messages:
+            domain = message.group.split(":", 1)[0]
+            if message.kind == "grooming":
+                for label in message.labels:
+                    self.by_label.setdefault(label, []).append(message)
+            elif message.kind == "hard_negative":
+                (self.flirting if domain == "flirting" else self.hard).append(message)
+            else:
+                self.domains.setdefault(
+                    domain if domain in BENIGN_DOMAINS or domain == "child" else "everyday", []
+                ).append(message)
+        self.benign = [m for pool in self.domains.values() for m in pool]
+        missing = [key for stage in STAGES for key in stage if not self.by_label.get(key)]
+        if missing or not self.benign or not (self.hard or self.flirting):
+            raise ValueError(
+                "seed messages lack examples for: "
+                + (", ".join(sorted(set(missing))) or "benign or hard-negative lines")
+            )
+
+    def domain(self, rng: random.Random, names: Sequence[str]) -> list[SeedMessage]:
+        present = [n for n in names if self.domains.get(n)]
+        return self.domains[rng.choice(present)] if present else self.benign
 
 
 class _Clock:
-    """Evening bursts in a local offset: seconds between messages, hours between sessions."""
+    """Bursts of messages seconds apart, sessions hours or days apart, in a local offset."""
 
-    def __init__(self, rng: random.Random, start: datetime, offset_minutes: int) -> None:
+    def __init__(self, rng: random.Random, start: datetime) -> None:
         self.rng = rng
-        self.tz = timezone(timedelta(minutes=offset_minutes))
-        local = start.astimezone(self.tz)
-        self.now = local.replace(
-            hour=rng.choice((16, 17, 18, 19, 20, 21)), minute=rng.randrange(60)
-        )
+        self.now = start.astimezone(timezone(timedelta(minutes=rng.choice(OFFSETS))))
 
     def tick(self) -> datetime:
-        self.now += timedelta(seconds=self.rng.randint(8, 150))
+        self.now += timedelta(seconds=self.rng.randint(3, 240))
         return self.now
 
-    def new_session(self) -> None:
-        gap_hours = self.rng.choice((3, 5, 20, 22, 24, 26, 46, 70))
-        self.now += timedelta(hours=gap_hours, minutes=self.rng.randrange(60))
-        if not 15 <= self.now.hour <= 23:  # keep sessions after school, into the night
-            self.now = self.now.replace(hour=self.rng.choice((17, 19, 21, 22)))
+    def maybe_new_session(self, chance: float) -> None:
+        if self.rng.random() < chance:
+            self.now += timedelta(hours=self.rng.choice((2, 5, 12, 20, 24, 30, 48, 72)))
 
 
-def _participants(
-    rng: random.Random, index: int, *, groomer: bool, start: datetime
-) -> list[Participant]:
-    a, b = f"u{index}-a", f"u{index}-b"
-    if groomer:
-        child_age = rng.randint(11, 15)
-        adult_age = rng.choice((None, None, rng.randint(15, 17), rng.randint(19, 45)))
-        return [
-            Participant(
-                a,
-                declared_age=adult_age,
-                account_created_at=start - timedelta(days=rng.randint(1, 60)),
-            ),
-            Participant(
-                b,
-                declared_age=child_age,
-                account_created_at=start - timedelta(days=rng.randint(90, 900)),
-            ),
-        ]
-    peer = rng.random() < 0.5
-    ages = (
-        (rng.randint(11, 16), rng.randint(11, 16))
-        if peer
-        else (rng.randint(18, 60), rng.randint(18, 60))
-    )
-    return [
-        Participant(p, declared_age=age if rng.random() < 0.7 else None,
-                    account_created_at=start - timedelta(days=rng.randint(10, 1500)))
-        for p, age in zip((a, b), ages, strict=True)
-    ]  # fmt: skip
+def _metadata(rng: random.Random, external_id: str, start: datetime) -> Participant:
+    """Drawn the same way for every participant of every conversation, groomer, child or
+    anyone else: a quarter declare an age (a third of those under 16), half have an account
+    date (a quarter of those under a month old)."""
+    age = None
+    if rng.random() < 0.25:
+        age = rng.randint(11, 15) if rng.random() < 0.35 else rng.randint(16, 60)
+    created = None
+    if rng.random() < 0.5:
+        days = rng.randint(1, 29) if rng.random() < 0.25 else rng.randint(30, 2500)
+        created = start - timedelta(days=days)
+    return Participant(external_id, declared_age=age, account_created_at=created)
 
 
 def _grooming(
-    rng: random.Random,
-    index: int,
-    start: datetime,
-    platform: str,
-    by_label: dict[str, list[SeedMessage]],
-    benign: list[SeedMessage],
+    rng: random.Random, index: int, start: datetime, platform: str, pools: _Pools
 ) -> LabelledConversation:
-    people = _participants(rng, index, groomer=True, start=start)
-    groomer, child = people[0].external_id, people[1].external_id
-    clock = _Clock(rng, start, rng.choice(OFFSETS))
-    # Some groomers are caught early (two stages, mostly small talk), some late.
+    groomer, child = f"u{index}-a", f"u{index}-b"
+    people = [_metadata(rng, groomer, start), _metadata(rng, child, start)]
+    clock = _Clock(rng, start)
+    length = rng.choice(GROOMING_LENGTHS)
+    # How far the groomer gets, and how many telling lines: few, whatever the length.
     last_stage = rng.choice((1, 2, 3, 4, 5, 6, 6))
-    small_talk = rng.uniform(0.3, 0.85)
     stages = [s for s in range(len(STAGES)) if s <= last_stage and (s < 2 or rng.random() < 0.8)]
+    low = max(2, len(stages) - 2)
+    telling = rng.randint(low, max(low + 1, min(len(stages) * 3, length // 4)))
+    if rng.random() < 0.5:  # spread over the whole conversation
+        positions = sorted(rng.sample(range(length), k=min(telling, length)))
+    else:  # a burst somewhere in it
+        centre, spread = rng.randrange(length), rng.randint(10, 40)
+        positions = sorted(
+            {min(length - 1, max(0, int(rng.gauss(centre, spread)))) for _ in range(telling)}
+        )
+    talk = pools.domain(rng, ("gaming", "school", "everyday", "fragments"))
+    child_talk = pools.domain(rng, CHILD_DOMAINS)
     messages: list[Message] = []
     labels: list[frozenset[str]] = []
-
-    def say(sender: str, text: str, tags: frozenset[str]) -> None:
-        messages.append(Message(f"m{len(messages) + 1}", sender, clock.tick(), text))
-        labels.append(tags)
-
-    for n, stage in enumerate(stages):
-        if n and rng.random() < 0.6:
-            clock.new_session()
-        for _ in range(rng.randint(1, 4)):
-            while rng.random() < small_talk:
-                say(groomer, rng.choice(benign).text, frozenset())
-                if rng.random() < 0.6:
-                    say(child, rng.choice(benign).text, frozenset())
-            key = rng.choice(STAGES[stage])
-            pick = rng.choice(by_label[key])
-            say(groomer, pick.text, pick.labels)
-            for _ in range(rng.choice((0, 1, 1, 1, 2))):
-                text = rng.choice(CHILD_REPLIES) if rng.random() < 0.7 else rng.choice(benign).text
-                say(child, text, frozenset())
+    telling_at = set(positions)
+    done = 0
+    for k in range(length):
+        clock.maybe_new_session(0.03)
+        if k in telling_at:
+            stage = stages[min(len(stages) - 1, done * len(stages) // max(len(positions), 1))]
+            done += 1
+            pick = rng.choice(pools.by_label[rng.choice(STAGES[stage])])
+            messages.append(Message(f"m{k + 1}", groomer, clock.tick(), pick.text))
+            labels.append(pick.labels)
+            continue
+        # Small talk: the child answers a little more often than the groomer talks.
+        if rng.random() < 0.55:
+            pool = child_talk if rng.random() < 0.6 else pools.domains.get("child", child_talk)
+            messages.append(Message(f"m{k + 1}", child, clock.tick(), rng.choice(pool).text))
+        else:
+            messages.append(Message(f"m{k + 1}", groomer, clock.tick(), rng.choice(talk).text))
+        labels.append(frozenset())
+    plain = [i for i, tags in enumerate(labels) if not tags]
+    if rng.random() < 0.6:  # the child says how old they are, mostly early on
+        said = [i for i in plain if messages[i].sender == child]
+        _say_age(rng, messages, said[: len(said) // 2 + 1], rng.randint(11, 15))
+    if rng.random() < 0.3:
+        _say_age(rng, messages, [i for i in plain if messages[i].sender == groomer],
+                 rng.randint(19, 55))  # fmt: skip
     return LabelledConversation(
         f"gen-{index}", platform, people, messages, labels, 1, frozenset({groomer}), "grooming"
     )
@@ -218,26 +199,47 @@ def _benign(
     index: int,
     start: datetime,
     platform: str,
-    benign: list[SeedMessage],
-    hard: list[SeedMessage] | None,
+    pools: _Pools,
+    *,
+    hard: bool,
 ) -> LabelledConversation:
-    people = _participants(rng, index, groomer=False, start=start)
-    clock = _Clock(rng, start, rng.choice(OFFSETS))
-    length = rng.choice((5, 8, 12, 20, 30, 45, 60, 90, 120))
-    insert_hard = (
-        set(rng.sample(range(length), k=min(length, rng.randint(2, 5)))) if hard else set()
-    )
+    if hard and pools.flirting and rng.random() < 0.5:
+        domain, rate = "adult", rng.uniform(0.15, 0.6)
+        surface = (
+            pools.flirting
+            + [m for key in ADULT_COMPATIBLE for m in pools.by_label.get(key, ())][
+                :: rng.choice((3, 6, 12))
+            ]
+        )
+    else:
+        domain = rng.choice(BENIGN_DOMAINS)
+        surface, rate = (pools.hard or pools.flirting), (rng.uniform(0.03, 0.2) if hard else 0.0)
+    talk = pools.domain(rng, (domain,))
+    size = rng.choice((2, 3, 4, 6)) if domain in GROUP_CHAT_DOMAINS and rng.random() < 0.5 else 2
+    people = [_metadata(rng, f"u{index}-{chr(97 + p)}", start) for p in range(size)]
+    clock = _Clock(rng, start)
+    length = rng.choice(BENIGN_LENGTHS)
     messages = []
     for k in range(length):
-        if k and rng.random() < 0.05:
-            clock.new_session()
-        pool = hard if k in insert_hard and hard else benign
-        # Mostly turn-taking, sometimes two in a row from the same person.
-        sender = people[k % 2 if rng.random() < 0.8 else (k + 1) % 2].external_id
+        clock.maybe_new_session(0.03)
+        pool = surface if rng.random() < rate else talk
+        sender = people[k % size if rng.random() < 0.7 else rng.randrange(size)].external_id
         messages.append(Message(f"m{k + 1}", sender, clock.tick(), rng.choice(pool).text))
-    kind = "hard_negative" if hard else "benign"
+    if rng.random() < (0.05 if domain == "tech" else 0.4):
+        teen = domain in TEEN_DOMAINS and rng.random() < 0.7
+        for person in rng.sample(people, k=rng.randint(1, min(2, size))):
+            age = rng.randint(11, 15) if teen else rng.randint(18, 60)
+            own = [i for i, m in enumerate(messages) if m.sender == person.external_id]
+            _say_age(rng, messages, own, age)
     return LabelledConversation(
-        f"gen-{index}", platform, people, messages, [frozenset()] * length, 0, frozenset(), kind
+        f"gen-{index}",
+        platform,
+        people,
+        messages,
+        [frozenset()] * length,
+        0,
+        frozenset(),
+        "hard_negative" if hard else "benign",
     )
 
 
@@ -246,7 +248,7 @@ def generate_conversations(
     *,
     seed: int,
     grooming_share: float = 0.35,
-    hard_negative_share: float = 0.25,
+    hard_negative_share: float = 0.3,
     start: datetime | None = None,
     platform: str = "demo-chat",
     seed_messages: Sequence[SeedMessage] | None = None,
@@ -256,24 +258,15 @@ def generate_conversations(
     if not 0 <= grooming_share + hard_negative_share <= 1:
         raise ValueError("grooming_share + hard_negative_share must be between 0 and 1")
     rng = random.Random(seed)
-    by_label, benign, hard = _pools(
-        seed_messages if seed_messages is not None else load_seed_messages()
-    )
-    missing = [key for stage in STAGES for key in stage if not by_label.get(key)]
-    if missing or not benign or not hard:
-        raise ValueError(
-            "seed messages lack examples for: "
-            + (", ".join(sorted(set(missing))) or "benign or hard-negative lines")
-        )
+    pools = _Pools(seed_messages if seed_messages is not None else load_seed_messages())
     base = start or datetime(2026, 9, 1, tzinfo=UTC)
     out = []
     for i in range(n):
         when = base + timedelta(days=rng.randint(0, 60), minutes=rng.randrange(1440))
         draw = rng.random()
         if draw < grooming_share:
-            out.append(_grooming(rng, i, when, platform, by_label, benign))
-        elif draw < grooming_share + hard_negative_share:
-            out.append(_benign(rng, i, when, platform, benign, hard))
+            out.append(_grooming(rng, i, when, platform, pools))
         else:
-            out.append(_benign(rng, i, when, platform, benign, None))
+            hard = draw < grooming_share + hard_negative_share
+            out.append(_benign(rng, i, when, platform, pools, hard=hard))
     return out

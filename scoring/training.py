@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, wraps
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
 from scoring.characteristics import KEYS
 from scoring.dataset import LabelledConversation, dataset_fingerprint
-from scoring.engine import Engine
+from scoring.engine import WINDOW, Engine, sender_windows
 from scoring.errors import ScoringError
 from scoring.evaluation import conversation_metrics
 from scoring.features import MessageModel
 from scoring.generator import generate_conversations
 from scoring.seed import HELDOUT_PATH, SeedMessage, load_seed_messages, seed_fingerprint
+from scoring.tenant_text import MIN_CONVERSATIONS_PER_CLASS, TenantText
 from scoring.types import MessageScore
 
 TRAIN_CONVERSATIONS = 1200
@@ -61,6 +63,38 @@ MAX_RECALL_LOSS = 0.15
 # Hard negatives count this many times in the message models' loss: they are the lines that
 # teach the context which makes a request harmless, and they are fewer than plain chat.
 HARD_NEGATIVE_WEIGHT = 4.0
+# Benign lines written in the style of real chat (their group names a domain, see
+# scoring/generator.py) count this many times: there are fewer of them than of the older,
+# cleaner lines, and they are what real traffic looks like.
+REAL_STYLE_WEIGHT = 3.0
+REAL_STYLE_DOMAINS = frozenset(
+    {"tech", "gaming", "school", "adult", "fragments", "child", "common", "flirting"}
+)
+
+
+# Whose words a seed line is, by its domain: children's replies and school chat are a
+# child's; adults' chat, technical chat, adults flirting and every grooming line an adult's.
+# Gaming chat, fragments and the older lines could be anyone's, and teach nothing here.
+CHILD_WRITTEN = frozenset({"child", "school"})
+ADULT_WRITTEN = frozenset({"adult", "tech", "flirting"})
+
+
+def _writer(message: SeedMessage) -> int | None:
+    domain = message.group.split(":", 1)[0]
+    if domain in CHILD_WRITTEN:
+        return 1
+    if domain in ADULT_WRITTEN or message.kind == "grooming":
+        return 0
+    return None
+
+
+def _line_weight(message: SeedMessage) -> float:
+    domain = message.group.split(":", 1)[0]
+    if domain in REAL_STYLE_DOMAINS or domain.startswith("real-"):
+        return REAL_STYLE_WEIGHT * (HARD_NEGATIVE_WEIGHT if message.kind == "hard_negative" else 1)
+    return HARD_NEGATIVE_WEIGHT if message.kind == "hard_negative" else 1.0
+
+
 _GRID = np.round(np.arange(0.1, 0.951, 0.025), 3)
 
 
@@ -168,18 +202,24 @@ def _fit_messages_cached(seed_messages: tuple[SeedMessage, ...], random_state: i
         texts,
         [m.labels for m in seed_messages],
         [m.group for m in seed_messages],
-        [HARD_NEGATIVE_WEIGHT if m.kind == "hard_negative" else 1.0 for m in seed_messages],
+        [_line_weight(m) for m in seed_messages],
+    )
+    writer_oof = model.fit_writer(
+        [_writer(m) for m in seed_messages], [m.group for m in seed_messages]
     )
     Y = np.array([[k in m.labels for k in KEYS] for m in seed_messages], dtype=int)
-    hard_negative = np.array([m.kind == "hard_negative" for m in seed_messages])
+    # The highlight budget holds for every line that is not grooming: a moderator's trust
+    # is lost as much on "u there?" as on a coach's praise.
+    hard_negative = np.array([m.kind != "grooming" for m in seed_messages])
     model.thresholds = pick_thresholds(oof, Y, hard_negative)
     limits = np.array([model.thresholds[k] for k in KEYS])
     oof_scores = {
         text: MessageScore(
             scores={k: float(p) for k, p in zip(KEYS, row, strict=True)},
             spans={k: [] for k, p, t in zip(KEYS, row, limits, strict=True) if p >= t},
+            minor_writer=float(writer),
         )
-        for text, row in zip(texts, oof, strict=True)
+        for text, row, writer in zip(texts, oof, writer_oof, strict=True)
     }
     flagged = oof >= limits
     message_metrics = {}
@@ -202,13 +242,119 @@ def fit_messages(seed_messages: Sequence[SeedMessage], random_state: int) -> Mes
     return _fit_messages_cached(tuple(seed_messages), random_state)
 
 
+# Windows of a training conversation that go into the window model: every WINDOW_STRIDE-th
+# end, and the last. Neighbouring windows share most of their messages, so every end would
+# multiply the rows without adding much.
+WINDOW_STRIDE = 5
+CALIBRATION_CONVERSATIONS = 600
+
+
+def _window_rows(
+    engine: Engine, conversation: LabelledConversation, scored: Sequence[MessageScore]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Window rows of every sender of a labelled conversation, and their labels.
+
+    The suspect's windows are positive when they hold at least two of the suspect's
+    grooming-labelled messages, negative when they hold none, and left out when they hold
+    one (one line is not a pattern, and the model must not learn that it is). Without
+    message labels (a tenant's decisions, a corpus) every window of a grooming
+    conversation's suspect is positive. Everyone else's windows are negative: a child's
+    replies are not grooming."""
+    matrix = engine.score_matrix(scored)
+    windows = sender_windows(
+        conversation.messages, matrix, engine.threshold_array(), engine.writer_array(scored)
+    )
+    suspects = set(conversation.predators)
+    if conversation.label == 1 and not suspects and windows:
+        suspects = {max(windows, key=lambda s: float(windows[s][:, : len(KEYS)].sum()))}
+    labelled = any(conversation.message_labels)
+    n = len(conversation.messages)
+    ends = np.unique(np.append(np.arange(WINDOW_STRIDE - 1, n, WINDOW_STRIDE), n - 1))
+    rows, labels = [], []
+    for sender, features in windows.items():
+        if conversation.label == 1 and sender in suspects:
+            if labelled:
+                own = np.array(
+                    [
+                        bool(tags) and m.sender == sender
+                        for m, tags in zip(
+                            conversation.messages, conversation.message_labels, strict=True
+                        )
+                    ],
+                    dtype=int,
+                )
+                running = np.concatenate([[0], np.cumsum(own)])
+                held = running[ends + 1] - running[np.maximum(ends + 1 - WINDOW, 0)]
+                keep = held != 1
+                rows.append(features[ends[keep]])
+                labels.append((held[keep] >= 2).astype(int))
+            else:
+                rows.append(features[ends])
+                labels.append(np.ones(len(ends), dtype=int))
+        else:
+            rows.append(features[ends])
+            labels.append(np.zeros(len(ends), dtype=int))
+    if not rows:
+        return np.zeros((0, engine.feature_count)), np.zeros(0, dtype=int)
+    return np.vstack(rows), np.concatenate(labels)
+
+
+def _suspects(conversation: LabelledConversation, scored: Sequence[MessageScore]) -> set[str]:
+    """A grooming conversation's suspects: its predators, or else the participant whose
+    messages raise the characteristics most."""
+    if conversation.predators:
+        return set(conversation.predators)
+    evidence: dict[str, float] = {}
+    for message, score in zip(conversation.messages, scored, strict=True):
+        evidence[message.sender] = evidence.get(message.sender, 0.0) + max(
+            score.scores.values(), default=0.0
+        )
+    return {max(evidence, key=lambda s: (evidence[s], s))} if evidence else set()
+
+
+def _attach_tenant_text(
+    engine: Engine,
+    conversations: Sequence[LabelledConversation],
+    scores: list[list[MessageScore]],
+    random_state: int,
+) -> None:
+    """Train the tenant's text model on ``conversations`` and put its out-of-fold message
+    probabilities into ``scores`` (in place), then give the engine the model."""
+    texts, labels, groups, where = [], [], [], []
+    for c, (conversation, scored) in enumerate(zip(conversations, scores, strict=True)):
+        suspects = _suspects(conversation, scored) if conversation.label == 1 else set()
+        for i, message in enumerate(conversation.messages):
+            if conversation.label == 1 and message.sender not in suspects:
+                continue  # the child's words are not what the model should learn
+            texts.append(message.text)
+            labels.append(int(conversation.label == 1))
+            groups.append(conversation.external_id)
+            where.append((c, i))
+    model = TenantText(random_state=random_state)
+    oof = model.fit(texts, labels, groups)
+    for (c, i), value in zip(where, oof, strict=True):
+        scores[c][i] = replace(scores[c][i], tenant_text=float(value))
+    # Messages it never trained on (the child's words) get the final model's probability.
+    for conversation, scored in zip(conversations, scores, strict=True):
+        missing = [i for i, score in enumerate(scored) if score.tenant_text is None]
+        values = model.predict([conversation.messages[i].text for i in missing])
+        for i, value in zip(missing, values, strict=True):
+            scored[i] = replace(scored[i], tenant_text=float(value))
+    engine.tenant_text = model
+
+
 def _fit(
     seed_messages: Sequence[SeedMessage],
     conversations: Sequence[LabelledConversation],
     random_state: int,
     sample_weight: Sequence[float] | None = None,
+    *,
+    tenant_text: bool = False,
 ) -> tuple[Engine, dict[str, Any]]:
-    """``sample_weight`` is aligned with ``conversations``."""
+    """``sample_weight`` is aligned with ``conversations``. Each conversation's windows
+    weigh as much together as ``sample_weight`` says, whatever its length, so a long
+    conversation does not outvote the short ones. ``tenant_text`` also learns the
+    conversations' own wording (scoring.tenant_text): for a tenant's real data."""
     weights = list(sample_weight) if sample_weight is not None else [1.0] * len(conversations)
     if len(weights) != len(conversations):
         raise ValueError("sample_weight must have one weight per conversation")
@@ -218,17 +364,40 @@ def _fit(
         raise ScoringError("training needs conversations labelled both 1 (grooming) and 0")
     fit = fit_messages(seed_messages, random_state)
     engine = Engine(fit.model, random_state=random_state)
-    rows = np.array(
-        [
-            engine.features(c.participants, c.messages, _message_scores(engine, c, fit.oof_scores))
-            for c in labelled
-        ]
+    # Half the conversations train the window model, the other half calibrate it: a
+    # calibration on the windows' own training data would believe them too much.
+    order = np.random.default_rng(random_state).permutation(len(pairs))
+    calibrate_on = set(order[: max(len(pairs) // 3, 1)].tolist())
+    all_rows, all_labels, all_weights = [], [], []
+    held: list[tuple[LabelledConversation, list[MessageScore]]] = []
+    scores = [_message_scores(engine, conversation, fit.oof_scores) for conversation in labelled]
+    if tenant_text:
+        _attach_tenant_text(engine, labelled, scores, random_state)
+    for index, ((conversation, weight), scored) in enumerate(zip(pairs, scores, strict=True)):
+        if index in calibrate_on:
+            held.append((conversation, scored))
+            continue
+        rows, labels = _window_rows(engine, conversation, scored)
+        for value in (0, 1):
+            chosen = labels == value
+            if chosen.any():
+                all_rows.append(rows[chosen])
+                all_labels.append(labels[chosen])
+                all_weights.append(np.full(chosen.sum(), weight / chosen.sum()))
+    labels = np.concatenate(all_labels)
+    if len(set(labels.tolist())) < 2:
+        raise ScoringError("training needs grooming and benign windows; add conversations")
+    weight = np.concatenate(all_weights)
+    for value in (0, 1):  # the two classes weigh the same
+        weight[labels == value] /= weight[labels == value].sum()
+    engine.fit_windows(np.vstack(all_rows), labels, sample_weight=weight * len(weight))
+    raw = np.array(
+        [engine.raw_scores(c.messages, scored)[0].max(initial=0.0) for c, scored in held]
     )
-    engine.fit_conversations(
-        rows,
-        np.array([c.label for c in labelled]),
-        sample_weight=np.array([w for _, w in pairs]) if sample_weight is not None else None,
-    )
+    truth = np.array([c.label for c, _ in held])
+    if len(set(truth.tolist())) < 2:
+        raise ScoringError("too few conversations of one class to calibrate the model")
+    engine.fit_calibration(raw, truth)
     return engine, {"message_out_of_fold": fit.metrics}
 
 
@@ -258,6 +427,12 @@ def conversation_probabilities(
     ]
 
 
+def learns_tenant_text(conversations: Sequence[LabelledConversation]) -> bool:
+    """Enough labelled conversations of each class to learn their wording."""
+    counts = [sum(c.label == value for c in conversations) for value in (0, 1)]
+    return min(counts) >= MIN_CONVERSATIONS_PER_CLASS
+
+
 @reproducible
 def train_engine(
     *,
@@ -273,7 +448,9 @@ def train_engine(
     train, test = train_test_split(
         labelled, test_size=0.25, random_state=random_state, stratify=[c.label for c in labelled]
     )
-    engine, metrics = _fit(seed_messages, train, random_state)
+    engine, metrics = _fit(
+        seed_messages, train, random_state, tenant_text=learns_tenant_text(train)
+    )
     probs = conversation_probabilities(engine, test)
     metrics["conversation"] = conversation_metrics([c.label for c in test], probs, 0.5)
     fingerprint = hashlib.sha256(
@@ -301,3 +478,51 @@ def train_default(random_state: int = 0) -> TrainResult:
         f"{seed_fingerprint()}:{random_state}:{TRAIN_CONVERSATIONS}".encode()
     ).hexdigest()
     return TrainResult(engine=engine, metrics=metrics, data_fingerprint=fingerprint)
+
+
+def _group_of(conversation: LabelledConversation) -> str:
+    """Cross-validation keeps an offender's conversations (or, without one, a conversation)
+    on one side: the other side must be people the model never read."""
+    return "|".join(sorted(conversation.predators)) or conversation.external_id
+
+
+@reproducible
+def cross_validate(
+    *,
+    seed_messages: Sequence[SeedMessage],
+    conversations: Sequence[LabelledConversation],
+    folds: int = 5,
+    random_state: int = 0,
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    """Grouped, stratified k-fold cross-validation of ``train_engine``'s model on labelled
+    conversations: each fold trains on the others (tenant text included when there is enough
+    of it) and scores its own conversations, which it never saw."""
+    labelled = [c for c in conversations if c.label is not None]
+    groups = [_group_of(c) for c in labelled]
+    y = np.array([c.label for c in labelled])
+    per_class = min(
+        len({g for g, label in zip(groups, y, strict=True) if label == v}) for v in (0, 1)
+    )
+    if per_class < folds:
+        raise ScoringError(
+            f"{folds}-fold cross-validation needs at least {folds} groups (offenders or "
+            f"conversations) of each class; the smaller class has {per_class}"
+        )
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    probs = np.zeros(len(labelled))
+    fold_auc = []
+    for train, test in splitter.split(np.zeros(len(y)), y, groups):
+        train_set = [labelled[i] for i in train]
+        engine, _ = _fit(
+            seed_messages, train_set, random_state, tenant_text=learns_tenant_text(train_set)
+        )
+        probs[test] = conversation_probabilities(engine, [labelled[i] for i in test])
+        if len(set(y[test].tolist())) == 2:
+            fold_auc.append(float(roc_auc_score(y[test], probs[test])))
+    return {
+        "folds": folds,
+        "groups": len(set(groups)),
+        "pooled": conversation_metrics(y.tolist(), probs.tolist(), threshold),
+        "fold_roc_auc": fold_auc,
+    }

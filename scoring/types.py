@@ -35,6 +35,11 @@ class MessageScore:
 
     scores: dict[str, float]
     spans: dict[str, list[Span]] = field(default_factory=dict)
+    # Probability that the line was written by a child (scoring.features.fit_writer).
+    minor_writer: float = 0.0
+    # How much the line reads like a suspect's in the tenant's own labelled data
+    # (scoring.tenant_text); None for the default model, which has no tenant data.
+    tenant_text: float | None = None
 
     def flagged(self) -> list[str]:
         """Characteristics shown to a moderator for this message (those with spans)."""
@@ -44,6 +49,8 @@ class MessageScore:
         return {
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "spans": {k: [list(s) for s in v] for k, v in self.spans.items()},
+            "minor_writer": round(self.minor_writer, 4),
+            **({} if self.tenant_text is None else {"tenant_text": round(self.tenant_text, 4)}),
         }
 
     @classmethod
@@ -51,6 +58,8 @@ class MessageScore:
         return cls(
             scores={k: float(v) for k, v in data["scores"].items()},
             spans={k: [(int(a), int(b)) for a, b in v] for k, v in data.get("spans", {}).items()},
+            minor_writer=float(data.get("minor_writer", 0.0)),
+            tenant_text=None if data.get("tenant_text") is None else float(data["tenant_text"]),
         )
 
 

@@ -558,6 +558,75 @@ BENIGN_TOPICS: dict[str, list[str]] = {
     ],
 }
 
+# A child's replies: the child's own words describe the child; they never groom.
+CHILD_REPLIES: list[str] = [
+    "idk",
+    "lol",
+    "ok",
+    "maybe",
+    "haha",
+    "my mom is home",
+    "i have school tmrw",
+    "why",
+    "thats weird",
+    "i guess",
+    "not sure",
+    "ok but why",
+    "hmm",
+    "yeah",
+    "no",
+    "i dont know",
+    "i have to go soon",
+    "my dad is calling me",
+    "lol ur funny",
+    "thanks",
+    "really?",
+    "k",
+    "im not allowed",
+    "i cant rn",
+    "maybe later",
+    "umm ok",
+    "what do u mean",
+    "brb dinner",
+    "ok i guess",
+    "im kinda scared",
+    "do u promise",
+    "that's nice",
+    "sure",
+    "haha stop",
+    "i have homework",
+    "ur sweet",
+    "i dont have that app",
+    "my phone is almost dead",
+    "i need to ask my mom",
+    "nah",
+    "wait what",
+    "i'm 13",
+    "i live near the park",
+    "omg",
+]
+
+# The shortest lines of any chat, which carry no characteristic at all: a model that has seen
+# too few of them reads "u?" or "you there" as whatever "u" most often meant in training.
+COMMON_FRAGMENTS: list[str] = [
+    "u?", "you?", "and u?", "and you", "u", "you", "r u?", "are u?", "u there?", "you there?",
+    "are you there?", "r u there", "still there?", "hello?", "hi", "hey", "hey u", "hi there",
+    "what?", "what do you think?", "what do u think", "wat u mean?", "what do you mean",
+    "i don't know", "i dont know", "dunno", "not sure", "maybe", "why?", "why not",
+    "how come?", "really?", "seriously?", "for real?", "you sure?", "u sure", "i guess",
+    "i see", "oh ok", "oh", "ah", "ahh ok", "cool", "nice", "nice one", "wow", "lol yeah",
+    "yes", "no", "yeah", "yup", "no way", "no idea", "who?", "where?", "when?", "how?",
+    "how so?", "like what?", "such as?", "go on", "and?", "so?", "so what", "whatever",
+    "never mind", "forget it", "my bad", "sorry", "thanks", "thank you", "np", "ok thanks",
+    "good", "good u?", "fine", "fine u?", "im good", "not much", "nothing much", "same here",
+    "me too", "me neither", "you too", "u too", "it was nice talking to you", "nice talking",
+    "see ya", "bye", "later", "cya", "take care", "what's up", "sup", "wassup", "whats new",
+    "you're gone", "you left?", "i'm back", "back", "here", "i'm here", "still here",
+    "what are you doing", "what u up to", "nothing", "just chilling", "bored", "im bored",
+    "i can't believe this", "no way!", "that's crazy", "i wouldn't doubt it", "you decide",
+    "up to you", "your call", "u decide", "whatever u want", "your turn", "ur turn",
+]  # fmt: skip
+
 OPENERS = ["", "", "", "hey ", "so ", "ok ", "btw ", "um ", "hey, ", "also ", "lol ", "wait "]
 CLOSERS = [
     "",
@@ -644,8 +713,17 @@ def expand(
 
 def build() -> list[dict[str, object]]:
     sys.path.insert(0, str(HERE))  # scoring/data is not a package; its phrase file sits here
+    from phrases_benign_real import (
+        ADULT_FLIRTING,
+        EVERYDAY_ADULT_CHAT,
+        GAMING_CHAT,
+        RUN_ON_AND_FRAGMENTS,
+        SCHOOL_CHAT,
+        TECH_CHAT,
+    )
     from phrases_hard import BENIGN_EXTRA, GROOMING_EXTRA, HARD_NEGATIVES_BY_LOOKALIKE
     from phrases_more import BENIGN_MORE, GROOMING_MORE, HARD_NEGATIVES_MORE
+    from phrases_real import CHILD_REPLIES_REAL, GROOMING_REAL
 
     for key, more in GROOMING_MORE.items():
         GROOMING[key] = GROOMING[key] + more + GROOMING_EXTRA[key]
@@ -671,6 +749,30 @@ def build() -> list[dict[str, object]]:
     benign_phrases = [p for topic in BENIGN_TOPICS.values() for p in topic]
     for text, i in expand(benign_phrases, 2600, rng, BENIGN_CLOSERS):
         records.append({"text": text, "labels": [], "kind": "benign", "group": f"benign:{i}"})
+    # Lines in the style of real chat (slang, no punctuation, run-on, one word), written for
+    # the real-chat work: as typed, never varied, since their spelling is already the point.
+    # Their group names the domain the generator draws a conversation's small talk from.
+    for key, phrases in GROOMING_REAL.items():
+        for i, text in enumerate(phrases):
+            records.append(
+                {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:{i}"}
+            )
+    for i, text in enumerate(ADULT_FLIRTING):
+        records.append(
+            {"text": text, "labels": [], "kind": "hard_negative", "group": f"flirting:{i}"}
+        )
+    domains = {
+        "child": [*CHILD_REPLIES, *CHILD_REPLIES_REAL],
+        "common": COMMON_FRAGMENTS,
+        "tech": TECH_CHAT,
+        "gaming": GAMING_CHAT,
+        "school": SCHOOL_CHAT,
+        "adult": EVERYDAY_ADULT_CHAT,
+        "fragments": RUN_ON_AND_FRAGMENTS,
+    }
+    for domain, phrases in domains.items():
+        for i, text in enumerate(phrases):
+            records.append({"text": text, "labels": [], "kind": "benign", "group": f"{domain}:{i}"})
     # A text that ended up under two kinds keeps its first (grooming wins over benign).
     unique: dict[str, dict[str, object]] = {}
     for record in records:

@@ -1,0 +1,67 @@
+"""Ages that participants state in their own words.
+
+Platforms rarely know ages, and declared ages are often false; but in a grooming
+conversation the child usually says how old they are (often because the adult asked), and
+the adult keeps going. "im 13", "13 f", "i'm in 8th grade" from one participant, and
+sexual talk, secrecy or a meeting from the other, is the pattern a moderator looks for
+first. This is what was said, so it counts as text evidence; the window model combines it
+with the other participant's characteristics and never flags on it alone (a child saying
+their age to a friend is ordinary).
+
+Deliberately narrow: a number in a sentence is not an age ("im 13 levels up", "13 min").
+Only first-person statements and the "13 f" / "13/m" / "13 yo" shapes of chat count.
+"""
+
+from __future__ import annotations
+
+import re
+
+MINOR_MAX = 15  # stated ages up to this count as a child's
+ADULT_MIN = 18
+
+_WORDS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_NUMBER = r"(\d{1,2}|" + "|".join(_WORDS) + r")"
+_FIRST_PERSON = re.compile(
+    r"\b(?:i'?m|i\s+am|im|am|i\s+just\s+turned|i\s+turned|turned|i'?ll\s+be)\s+"
+    r"(?:only\s+|just\s+|like\s+|almost\s+|nearly\s+)?"
+    + _NUMBER
+    + r"\b(?![-/:.,]?\s*\d)(?!\s*(?:min|mins|"
+    r"minutes|hours|hrs|days|levels?|lvl|points|pts|dollars|bucks|%|k\b|th\b|st\b|nd\b|rd\b|"
+    r"percent|times|am\b|pm\b|o'?clock|inches|in\b|ft|feet|cm|kg|lbs?|miles|km))",
+    re.IGNORECASE,
+)
+_SHAPE = re.compile(
+    r"(?:^|[\s,(])" + _NUMBER + r"\s*(?:/\s*)?(?:f|m|yo|y/o|yrs?\s+old|years?\s+old|"
+    r"year\s+old)\b",
+    re.IGNORECASE,
+)
+_GRADE = re.compile(
+    r"\b(?:i'?m|im|i\s+am)\s+(?:in\s+)?(?:the\s+)?(5th|6th|7th|8th|9th|fifth|sixth|seventh|"
+    r"eighth|ninth)\s+grade|\b(?:i'?m|im|i\s+am)\s+(?:in\s+)?(?:year|yr)\s+([6-9]|10)\b|"
+    r"\b(?:i'?m|im|i\s+am)\s+(?:a\s+)?(?:6th|7th|8th|freshman|middle\s+school)",
+    re.IGNORECASE,
+)
+
+
+def _value(token: str) -> int:
+    return _WORDS[token.lower()] if token.lower() in _WORDS else int(token)
+
+
+def stated_ages(text: str) -> list[int]:
+    """The ages ``text`` states for its writer, in order."""
+    out = [_value(m.group(1)) for m in _FIRST_PERSON.finditer(text)]
+    out += [_value(m.group(1)) for m in _SHAPE.finditer(text)]
+    return [a for a in out if 10 <= a <= 99]
+
+
+def states_minor(text: str) -> bool:
+    """The writer says they are a child (an age up to MINOR_MAX, or a school grade that
+    means one)."""
+    return any(a <= MINOR_MAX for a in stated_ages(text)) or bool(_GRADE.search(text))
+
+
+def states_adult(text: str) -> bool:
+    return any(a >= ADULT_MIN for a in stated_ages(text))

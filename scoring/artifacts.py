@@ -48,7 +48,7 @@ def dump_engine(engine: Engine) -> Blob:
         body = pickle.dumps(engine, protocol=5)
     finally:
         engine.version = version
-    header = {"sklearn_version": sklearn.__version__, "format": 1}
+    header = {"sklearn_version": sklearn.__version__, "format": engine.format}
     data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
     return Blob(
         data=data,
@@ -69,6 +69,13 @@ def load_engine_bytes(data: bytes, *, expected_sha256: str, source: str = "artif
         raise ScoringError(f"{source}: not an Artemis engine artifact")
     header_end = data.index(b"\n", len(MAGIC))
     header = json.loads(data[len(MAGIC) : header_end])
+    from scoring.engine import ENGINE_FORMAT
+
+    if header.get("format") != ENGINE_FORMAT:
+        raise ScoringError(
+            f"{source}: an engine of format {header.get('format')}, this code reads format "
+            f"{ENGINE_FORMAT}; retrain with manage.py train_model"
+        )
     if header.get("sklearn_version") != sklearn.__version__:
         raise ScoringError(
             f"{source}: written by scikit-learn {header.get('sklearn_version')}, running "

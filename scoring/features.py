@@ -17,10 +17,10 @@ up the most: being linear, it decomposes exactly into per-feature contributions.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -206,7 +206,11 @@ class MessageModel:
         return self._stack(words, chars, texts)
 
     def _stack(
-        self, words: sparse.csr_matrix, chars: sparse.csr_matrix, texts: Sequence[str]
+        self,
+        words: sparse.csr_matrix,
+        chars: sparse.csr_matrix,
+        texts: Sequence[str],
+        lengths: np.ndarray | None = None,
     ) -> sparse.csr_matrix:
         """Word n-grams, character n-grams, then one 0/1 column per context (family, school,
         team, game, work, occasion) and owner (anyone's, mine, yours), then one 0/1 column
@@ -217,7 +221,8 @@ class MessageModel:
         little a one- or two-word line says."""
         context = (words @ self.context).tocsr()
         context.data[:] = 1.0
-        lengths = np.array([len(_TOKEN_RE.findall(t)) for t in texts])
+        if lengths is None:
+            lengths = np.array([len(_TOKEN_RE.findall(t.lower())) for t in texts])
         bucket = np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
         length = sparse.csr_matrix(
             (np.ones(len(texts), dtype=np.float32), (np.arange(len(texts)), bucket)),
@@ -285,25 +290,53 @@ class MessageModel:
 
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        X = self._stack(self.word.transform(texts), self._char_transform(texts), texts)
-        return sparse.diags(self._dilution(texts)) @ X
+        words, lengths, known = self._word_transform(texts)
+        X = self._stack(words, self._char_transform(texts), texts, lengths)
+        # Unseen words dilute the evidence instead of vanishing. TF-IDF rows are normalised
+        # over the words the vocabulary knows, so in "do you have invoker enabled" the two
+        # words the seed never saw vanish and "do you have" is the whole message: it would
+        # read as a probe as strongly as "do you have a phone". Real chat is full of words
+        # the seed never saw; scaling each row by sqrt((known + 1) / (all + 1)) lets them
+        # count. Every seed line is fully known, so training is unchanged.
+        return sparse.diags(np.sqrt((known + 1) / (lengths + 1))) @ X
 
-    def _dilution(self, texts: Sequence[str]) -> np.ndarray:
-        """Per message, sqrt(known words / all words) (each plus one).
-
-        TF-IDF rows are normalised over the words the vocabulary knows, so in "do you have
-        invoker enabled" the two words the seed never saw vanish and "do you have" is the
-        whole message: it reads as a probe as strongly as "do you have a phone". Real chat
-        is full of words the seed never saw; scaling a row by its share of known words lets
-        them dilute the evidence instead of vanishing. Every seed line is fully known, so
-        training is unchanged; only unseen words weaken a score."""
+    def _word_transform(
+        self, texts: Sequence[str]
+    ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """What ``self.word.transform`` computes (a test holds them equal), tokenising each
+        text once, with each text's word count and how many of its words the vocabulary
+        knows."""
         vocabulary = self.word.vocabulary_
-        out = np.empty(len(texts))
+        indptr = [0]
+        indices: list[int] = []
+        lengths = np.zeros(len(texts))
+        known = np.zeros(len(texts))
         for i, text in enumerate(texts):
             tokens = _TOKEN_RE.findall(text.lower())
-            known = sum(t in vocabulary for t in tokens)
-            out[i] = math.sqrt((known + 1) / (len(tokens) + 1))
-        return out
+            lengths[i] = len(tokens)
+            for token in tokens:
+                j = vocabulary.get(token)
+                if j is not None:
+                    indices.append(j)
+                    known[i] += 1
+            for a, b in pairwise(tokens):
+                j = vocabulary.get(f"{a} {b}")
+                if j is not None:
+                    indices.append(j)
+            indptr.append(len(indices))
+        X = sparse.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                np.array(indices, dtype=np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), len(vocabulary)),
+        )
+        X.sum_duplicates()
+        np.log(X.data, X.data)
+        X.data += 1.0
+        X.data *= self.word.idf_[X.indices]
+        return normalize(X, norm="l2", copy=False), lengths, known
 
     def _char_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """What ``self.char.transform`` computes (a test holds them equal), from each word's

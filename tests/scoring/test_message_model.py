@@ -88,6 +88,35 @@ def test_the_cached_character_n_grams_equal_what_scikit_learn_computes(
     assert (ours != theirs).nnz == 0
 
 
+def test_the_one_pass_word_n_grams_equal_what_scikit_learn_computes(
+    model: MessageModel,
+) -> None:
+    texts = [m.text for m in load_seed_messages(HELDOUT_PATH)] + [
+        "",
+        "   ",
+        "ÉCOLE ça va??",
+        "dont tell ur mom!! dont tell",
+        "a b a b a b",
+    ]
+
+    ours, lengths, known = model._word_transform(texts)
+    theirs = model.word.transform(texts)
+
+    assert abs(ours - theirs).max() < 1e-6
+    assert lengths[-1] == 6
+    assert known[-3] <= lengths[-3]
+
+
+def test_words_the_seed_never_saw_weaken_a_score_instead_of_vanishing(
+    model: MessageModel,
+) -> None:
+    plain, diluted = model.score(
+        ["do you have a phone", "do you have a phone zorblat quimbly frenx"]
+    )
+
+    assert diluted.scores["personal_info_probe"] < plain.scores["personal_info_probe"]
+
+
 def test_a_homework_photo_is_not_a_media_request_but_a_selfie_is(model: MessageModel) -> None:
     homework, selfie = model.score(
         ["can you send me a photo of the worksheet for maths", "send me a selfie"]

@@ -4,6 +4,8 @@ manage.py train_model                       # seed corpus + generated conversati
 manage.py train_model --if-missing          # only when no default model is active
 manage.py train_model --jsonl data.jsonl    # labelled conversations, project format
 manage.py train_model --pan-xml corpus.xml --pan-predators predators.txt
+manage.py train_model --corpora ~/corpora   # local research corpora (registered, never active)
+manage.py train_model --jsonl data.jsonl --cv 5   # grouped 5-fold cross-validation only
 manage.py train_model --tenant acme         # a challenger from the tenant's decisions
 manage.py train_model --tenant acme --promote   # ... made the tenant's model whatever it scores
 """
@@ -18,6 +20,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scoring.errors import ScoringError
 from scoring.services import model_version_active, model_version_register
+
+
+def _loads(model_version: Any) -> bool:
+    """Whether this code can load a registered model (an engine of an older format or
+    another scikit-learn cannot be, and must be retrained)."""
+    from scoring.services import engine_load
+
+    try:
+        engine_load(model_version=model_version)
+    except ScoringError:
+        return False
+    return True
 
 
 def existing_file(value: str) -> Path:
@@ -35,6 +49,20 @@ class Command(BaseCommand):
         parser.add_argument("--jsonl", help="labelled conversations in the project's JSONL format")
         parser.add_argument("--pan-xml", help="PAN 2012 conversations XML")
         parser.add_argument("--pan-predators", help="PAN 2012 predator id list")
+        parser.add_argument(
+            "--corpora",
+            help="a local folder with research corpora (PJ.pkl, pan12_*_dataset.csv; see "
+            "scoring/corpora.py). The model is registered but never made active: the corpora "
+            "carry no licence for a production model",
+        )
+        parser.add_argument(
+            "--cv",
+            type=int,
+            metavar="K",
+            help="with --jsonl, --pan-xml or --corpora: grouped K-fold cross-validation "
+            "(an offender's or a conversation's messages never on both sides); prints the "
+            "figures and registers nothing",
+        )
         parser.add_argument("--random-state", type=int, default=0)
         parser.add_argument(
             "--no-activate", action="store_true", help="register without making it active"
@@ -65,14 +93,25 @@ class Command(BaseCommand):
                 raise CommandError(f"--{flag} goes with --tenant")
         if options["if_missing"]:
             active = model_version_active(tenant=None)
-            if active is not None:
+            if active is not None and _loads(active):
                 self.stdout.write(f"model {active.version} is active; nothing to train")
                 return
+            if active is not None:
+                self.stdout.write(
+                    f"model {active.version} is active but this code cannot load it; training"
+                )
         if options["pan_predators"] and not options["pan_xml"]:
             raise CommandError("--pan-predators needs --pan-xml")
-        if options["jsonl"] and options["pan_xml"]:
-            raise CommandError("give --jsonl or --pan-xml, not both")
+        sources = [f for f in ("jsonl", "pan_xml", "corpora") if options[f]]
+        if len(sources) > 1:
+            raise CommandError("give one of --jsonl, --pan-xml and --corpora")
+        if options["cv"] is not None:
+            if not sources:
+                raise CommandError("--cv needs labelled data: --jsonl, --pan-xml or --corpora")
+            if not 2 <= options["cv"] <= 20:
+                raise CommandError("--cv must be between 2 and 20")
 
+        from scoring.corpora import read_development_folder
         from scoring.dataset import read_jsonl, read_pan2012
         from scoring.seed import load_seed_messages
         from scoring.training import train_default, train_engine
@@ -89,6 +128,9 @@ class Command(BaseCommand):
                     existing_file(predators) if predators else None,
                 )
                 source = f"seed corpus + PAN 2012 {options['pan_xml']}"
+            elif options["corpora"]:
+                conversations = read_development_folder(Path(options["corpora"]))
+                source = f"seed corpus + local corpora {options['corpora']}"
             else:
                 conversations = None
                 source = "seed corpus + generated conversations"
@@ -97,6 +139,9 @@ class Command(BaseCommand):
             else:
                 if not any(c.label is not None for c in conversations):
                     raise CommandError("the training data has no conversation labels")
+                if options["cv"] is not None:
+                    self._cross_validate(conversations, source, options, began)
+                    return
                 result = train_engine(
                     seed_messages=load_seed_messages(),
                     conversations=conversations,
@@ -111,7 +156,7 @@ class Command(BaseCommand):
             metrics=result.metrics,
             data_fingerprint=result.data_fingerprint,
             training_source=source,
-            activate=not options["no_activate"],
+            activate=not (options["no_activate"] or options["corpora"]),
         )
         state = "active" if model_version.is_active else "registered, not active"
         self.stdout.write(
@@ -126,8 +171,42 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  held-out conversations: {shown}")
 
+    def _cross_validate(
+        self, conversations: list[Any], source: str, options: dict[str, Any], began: float
+    ) -> None:
+        from scoring.seed import load_seed_messages
+        from scoring.training import cross_validate
+
+        report = cross_validate(
+            seed_messages=load_seed_messages(),
+            conversations=conversations,
+            folds=options["cv"],
+            random_state=options["random_state"],
+        )
+        pooled = report["pooled"]
+        write = self.stdout.write
+        write(
+            f"grouped {report['folds']}-fold cross-validation on {source}: "
+            f"{int(pooled['n'])} conversations, {report['groups']} groups (offenders or "
+            f"conversations), in {time.perf_counter() - began:.0f}s"
+        )
+        target = (
+            "MET" if pooled["roc_auc"] >= 0.95 else f"NOT MET by {0.95 - pooled['roc_auc']:.3f}"
+        )
+        write(f"  ROC-AUC pooled {pooled['roc_auc']:.3f}  [>= 0.95: {target}]")
+        write("  ROC-AUC by fold " + ", ".join(f"{a:.3f}" for a in report["fold_roc_auc"]))
+        write(
+            f"  at threshold {pooled['threshold']:.2f}: precision {pooled['precision']:.3f}, "
+            f"recall {pooled['recall']:.3f} (tp {int(pooled['tp'])}, fp {int(pooled['fp'])}, "
+            f"fn {int(pooled['fn'])}, tn {int(pooled['tn'])})"
+        )
+        write("  nothing was registered; train without --cv to register a model")
+
     def _challenger(self, options: dict[str, Any]) -> None:
-        clashing = [f for f in ("if_missing", "jsonl", "pan_xml", "no_activate") if options[f]]
+        clashing = [
+            f for f in ("if_missing", "jsonl", "pan_xml", "corpora", "cv", "no_activate")
+            if options[f]
+        ]  # fmt: skip
         if clashing:
             names = ", ".join("--" + f.replace("_", "-") for f in clashing)
             raise CommandError(f"--tenant trains from the tenant's decisions; drop {names}")

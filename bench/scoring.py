@@ -99,8 +99,10 @@ def main() -> None:
     began = time.perf_counter()
     for conversation in conversations:
         engine.score_conversation(conversation.participants, conversation.messages)
-    conversation_rate = len(conversations) / (time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    conversation_rate = len(conversations) / seconds
     lengths = [len(c.messages) for c in conversations]
+    end_to_end_messages = sum(lengths) / seconds
 
     long = max(conversations, key=lambda c: len(c.messages))
     full = engine.score_conversation(long.participants, long.messages)
@@ -136,8 +138,9 @@ def main() -> None:
         f"{verdict(message_rate >= TARGET_MESSAGES_PER_S, rate_gap)})"
     )
     print(
-        f"  conversations end to end: {conversation_rate:,.1f} conversations/s "
-        f"({len(conversations)} conversations, median {statistics.median(lengths)} messages)"
+        f"  conversations end to end: {conversation_rate:,.1f} conversations/s, "
+        f"{end_to_end_messages:,.0f} messages/s ({len(conversations)} conversations, median "
+        f"{statistics.median(lengths)} messages)"
     )
     print(
         f"  rescore after +5 messages: {incremental_ms:.1f} ms vs {full_ms:.1f} ms full "

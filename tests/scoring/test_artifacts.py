@@ -11,6 +11,7 @@ import pytest
 import sklearn
 
 from scoring.artifacts import MAGIC, dump_engine, load_engine, load_engine_bytes, save_engine
+from scoring.engine import ENGINE_FORMAT
 from scoring.errors import ScoringError
 from tests.scoring_support import trained_default
 
@@ -57,10 +58,23 @@ def test_an_unregistered_hash_is_refused(tmp_path: Path) -> None:
 
 def test_an_artifact_from_another_scikit_learn_is_refused_before_unpickling(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
-    header = json.dumps({"sklearn_version": "0.0.1", "format": 1}).encode()
+    header = json.dumps({"sklearn_version": "0.0.1", "format": ENGINE_FORMAT}).encode()
     data = MAGIC + header + b"\n" + pickle.dumps(Tripwire(str(marker)))
 
     with pytest.raises(ScoringError, match=r"scikit-learn 0\.0\.1"):
+        load_engine_bytes(data, expected_sha256=hashlib.sha256(data).hexdigest())
+    assert not marker.exists()
+
+
+def test_an_artifact_of_an_older_engine_layout_is_refused_before_unpickling(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "marker"
+    older = ENGINE_FORMAT - 1
+    header = json.dumps({"sklearn_version": sklearn.__version__, "format": older}).encode()
+    data = MAGIC + header + b"\n" + pickle.dumps(Tripwire(str(marker)))
+
+    with pytest.raises(ScoringError, match=f"an engine of format {older}.*retrain"):
         load_engine_bytes(data, expected_sha256=hashlib.sha256(data).hexdigest())
     assert not marker.exists()
 

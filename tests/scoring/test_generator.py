@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import pairwise
 
 from scoring.characteristics import KEYS
-from scoring.dataset import dataset_fingerprint
+from scoring.dataset import LabelledConversation, dataset_fingerprint
 from scoring.engine import STAGE_OF
 from scoring.generator import generate_conversations
+from scoring.types import Participant
 
 
 def test_the_same_seed_generates_the_same_conversations() -> None:
@@ -35,7 +37,7 @@ def test_timestamps_are_aware_and_never_go_backwards() -> None:
         assert moments == sorted(moments)
 
 
-def test_only_the_groomer_sends_labelled_messages_and_the_child_is_11_to_15() -> None:
+def test_only_the_groomer_sends_labelled_messages() -> None:
     for conversation in generate_conversations(200, seed=3):
         if conversation.label != 1:
             assert not any(conversation.message_labels)
@@ -47,9 +49,44 @@ def test_only_the_groomer_sends_labelled_messages_and_the_child_is_11_to_15() ->
             if labels
         }
         assert senders == {groomer}
-        child = next(p for p in conversation.participants if p.external_id != groomer)
-        assert child.declared_age is not None
-        assert 11 <= child.declared_age <= 15
+
+
+def declares_a_minor(participant: Participant) -> bool:
+    return participant.declared_age is not None and participant.declared_age < 16
+
+
+def has_a_new_account(participant: Participant, conversation: LabelledConversation) -> bool:
+    created = participant.account_created_at
+    return created is not None and conversation.messages[0].sent_at - created < timedelta(days=30)
+
+
+def share(flags: list[bool]) -> float:
+    return sum(flags) / len(flags)
+
+
+def test_metadata_is_drawn_independently_of_the_label() -> None:
+    """A model trained on these conversations cannot learn that a declared child or a new
+    account means grooming: both are about as common in benign chat as in grooming."""
+    conversations = generate_conversations(1000, seed=3)
+    grooming = [c for c in conversations if c.label == 1]
+    benign = [c for c in conversations if c.label == 0]
+    groomers = [(p, c) for c in grooming for p in c.participants if p.external_id in c.predators]
+    children = [p for c in grooming for p in c.participants if p.external_id not in c.predators]
+    everyone_benign = [(p, c) for c in benign for p in c.participants]
+
+    with_minor = share([any(map(declares_a_minor, c.participants)) for c in grooming])
+    benign_with_minor = share([any(map(declares_a_minor, c.participants)) for c in benign])
+    assert 0.05 < with_minor < 0.35  # most conversations declare no child at all
+    assert abs(with_minor - benign_with_minor) < 0.05
+    # The child of a grooming conversation declares a minor age as rarely as anyone else.
+    child_minor = share([declares_a_minor(p) for p in children])
+    benign_minor = share([declares_a_minor(p) for p, _ in everyone_benign])
+    assert abs(child_minor - benign_minor) < 0.05
+    # And a groomer's account is new about as often as anyone's in benign chat.
+    new_groomer = share([has_a_new_account(p, c) for p, c in groomers])
+    new_benign = share([has_a_new_account(p, c) for p, c in everyone_benign])
+    assert new_groomer < 0.3  # most groomers' accounts are not new, or have no date
+    assert abs(new_groomer - new_benign) < 0.06
 
 
 def test_grooming_mostly_moves_through_the_stages_in_order() -> None:

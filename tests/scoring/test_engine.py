@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scoring.characteristics import KEYS
-from scoring.engine import Engine
+from scoring.engine import HIGHLIGHT_FLOOR, Engine
 from scoring.types import Message, Participant
 from tests.scoring_support import benign_conversation, grooming_conversation, trained_default
 
@@ -62,7 +62,7 @@ def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
     people = [Participant("kid", declared_age=13), Participant("adult", declared_age=31)]
     messages = chat(
         ("adult", "how old are you"),
-        ("kid", "13"),
+        ("kid", "im 13"),
         ("adult", "dont tell your parents we talk ok"),
         ("adult", "add me on snap"),
         ("adult", "lets meet at the park saturday"),
@@ -70,10 +70,17 @@ def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
 
     result = engine.score_conversation(people, messages)
 
+    # The adult's own words raise the score, so their characteristics are explained...
+    assert result.suspect_scores["adult"] >= HIGHLIGHT_FLOOR
     text = "\n".join(result.factors)
-    assert "Declared ages 13 and 31" in text
     assert "Secrecy request" in text
     assert "from adult" in text
+    assert "kid says they are a child" in text
+    # ...and the declared ages are shown, as a factor, not as part of the probability.
+    assert "Declared ages 13 and 31" in text
+    undeclared = engine.score_conversation([Participant("kid"), Participant("adult")], messages)
+    assert undeclared.probability == result.probability
+    assert not any("Declared ages" in line for line in undeclared.factors)
 
 
 def test_only_new_messages_go_through_the_message_model(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scoring.characteristics import KEYS
-from scoring.engine import HIGHLIGHT_FLOOR, Engine
+from scoring.engine import FEATURE_NAMES, HIGHLIGHT_FLOOR, Engine, sender_windows
 from scoring.types import Message, Participant
 from tests.scoring_support import benign_conversation, grooming_conversation, trained_default
 
@@ -116,3 +116,41 @@ def test_an_empty_conversation_scores_without_error(engine: Engine) -> None:
 def test_cached_scores_must_line_up_with_the_messages(engine: Engine) -> None:
     with pytest.raises(ValueError, match="aligned"):
         engine.score_conversation([], chat(("a", "hi")), [None, None])
+
+
+YOUNG_ACCOUNT_LEAK = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the conversation model maps account_age_log <= log1p(60) to grooming: every "
+        "generated grooming conversation has an account 1-60 days old, 93% of benign ones an "
+        "older one, and none has fewer than 5 messages; so 'hi 1' from a 1- or 31-day-old "
+        "account scores 0.90 (0.06 from a year-old one). Remove once the engine is rewritten."
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "account_days",
+    [
+        pytest.param(1, marks=YOUNG_ACCOUNT_LEAK),
+        pytest.param(31, marks=YOUNG_ACCOUNT_LEAK),
+        365,
+    ],
+)
+def test_a_one_message_greeting_scores_near_zero_however_new_the_account(
+    engine: Engine, account_days: int
+) -> None:
+    [message] = chat(("u-2", "hi 1"))
+    participants = [
+        Participant("u-1", declared_age=13),
+        Participant("u-2", account_created_at=message.sent_at - timedelta(days=account_days)),
+    ]
+
+    result = engine.score_conversation(participants, [message])
+
+    # The sender's window features, to say what the window model read when this fails.
+    scored = result.message_scores
+    matrix, writer = engine.score_matrix(scored), engine.writer_array(scored)
+    row = sender_windows([message], matrix, engine.threshold_array(), writer)["u-2"][-1]
+    shown = {name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, row, strict=True) if v}
+    assert result.probability < 0.1, f"p={result.probability:.4f} features={shown}"

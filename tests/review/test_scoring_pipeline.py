@@ -182,18 +182,6 @@ def test_a_conversation_is_scored_on_its_own_messages_only(
         assert assessment.probability == post_and_score(globex_api, globex, greeting(n)).probability
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine, not review/: a lone 'hi 1' whose sender's account is 31 days old scores "
-        "0.90 (0.06 with no account date). Every generated grooming conversation "
-        "(scoring/generator.py) has an account 1-60 days old, 93% of benign ones an older "
-        "one, so the conversation model reads account_age_log <= log1p(60) as grooming; no "
-        "training conversation has fewer than 5 messages to say one greeting is too little "
-        "evidence; and the message model flags 'hi' as trust_building (0.68, threshold 0.2). "
-        "Remove this mark once the engine is rewritten."
-    ),
-)
 def test_a_lone_greeting_from_a_new_account_stays_out_of_the_queue(
     acme: Tenant, acme_api: APIClient, active_model: Any
 ) -> None:

@@ -118,24 +118,9 @@ def test_cached_scores_must_line_up_with_the_messages(engine: Engine) -> None:
         engine.score_conversation([], chat(("a", "hi")), [None, None])
 
 
-YOUNG_ACCOUNT_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the conversation model maps account_age_log <= log1p(60) to grooming: every "
-        "generated grooming conversation has an account 1-60 days old, 93% of benign ones an "
-        "older one, and none has fewer than 5 messages; so 'hi 1' from a 1- or 31-day-old "
-        "account scores 0.90 (0.06 from a year-old one). Remove once the engine is rewritten."
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "account_days",
-    [
-        pytest.param(1, marks=YOUNG_ACCOUNT_LEAK),
-        pytest.param(31, marks=YOUNG_ACCOUNT_LEAK),
-        365,
-    ],
+    [1, 31, 365],
 )
 def test_a_one_message_greeting_scores_near_zero_however_new_the_account(
     engine: Engine, account_days: int

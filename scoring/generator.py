@@ -202,6 +202,7 @@ def _benign(
     pools: _Pools,
     *,
     hard: bool,
+    stray_lines: float = 0.0,
 ) -> LabelledConversation:
     if hard and pools.flirting and rng.random() < 0.5:
         domain, rate = "adult", rng.uniform(0.15, 0.6)
@@ -215,6 +216,14 @@ def _benign(
         domain = rng.choice(BENIGN_DOMAINS)
         surface, rate = (pools.hard or pools.flirting), (rng.uniform(0.03, 0.2) if hard else 0.0)
     talk = pools.domain(rng, (domain,))
+    stray, strays = 0.0, []
+    if stray_lines:
+        # Real benign chat is full of single lines that look like a characteristic to the
+        # message model (about one message in ten on real chat): "asl", "ur cute", "add
+        # me", "u alone?" to a gaming friend. See generate_conversations.
+        stray = rng.uniform(0.0, stray_lines)
+        keys = rng.sample(sorted(pools.by_label), k=rng.randint(1, 4))
+        strays = [m for key in keys for m in pools.by_label[key]]
     size = rng.choice((2, 3, 4, 6)) if domain in GROUP_CHAT_DOMAINS and rng.random() < 0.5 else 2
     people = [_metadata(rng, f"u{index}-{chr(97 + p)}", start) for p in range(size)]
     clock = _Clock(rng, start)
@@ -222,7 +231,8 @@ def _benign(
     messages = []
     for k in range(length):
         clock.maybe_new_session(0.03)
-        pool = surface if rng.random() < rate else talk
+        draw = rng.random()
+        pool = surface if draw < rate else strays if draw < rate + stray else talk
         sender = people[k % size if rng.random() < 0.7 else rng.randrange(size)].external_id
         messages.append(Message(f"m{k + 1}", sender, clock.tick(), rng.choice(pool).text))
     if rng.random() < (0.05 if domain == "tech" else 0.4):
@@ -249,12 +259,16 @@ def generate_conversations(
     seed: int,
     grooming_share: float = 0.35,
     hard_negative_share: float = 0.3,
+    stray_lines: float = 0.0,
     start: datetime | None = None,
     platform: str = "demo-chat",
     seed_messages: Sequence[SeedMessage] | None = None,
 ) -> list[LabelledConversation]:
     """``n`` conversations; pass ``seed_messages`` (a subset of the corpus) to build training
-    and test conversations from disjoint texts."""
+    and test conversations from disjoint texts. ``stray_lines`` (a share, 0 by default)
+    scatters up to that share of grooming-like lines through benign conversations: training
+    calibrates on such conversations, so that a probability near 1 stays rare when ordinary
+    chat holds a stray probe or compliment, as real chat does."""
     if not 0 <= grooming_share + hard_negative_share <= 1:
         raise ValueError("grooming_share + hard_negative_share must be between 0 and 1")
     rng = random.Random(seed)
@@ -268,5 +282,5 @@ def generate_conversations(
             out.append(_grooming(rng, i, when, platform, pools))
         else:
             hard = draw < grooming_share + hard_negative_share
-            out.append(_benign(rng, i, when, platform, pools, hard=hard))
+            out.append(_benign(rng, i, when, platform, pools, hard=hard, stray_lines=stray_lines))
     return out

@@ -44,7 +44,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
 
 
 # Domains of benign seed lines, by the prefix of their group (see scoring/data/build_seed.py).
-BENIGN_DOMAINS = ("tech", "gaming", "school", "adult", "fragments", "everyday")
+BENIGN_DOMAINS = ("tech", "gaming", "school", "adult", "anon", "caring", "fragments", "everyday")
 CHILD_DOMAINS = ("child", "school", "fragments", "gaming")
 GROUP_CHAT_DOMAINS = frozenset({"tech", "gaming"})
 # Lengths of conversations, in messages: real chat has many short and a long tail.

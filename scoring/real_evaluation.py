@@ -38,6 +38,7 @@ from scoring.types import Participant
 TARGET_FLAGGED_SHARE = 22 / 24
 TARGET_BENIGN_HIGHLIGHT = 0.03
 PROBE_CHILD_AGE = 13
+OPERATING_POINTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 PROBE_ACCOUNT_DAYS = 10
 
 
@@ -154,6 +155,12 @@ class RealChatReport:
                     for k, v in sorted(self.highlighted_by_key.items(), key=lambda kv: -kv[1])
                 )
                 out.append(f"    highlights by characteristic: {parts}")
+        if self.grooming and self.benign:
+            out.append("  other thresholds a tenant could run (grooming caught / benign flagged):")
+            for t in OPERATING_POINTS:
+                caught = sum(p >= t for p in self.grooming_probabilities)
+                flagged = sum(p >= t for p in self.benign_probabilities)
+                out.append(f"    {t:.2f}: {caught} of {self.grooming} / {flagged} of {self.benign}")
         if not math.isnan(self.roc_auc):
             out.append(
                 f"  ranking: ROC-AUC {self.roc_auc:.3f} (grooming first {self.first} vs benign)"

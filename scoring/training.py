@@ -68,15 +68,16 @@ HARD_NEGATIVE_WEIGHT = 4.0
 # cleaner lines, and they are what real traffic looks like.
 REAL_STYLE_WEIGHT = 3.0
 REAL_STYLE_DOMAINS = frozenset(
-    {"tech", "gaming", "school", "adult", "fragments", "child", "common", "flirting"}
-)
+    {"tech", "gaming", "school", "adult", "fragments", "child", "common", "flirting", "anon",
+     "caring"}
+)  # fmt: skip
 
 
 # Whose words a seed line is, by its domain: children's replies and school chat are a
 # child's; adults' chat, technical chat, adults flirting and every grooming line an adult's.
 # Gaming chat, fragments and the older lines could be anyone's, and teach nothing here.
 CHILD_WRITTEN = frozenset({"child", "school"})
-ADULT_WRITTEN = frozenset({"adult", "tech", "flirting"})
+ADULT_WRITTEN = frozenset({"adult", "tech", "flirting", "anon"})
 
 
 def _writer(message: SeedMessage) -> int | None:

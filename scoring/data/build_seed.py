@@ -627,6 +627,19 @@ COMMON_FRAGMENTS: list[str] = [
     "up to you", "your call", "u decide", "whatever u want", "your turn", "ur turn",
 ]  # fmt: skip
 
+EVERYONE_OPENS = frozenset(
+    {
+        "asl", "asl?", "a/s/l", "asl pls", "asl plz", "hey asl", "m or f", "m or f?", "age?",
+        "age tho?", "ur age??", "girl?", "k cool wat age", "ok so asl then we can chat",
+        "f or m?", "age", "sex?",
+    }
+)  # fmt: skip
+
+
+def _bare(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 OPENERS = ["", "", "", "hey ", "so ", "ok ", "btw ", "um ", "hey, ", "also ", "lol ", "wait "]
 CLOSERS = [
     "",
@@ -724,9 +737,15 @@ def build() -> list[dict[str, object]]:
     from phrases_hard import BENIGN_EXTRA, GROOMING_EXTRA, HARD_NEGATIVES_BY_LOOKALIKE
     from phrases_more import BENIGN_MORE, GROOMING_MORE, HARD_NEGATIVES_MORE
     from phrases_real import CHILD_REPLIES_REAL, GROOMING_REAL
+    from phrases_real2 import ANONYMOUS_ADULT_CHAT, CHILD_CONTEXT_BENIGN, GROOMING_CHILD_CONTEXT
 
     for key, more in GROOMING_MORE.items():
         GROOMING[key] = GROOMING[key] + more + GROOMING_EXTRA[key]
+    # Openers every anonymous chat site uses, adults with adults, are not by themselves a
+    # grooming probe: they stay benign, and "what school do u go to" or "how old r u
+    # exactly" carry personal_info_probe.
+    for phrases in (*GROOMING.values(), *GROOMING_REAL.values()):
+        phrases[:] = [p for p in phrases if _bare(p) not in EVERYONE_OPENS]
     HARD_NEGATIVES.extend(HARD_NEGATIVES_MORE)
     for lookalikes in HARD_NEGATIVES_BY_LOOKALIKE.values():
         HARD_NEGATIVES.extend(lookalikes)
@@ -757,6 +776,11 @@ def build() -> list[dict[str, object]]:
             records.append(
                 {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:{i}"}
             )
+    for key, phrases in GROOMING_CHILD_CONTEXT.items():
+        for i, text in enumerate(phrases):
+            records.append(
+                {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:c{i}"}
+            )
     for i, text in enumerate(ADULT_FLIRTING):
         records.append(
             {"text": text, "labels": [], "kind": "hard_negative", "group": f"flirting:{i}"}
@@ -764,6 +788,8 @@ def build() -> list[dict[str, object]]:
     domains = {
         "child": [*CHILD_REPLIES, *CHILD_REPLIES_REAL],
         "common": COMMON_FRAGMENTS,
+        "anon": [*ANONYMOUS_ADULT_CHAT, *sorted(EVERYONE_OPENS)],
+        "caring": CHILD_CONTEXT_BENIGN,
         "tech": TECH_CHAT,
         "gaming": GAMING_CHAT,
         "school": SCHOOL_CHAT,

@@ -60,12 +60,19 @@ def test_a_grooming_conversation_scores_higher_than_a_benign_one(engine: Engine)
 
 def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
     people = [Participant("kid", declared_age=13), Participant("adult", declared_age=31)]
+    # The text shows the child (her age in her words, her replies), as the engine needs:
+    # the declared ages alone no longer make the adult a suspect.
     messages = chat(
-        ("adult", "how old are you"),
-        ("kid", "im 13"),
+        ("adult", "hey how old are you"),
+        ("kid", "im 13 wbu"),
+        ("adult", "are your parents home"),
+        ("kid", "no my mum is at work"),
         ("adult", "dont tell your parents we talk ok"),
+        ("kid", "ok"),
         ("adult", "add me on snap"),
+        ("kid", "why"),
         ("adult", "lets meet at the park saturday"),
+        ("kid", "idk lol"),
     )
 
     result = engine.score_conversation(people, messages)

@@ -50,7 +50,6 @@ WINDOW = 50
 TOP = 3
 COUNT_CAP = 5
 FLAGGED_CAP = 10
-MAX_SENDERS = 6  # a group chat: only the senders with the most evidence are windowed
 # A participant's highlights are shown when their strongest window reaches this probability:
 # highlights explain a score, so the words of someone whose words raised nothing (a child's
 # replies, ordinary chat) are not marked as grooming behaviour, whatever single line looks
@@ -149,16 +148,16 @@ def sender_windows(
     thresholds: np.ndarray,
     writer: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per sender (the ``MAX_SENDERS`` with the most evidence), their window rows."""
+    """Per sender, their window rows. Every sender is windowed, in a group chat too: choosing
+    the senders with the most evidence would let later chatter push a groomer out, and the
+    score would fall as messages arrive."""
     senders: dict[str, list[int]] = {}
     for i, message in enumerate(messages):
         senders.setdefault(message.sender, []).append(i)
-    evidence = {s: float(matrix[idx].max(axis=1).sum()) for s, idx in senders.items()}
-    chosen = sorted(senders, key=lambda s: (-evidence[s], s))[:MAX_SENDERS]
     minor = np.array([disclosures.states_minor(m.text) for m in messages], dtype=bool)
     adult = np.array([disclosures.states_adult(m.text) for m in messages], dtype=bool)
     out = {}
-    for sender in chosen:
+    for sender in sorted(senders):
         own = np.zeros_like(matrix)
         own[senders[sender]] = matrix[senders[sender]]
         mine = np.zeros(len(messages), dtype=bool)
@@ -168,43 +167,32 @@ def sender_windows(
     return out
 
 
-@dataclass(frozen=True)
-class MetadataRisk:
-    """What the platform's metadata says, in [0, 1], and the words for it: shown, never
-    added to the probability."""
-
-    value: float
-    reasons: tuple[str, ...]
-
-
-def metadata_risk(
+def metadata_factors(
     participants: Sequence[Participant], messages: Sequence[Message], suspect: str | None
-) -> MetadataRisk:
-    """A declared minor talking with someone older or undeclared (0.6), and a suspect's
-    account younger than a month when the conversation began (0.4)."""
-    value, reasons = 0.0, []
+) -> list[str]:
+    """What the platform's metadata says, in words for the moderator: a declared minor
+    talking with someone older or undeclared, and a suspect's account younger than a month
+    when the conversation began. Shown among the factors, never added to the probability."""
+    reasons = []
     ages = {p.external_id: p.declared_age for p in participants}
     minors = [a for a in ages.values() if a is not None and a < MINOR_AGE]
     if minors:
         youngest = min(minors)
-        others = [pid for pid, a in ages.items() if a is None or a > youngest]
-        if others:
-            value += 0.6
-            older = [a for a in ages.values() if a is not None and a > youngest]
+        older = [a for a in ages.values() if a is not None and a > youngest]
+        if older and max(older) - youngest >= 5:
+            reasons.append(f"Declared ages {youngest} and {max(older)}")
+        elif any(a is None or a > youngest for a in ages.values()):
             reasons.append(
-                f"Declared ages {youngest} and {max(older)}"
-                if older and max(older) - youngest >= 5
-                else f"A participant with no declared age or an older one talks with a "
-                f"declared {youngest}-year-old"
+                f"A participant with no declared age or an older one talks with a declared "
+                f"{youngest}-year-old"
             )
     if suspect is not None and messages:
         created = next(
             (p.account_created_at for p in participants if p.external_id == suspect), None
         )
         if created is not None and (messages[0].sent_at - created).days < NEW_ACCOUNT_DAYS:
-            value += 0.4
             reasons.append("The suspect's account was created less than a month before")
-    return MetadataRisk(min(value, 1.0), tuple(reasons))
+    return reasons
 
 
 def _logit(p: np.ndarray | float) -> np.ndarray:
@@ -359,7 +347,7 @@ class Engine:
         text = self.text_scores(messages, scored)
         text_probability = float(text.prefix[-1]) if len(text.prefix) else 0.0
         suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
-        risk = metadata_risk(participants, messages, suspect)
+        metadata = metadata_factors(participants, messages, suspect)
         probability = text_probability
         shown = {who for who, p in text.by_sender.items() if p >= HIGHLIGHT_FLOOR}
         highlights = [
@@ -375,7 +363,7 @@ class Engine:
             },
             message_scores=scored,
             highlights=highlights,
-            factors=self.factors(messages, scored, text, risk, shown),
+            factors=self.factors(messages, scored, text, metadata, shown),
             model_version=self.version,
             suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
                             for p in participants},
@@ -387,7 +375,7 @@ class Engine:
         messages: Sequence[Message],
         scored: Sequence[MessageScore],
         text: TextScores,
-        risk: MetadataRisk,
+        metadata: list[str],
         shown: set[str],
     ) -> list[str]:
         found: dict[str, list[int]] = {}
@@ -419,5 +407,5 @@ class Engine:
         said = next((m for m in messages if disclosures.states_minor(m.text)), None)
         if said is not None and found:
             lines.append(f"{said.sender} says they are a child (message {said.external_id})")
-        lines += list(risk.reasons)
+        lines += metadata
         return lines

@@ -410,11 +410,12 @@ class MessageModel:
         character n-grams between the words that contain them. The credit of all flagged
         characteristics is computed in one pass over the message's features."""
         values = dict(zip(indices.tolist(), data.tolist(), strict=True))
-        lowered = text.lower()
-        words = [(m.start(), m.end()) for m in _WORD_RE.finditer(lowered)]
+        # Positions come from the text as written: lowercasing can change a text's length
+        # ("İ" lowers to two characters), and spans index the original.
+        words = [(m.start(), m.end()) for m in _WORD_RE.finditer(text)]
         if not words:
             return {}
-        word_of = np.zeros(len(lowered) + 1, dtype=int)
+        word_of = np.zeros(len(text) + 1, dtype=int)
         for w, (start, end) in enumerate(words):
             word_of[start:end] = w
         # (feature index, word, share of the feature's value) for every located feature;
@@ -422,7 +423,7 @@ class MessageModel:
         features: list[int] = []
         owners: list[int] = []
         shares: list[float] = []
-        tokens = [(m.group(), m.start()) for m in _TOKEN_RE.finditer(lowered)]
+        tokens = [(m.group().lower(), m.start()) for m in _TOKEN_RE.finditer(text)]
         vocab_w = self.word.vocabulary_
         for n in (1, 2):
             grams = [tokens[i : i + n] for i in range(len(tokens) - n + 1)]
@@ -439,7 +440,7 @@ class MessageModel:
         offset = len(vocab_w)
         located: list[tuple[int, int]] = []
         for w, (start, end) in enumerate(words):
-            for idx in self._char_grams(lowered[start:end]):
+            for idx in self._char_grams(text[start:end].lower()):
                 located.append((offset + idx, w))
         occurrences = Counter(idx for idx, _ in located)
         for idx, w in located:

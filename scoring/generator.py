@@ -60,14 +60,6 @@ AGE_LINES = (
     "i am {age}", "im {age} u", "{age}", "lol im {age}", "{age} yo",
 )  # fmt: skip
 TEEN_DOMAINS = frozenset({"school", "gaming"})
-# What adults say to adults when they flirt: a probe, a compliment, a photo, an app, a date.
-# Adults flirting use lines of these characteristics in benign conversations, so that the
-# window model learns what tells grooming apart: the child's context (age, parents, being
-# alone, secrecy, isolation, gifts, pressure), not flirting as such.
-ADULT_COMPATIBLE = (
-    "personal_info_probe", "trust_building", "sexual_content", "media_request",
-    "platform_migration", "meeting_arrangement",
-)  # fmt: skip
 
 
 def _say_age(
@@ -203,27 +195,21 @@ def _benign(
     *,
     hard: bool,
     stray_lines: float = 0.0,
+    stray_pool: Sequence[SeedMessage] = (),
 ) -> LabelledConversation:
     if hard and pools.flirting and rng.random() < 0.5:
-        domain, rate = "adult", rng.uniform(0.15, 0.6)
-        surface = (
-            pools.flirting
-            + [m for key in ADULT_COMPATIBLE for m in pools.by_label.get(key, ())][
-                :: rng.choice((3, 6, 12))
-            ]
-        )
+        domain, surface, rate = "adult", pools.flirting, rng.uniform(0.15, 0.6)
     else:
         domain = rng.choice(BENIGN_DOMAINS)
         surface, rate = (pools.hard or pools.flirting), (rng.uniform(0.03, 0.2) if hard else 0.0)
     talk = pools.domain(rng, (domain,))
-    stray, strays = 0.0, []
-    if stray_lines:
+    stray, strays = 0.0, list(stray_pool)
+    if stray_lines and strays:
         # Real benign chat is full of single lines that look like a characteristic to the
-        # message model (about one message in ten on real chat): "asl", "ur cute", "add
-        # me", "u alone?" to a gaming friend. See generate_conversations.
+        # message model: about one message in fifteen on the real development chat. The
+        # pool is benign seed lines the message model highlights out of fold: the same
+        # kind of mistake. See generate_conversations.
         stray = rng.uniform(0.0, stray_lines)
-        keys = rng.sample(sorted(pools.by_label), k=rng.randint(1, 4))
-        strays = [m for key in keys for m in pools.by_label[key]]
     size = rng.choice((2, 3, 4, 6)) if domain in GROUP_CHAT_DOMAINS and rng.random() < 0.5 else 2
     people = [_metadata(rng, f"u{index}-{chr(97 + p)}", start) for p in range(size)]
     clock = _Clock(rng, start)
@@ -260,15 +246,17 @@ def generate_conversations(
     grooming_share: float = 0.35,
     hard_negative_share: float = 0.3,
     stray_lines: float = 0.0,
+    stray_pool: Sequence[SeedMessage] = (),
     start: datetime | None = None,
     platform: str = "demo-chat",
     seed_messages: Sequence[SeedMessage] | None = None,
 ) -> list[LabelledConversation]:
     """``n`` conversations; pass ``seed_messages`` (a subset of the corpus) to build training
     and test conversations from disjoint texts. ``stray_lines`` (a share, 0 by default)
-    scatters up to that share of grooming-like lines through benign conversations: training
-    calibrates on such conversations, so that a probability near 1 stays rare when ordinary
-    chat holds a stray probe or compliment, as real chat does."""
+    scatters up to that share of ``stray_pool``'s lines (benign lines that look like a
+    characteristic) through benign conversations: training calibrates on such
+    conversations, so that ordinary chat holding a stray probe or compliment, as real chat
+    does, is not read as grooming with certainty."""
     if not 0 <= grooming_share + hard_negative_share <= 1:
         raise ValueError("grooming_share + hard_negative_share must be between 0 and 1")
     rng = random.Random(seed)

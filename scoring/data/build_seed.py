@@ -627,6 +627,22 @@ COMMON_FRAGMENTS: list[str] = [
     "up to you", "your call", "u decide", "whatever u want", "your turn", "ur turn",
 ]  # fmt: skip
 
+# An adult asking a child to take clothes off, on camera or "where no one can see": mild in
+# words, and never a child's own line. Written for the real-chat work, after a test found
+# the model let such lines pass.
+UNDRESSING_REQUESTS: list[str] = [
+    "take ur jacket off for me on cam",
+    "go on take the sweater off nobody is watching",
+    "why dont u take that hoodie off lol just for me",
+    "u should take ur top off its just us",
+    "close ur door first then take it off",
+    "take off ur hoodie i wanna see u better",
+    "nobody will know if u take it off on cam",
+    "take ur school jumper off and show me",
+    "just take it off for a sec no one will see",
+    "if u take ur shirt off ill send u robux",
+]
+
 EVERYONE_OPENS = frozenset(
     {
         "asl", "asl?", "a/s/l", "asl pls", "asl plz", "hey asl", "m or f", "m or f?", "age?",
@@ -776,6 +792,15 @@ def build() -> list[dict[str, object]]:
             records.append(
                 {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:{i}"}
             )
+    for i, text in enumerate(UNDRESSING_REQUESTS):
+        records.append(
+            {
+                "text": text,
+                "labels": ["sexual_content"],
+                "kind": "grooming",
+                "group": f"real-sexual_content:u{i}",
+            }
+        )
     for key, phrases in GROOMING_CHILD_CONTEXT.items():
         for i, text in enumerate(phrases):
             records.append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,21 @@ PEOPLE = (
     ("sam", Role.SUPERVISOR),
     ("ada", Role.ADMIN),
 )
+
+
+# The demo shows chats in progress, cut at these shares of their messages in turn: a chat
+# caught early holds a line or two that reads like grooming, one caught late the whole
+# pattern, so their scores differ and a threshold between them means something.
+IN_PROGRESS = (0.2, 0.35, 0.5, 0.7, 1.0)
+
+
+def in_progress(conversation: LabelledConversation, index: int) -> LabelledConversation:
+    keep = max(2, int(len(conversation.messages) * IN_PROGRESS[index % len(IN_PROGRESS)]))
+    return replace(
+        conversation,
+        messages=conversation.messages[:keep],
+        message_labels=conversation.message_labels[:keep],
+    )
 
 
 def ingest_record(conversation: LabelledConversation) -> dict[str, Any]:
@@ -81,7 +97,10 @@ class Command(BaseCommand):
                 or not tenant.api_keys.filter(revoked_at__isnull=True).exists()
             ):
                 _, stored["api_key"] = api_key_create(tenant=tenant, name="demo")
-            conversations = generate_conversations(options["conversations"], seed=2026)
+            conversations = [
+                in_progress(c, i)
+                for i, c in enumerate(generate_conversations(options["conversations"], seed=2026))
+            ]
             records = [ingest_record(c) for c in conversations]
             results = conversations_upsert(tenant=tenant, records=records)
         secrets_file.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,9 @@ from review.services.queue import characteristic_bits, characteristic_tags
 
 PASSWORD = "correct horse battery staple"
 
+# A value for each character that makes a spreadsheet cell a formula: = + - @ tab, CR.
+FORMULAS = ["=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1"]
+
 
 def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> QueueItem:
     """A conversation with one highlighted secrecy request and one hidden media request."""

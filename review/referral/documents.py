@@ -232,7 +232,12 @@ Chain of custody: chain_of_custody.json lists the provider's audit-trail events 
 this case with their sequence numbers and hashes; its "note" says how to recompute each
 hash. The provider can show that these events sit in its unbroken trail.
 
-CSV files are UTF-8 with a byte order mark; import them as text: a cell that starts with
-=, +, - or @ is chat text, not a formula.
+CSV files are UTF-8 with a byte order mark. So that no spreadsheet runs a cell as a
+formula, a CSV cell whose text begins with =, +, -, @, a tab or a carriage return carries
+one extra apostrophe in front of it: '=1+1 in a CSV file stands for =1+1. UTC offsets
+(transcript.csv, utc_offset) carry it too: '+01:00, '-05:30. Numbers are written as they
+are. The JSON files hold the exact values, without the apostrophe: transcript.json for
+messages, participants.json for participants, IP events and devices, and
+chain_of_custody.json for the audit events. Rely on the JSON where the exact text matters.
 """
     return text.encode()

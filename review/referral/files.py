@@ -1,13 +1,18 @@
 """The machine-readable files of a referral package: JSON (UTF-8) and CSV (UTF-8 with a byte
-order mark, so spreadsheet programs read non-Latin text correctly)."""
+order mark, so spreadsheet programs read non-Latin text correctly).
+
+The JSON holds every value exactly. The CSV is for reading in a spreadsheet, so a cell that
+would run there as a formula (chat text or an id that starts with =, +, -, @, a tab or a
+carriage return) is written with a leading apostrophe (``review.csv_safe``); README.txt
+tells the recipient so. The manifest hashes the CSV as written."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
+from review import csv_safe
 from review.referral.evidence import Evidence, as_sent_to_utc
 
 TIME_NOTE = (
@@ -23,10 +28,9 @@ def as_json(data: Any) -> bytes:
 
 def as_csv(header: list[str], rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+    writer.writerows(rows)  # None is written as an empty cell
     return out.getvalue().encode("utf-8-sig")
 
 

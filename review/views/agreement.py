@@ -3,8 +3,8 @@ rate, Cohen's kappa and overturn rate over a period, with a CSV export."""
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from review import selectors_supervision
+from review import csv_safe, selectors_supervision
 from review.models import AuditAction, Role
 from review.services.audit import audit_record
 from review.views.base import ArtemisRequest, tenant_page
@@ -57,8 +57,10 @@ def _period(
     return start, None, days, errors
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def _number(value: float | None, digits: int = 2) -> Decimal | str:
+    # A Decimal, not text: the CSV writer keeps numbers as they are, so a negative kappa
+    # stays -0.2500 (text starting with "-" would get a leading apostrophe).
+    return "" if value is None else Decimal(f"{value:.{digits}f}")
 
 
 @tenant_page(Role.SUPERVISOR)
@@ -100,7 +102,7 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
         response["Content-Disposition"] = (
             f'attachment; filename="agreement-{request.tenant.slug}.csv"'
         )
-        writer = csv.writer(response)
+        writer = csv_safe.writer(response)
         writer.writerow(
             [
                 "moderator", "role", "decisions", "questions", "second_reviews_done",
@@ -112,8 +114,8 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             writer.writerow(
                 [
                     row.username, row.role, row.decisions, row.questions, row.reviews_done,
-                    row.reviewed, row.agreed, _fmt(row.agreement, 4), _fmt(row.kappa, 4),
-                    row.overturned, _fmt(row.overturn_rate, 4),
+                    row.reviewed, row.agreed, _number(row.agreement, 4), _number(row.kappa, 4),
+                    row.overturned, _number(row.overturn_rate, 4),
                     period["from"] or "", period["to"] or "",
                 ]
             )  # fmt: skip

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from review import selectors
+from review import csv_safe, selectors
 from review.models import AuditAction, Role, Verdict
 from review.services.audit import audit_record
 from review.views.base import ArtemisRequest, tenant_page
@@ -39,7 +38,8 @@ def decision_log(request: ArtemisRequest) -> HttpResponse:
             detail={"verdict": verdict, "moderator": moderator, "rows": decisions.count()},
             ip=request.META.get("REMOTE_ADDR"),
         )
-        writer = csv.writer(_Echo())
+        # Conversation ids come from the platform: the writer keeps "=1+1" from running.
+        writer = csv_safe.writer(_Echo())
 
         def rows() -> Iterator[str]:
             yield writer.writerow(

@@ -20,8 +20,8 @@ from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from review.services.second_review import second_review_claim_next, second_review_record
 from review.services.supervision import decision_supersede
-from tests.review.supervision_support import decide, sample_every_decision
-from tests.review_support import signed_in
+from tests.review.supervision_support import decide, member, sample_every_decision
+from tests.review_support import FORMULAS, signed_in
 
 REASON = {
     "no_violation": "benign_context",
@@ -191,6 +191,42 @@ def test_the_agreement_export_is_a_csv_without_message_text_and_is_audited(
     assert "dont tell" not in response.content.decode()
     event = AuditEvent.objects.get(tenant=acme, actor=sam, action="export")
     assert (event.target_type, event.detail["rows"]) == ("agreement_report", 3)
+
+
+def agreement_csv(supervisor: Any) -> dict[str, dict[str, str]]:
+    body = signed_in(supervisor).get("/t/acme/supervision/agreement?days=all&format=csv")
+    return {r["moderator"]: r for r in csv.DictReader(io.StringIO(body.content.decode()))}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", FORMULAS)
+def test_the_agreement_export_keeps_a_username_from_running_as_a_formula(
+    acme: Tenant, sam: Any, username: str
+) -> None:
+    decide(acme, member(acme, username), "ban")
+
+    rows = agreement_csv(sam)
+
+    assert rows[f"'{username}"]["decisions"] == "1", "a leading apostrophe makes it text"
+    assert username not in rows
+
+
+@pytest.mark.django_db
+def test_a_negative_kappa_stays_a_readable_number_in_the_export(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    # Bob's blind verdict is always the other one: agreement 0, kappa -1.
+    sample_every_decision(acme)
+    decide(acme, alice, "ban")
+    decide(acme, alice, "warn")
+    for _ in range(2):
+        review = second_review_claim_next(tenant=acme, reviewer=bob)
+        other = "warn" if review.decision.verdict == "ban" else "ban"
+        second_review_record(review=review, reviewer=bob, verdict=other, reason_code=REASON[other])
+
+    alice_row = agreement_csv(sam)["alice"]
+
+    assert (alice_row["agreement_rate"], alice_row["cohen_kappa"]) == ("0.0000", "-1.0000")
 
 
 @pytest.mark.django_db

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from django.utils import timezone
 from review import selectors, tasks
 from review.models import (
     AuditEvent,
+    Conversation,
     Decision,
     Message,
     QueueItem,
@@ -25,7 +28,7 @@ from review.services.queue import (
     queue_item_claim_next,
 )
 from tests.factories import MembershipFactory
-from tests.review_support import PASSWORD, flagged_item, signed_in
+from tests.review_support import FORMULAS, PASSWORD, flagged_item, signed_in
 from tests.threads import Threads
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +223,39 @@ def test_a_supervisor_sees_and_exports_the_decision_log(acme: Tenant, alice: Any
     assert body.splitlines()[1].split(",")[1:5] == ["c-0", "alice", "warn", "grooming_indicators"]
     assert "dont tell" not in body
     assert AuditEvent.objects.filter(tenant=acme, action="export", actor=sam).exists()
+
+
+@pytest.mark.parametrize("external_id", FORMULAS)
+def test_the_decision_log_export_keeps_a_platform_id_from_running_as_a_formula(
+    acme: Tenant, alice: Any, sam: Any, external_id: str
+) -> None:
+    item = flagged_item(acme)
+    Conversation.objects.filter(pk=item.conversation_id).update(external_id=external_id)
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    decision_create(item=item, moderator=alice, verdict="warn", reason_code="grooming_indicators")
+
+    export = signed_in(sam).get("/t/acme/decisions?format=csv")
+
+    body = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
+    [row] = csv.DictReader(io.StringIO(body))
+    assert row["conversation"] == f"'{external_id}", "a leading apostrophe makes it text"
+    assert (row["moderator"], row["verdict"], row["supersedes"]) == ("alice", "warn", "")
+    assert row["decided_at"].startswith(str(timezone.now().year)), "dates stay as they are"
+
+
+def test_the_decision_log_export_neutralises_a_username_that_starts_with_a_sign(
+    acme: Tenant, sam: Any
+) -> None:
+    # Django's username rules allow "+", "-" and "@" anywhere, first character included.
+    plus = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="+dave").user
+    item = flagged_item(acme)
+    queue_item_claim_next(tenant=acme, moderator=plus)
+    decision_create(item=item, moderator=plus, verdict="ban", reason_code="grooming_indicators")
+
+    export = signed_in(sam).get("/t/acme/decisions?format=csv&moderator=%2Bdave")
+
+    body = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
+    assert [r["moderator"] for r in csv.DictReader(io.StringIO(body))] == ["'+dave"]
 
 
 def test_pages_need_a_signed_in_user(acme: Tenant) -> None:

@@ -44,8 +44,9 @@ from review.services.cases import case_approve, case_transition
 from review.services.moderation import message_reveal
 from review.services.referral import referral_package_download
 from tests.factories import MembershipFactory
+from tests.review.supervision_support import member
 from tests.review.test_case_lifecycle import escalate
-from tests.review_support import signed_in
+from tests.review_support import FORMULAS, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -221,12 +222,15 @@ def test_timestamps_keep_their_offsets(
 
     rows = list(csv.DictReader(io.StringIO(files["transcript.csv"].decode("utf-8-sig"))))
     row = next(r for r in rows if r["message_id"] == "m3")
+    # In the CSV an offset starts with the apostrophe that keeps a spreadsheet from doing
+    # arithmetic on "+" or "-" (README.txt says so); the JSON above holds it exactly.
     assert (row["sent_at_utc"], row["utc_offset"], row["sent_at_local"], row["text"]) == (
         "2026-11-01T12:00:00Z",
-        "-05:30",
+        "'-05:30",
         "2026-11-01T06:30:00-05:30",
         FAR_AWAY_TEXT,
     )
+    assert next(r for r in rows if r["message_id"] == "m0")["utc_offset"] == "'+01:00"
     ip_rows = list(csv.DictReader(io.StringIO(files["ip_events.csv"].decode("utf-8-sig"))))
     assert [(r["ip"], r["at_as_sent"], r["at_utc"]) for r in ip_rows] == [
         ("203.0.113.7", "2026-11-01T18:00:00+01:00", "2026-11-01T17:00:00Z"),
@@ -312,6 +316,113 @@ def test_building_a_package_logs_no_message_text(
     for text in ("dont tell", "send me a pic", "你好", "где"):
         assert text not in logged
     assert "referral package built" in logged
+
+
+# --- formulas in the CSV files ----------------------------------------------------------------
+
+PACKAGE_CSVS = [
+    "transcript.csv",
+    "participants.csv",
+    "ip_events.csv",
+    "devices.csv",
+    "chain_of_custody.csv",
+]
+
+
+def referral_full_of(value: str, tenant: Tenant, supervisor: Any) -> Case:
+    """An approved referral where ``value`` stands wherever the platform sends text: the
+    reported account's id, names, e-mail, location, IP event and device, a message's id and
+    text; the moderator who opened the case is named ``value`` too."""
+    case = approved_referral(tenant, member(tenant, value), supervisor)
+    adult = Participant.objects.get(tenant=tenant, external_id="adult-0")
+    adult.external_id = adult.display_name = adult.screen_name = adult.email = value
+    adult.estimated_location = {"country": value, "region": value, "city": value}
+    adult.ip_events = [{"ip": value, "at": value, "event": value}]
+    adult.device_ids = [value]
+    adult.save()
+    Message.objects.create(
+        conversation=case.conversation, external_id=value, sender=adult, text=value,
+        sent_at=datetime(2026, 11, 1, 13, 0, tzinfo=UTC), utc_offset_minutes=0, position=4,
+    )  # fmt: skip
+    return case
+
+
+def csv_rows(files: dict[str, bytes], name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(files[name].decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_no_cell_of_a_package_csv_starts_a_formula_and_the_package_verifies(
+    acme: Tenant, sam: Any, provider_key: Any, value: str
+) -> None:
+    case = referral_full_of(value, acme, sam)
+
+    data = referral_package_build(case=case, actor=sam)[0]
+
+    assert problems(data, provider_key) == [], "the manifest hashes the CSV as written"
+    files = members(data)
+    for name in PACKAGE_CSVS:
+        for row in csv.reader(io.StringIO(files[name].decode("utf-8-sig"))):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    safe = f"'{value}"
+    [message] = [r for r in csv_rows(files, "transcript.csv") if r["message_id"] == safe]
+    assert (message["sender_id"], message["text"], message["position"]) == (safe, safe, "4")
+    people = {r["participant_id"]: r for r in csv_rows(files, "participants.csv")}
+    reported = people[safe]
+    for column in ("display_name", "screen_name", "email", "country", "region", "city"):
+        assert reported[column] == safe, column
+    assert (reported["ip_events"], reported["device_ids"]) == ("1", "1"), "counts stay numbers"
+    assert (people["kid-0"]["declared_age"], people["kid-0"]["role_in_case"]) == ("13", "child")
+    assert [
+        (r["participant_id"], r["ip"], r["at_as_sent"], r["at_utc"], r["event"])
+        for r in csv_rows(files, "ip_events.csv")
+    ] == [(safe, safe, safe, "", safe)]
+    assert [
+        (r["participant_id"], r["role_in_case"], r["device_id"])
+        for r in csv_rows(files, "devices.csv")
+    ] == [(safe, "reported", safe)]
+    custody = csv_rows(files, "chain_of_custody.csv")
+    assert {r["actor"] for r in custody} == {safe, "sam"}
+    assert all(int(r["sequence"]) > 0 for r in custody), "sequence numbers stay numbers"
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_the_json_files_of_the_package_keep_the_exact_values(
+    acme: Tenant, sam: Any, provider_key: Any, value: str
+) -> None:
+    case = referral_full_of(value, acme, sam)
+
+    files = members(referral_package_build(case=case, actor=sam)[0])
+
+    transcript = json.loads(files["transcript.json"])["messages"]
+    [message] = [m for m in transcript if m["message_id"] == value]
+    assert (message["sender_id"], message["text"]) == (value, value)
+    people = {p["external_id"]: p for p in json.loads(files["participants.json"])["participants"]}
+    reported = people[value]
+    assert [reported[k] for k in ("display_name", "screen_name", "email")] == [value] * 3
+    assert reported["estimated_location"] == {"country": value, "region": value, "city": value}
+    assert reported["ip_events"] == [{"ip": value, "at": value, "event": value}]
+    assert reported["device_ids"] == [value]
+    custody = json.loads(files["chain_of_custody.json"])["events"]
+    assert {e["actor"] for e in custody} == {value, "sam"}
+    assert json.loads(files["case.json"])["reported_participant"] == value
+
+
+def test_the_package_readme_says_csv_cells_may_carry_an_apostrophe_and_json_is_exact(
+    acme: Tenant, alice: Any, sam: Any, provider_key: Any
+) -> None:
+    case = approved_referral(acme, alice, sam)
+
+    readme = " ".join(members(referral_package_build(case=case, actor=sam)[0])[
+        "README.txt"
+    ].decode().split())  # fmt: skip
+
+    assert (
+        "a CSV cell whose text begins with =, +, -, @, a tab or a carriage return carries one "
+        "extra apostrophe in front of it: '=1+1 in a CSV file stands for =1+1."
+    ) in readme
+    assert "The JSON files hold the exact values, without the apostrophe" in readme
 
 
 # --- when a package may be built --------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +44,22 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# A host name or IP address, an IPv6 address in brackets, then an optional port.
+_HOST_ENTRY = re.compile(r"(?:[a-z0-9_.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def envhosts(name: str) -> list[str]:
+    """Comma-separated ``host`` or ``host:port`` entries, lower-cased. Anything else (a URL,
+    a path) fails loudly rather than quietly matching nothing."""
+    entries = [entry.lower() for entry in envlist(name, [])]
+    for entry in entries:
+        if not _HOST_ENTRY.fullmatch(entry):
+            raise ImproperlyConfigured(
+                f"{name} takes host or host:port entries (IPv6 in brackets); got {entry!r}"
+            )
+    return entries
 
 
 def envsecret(name: str, default: str = "") -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from artemis.env import envbool, envint, envlist, envsecret
+from artemis.env import envbool, envhosts, envint, envlist, envsecret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envsecret("ARTEMIS_VAR_DIR") or BASE_DIR / "var")
@@ -218,6 +218,13 @@ CELERY_BEAT_SCHEDULE = {
 ARTEMIS_CHALLENGER_GENERATED = envint("ARTEMIS_CHALLENGER_GENERATED", 0, minimum=0)
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
+
+# --- Outbound calls to tenant-chosen addresses (webhooks; review/outbound.py) -------------
+# Hosts ("host" or "host:port") the operator trusts: Artemis may call them over plain http
+# and at a loopback or private address, e.g. a local receiver in development. Every other
+# host must be https at public addresses only. Prefer host:port: "127.0.0.1" alone would let
+# a tenant's webhook reach every local service (Redis on 6379, say).
+ARTEMIS_OUTBOUND_TRUSTED_HOSTS = envhosts("ARTEMIS_OUTBOUND_TRUSTED_HOSTS")
 
 # --- Moderator wellness ----------------------------------------------------------------------
 ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=1)

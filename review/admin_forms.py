@@ -52,7 +52,12 @@ class PolicyForm(forms.Form):
         max_value=MAX_RETENTION_DAYS,
         help_text="unflagged conversations are purged this many days after their last activity",
     )
-    webhook_url = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    webhook_url = forms.URLField(
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text="https, at a public address; checked again at every delivery",
+    )
     webhook_secret = forms.CharField(
         required=False,
         max_length=200,

@@ -9,13 +9,13 @@ never its value, so a rollback leaves the current secret in place.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from review import outbound
 from review.models import AuditAction, PolicyVersion, ReviewError, Tenant
 from review.services.audit import audit_record
 from review.services.queue import Reevaluation, queue_reevaluate
@@ -92,13 +92,27 @@ def policy_validate(policy: dict[str, Any]) -> dict[str, Any]:
         )
     url = (policy.get("webhook_url") or "").strip()
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise ReviewError(f"webhook_url: must be an http(s) URL; got {url!r}")
         if len(url) > 200:
             raise ReviewError("webhook_url: must be at most 200 characters")
+        try:
+            outbound.url_check(url)  # no DNS here: see _webhook_url_check_addresses
+        except outbound.Refused as exc:
+            raise ReviewError(f"webhook_url: {exc}; got {url!r}") from None
     clean["webhook_url"] = url
     return clean
+
+
+def _webhook_url_check_addresses(url: str) -> None:
+    """Refuse a webhook URL whose host resolves to an address a tenant may not reach. Called
+    before the tenant row is locked, since a DNS answer can take seconds. A name with no
+    address yet is accepted: every send checks the addresses again, which is the check that
+    counts (DNS can change after a save)."""
+    try:
+        outbound.url_vet(url)
+    except outbound.Unresolved:
+        pass
+    except outbound.Refused as exc:
+        raise ReviewError(f"webhook_url: {exc}; got {url!r}") from None
 
 
 def _next_number(tenant: Tenant) -> int:
@@ -119,6 +133,9 @@ def _record(
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError("reason: say why the policy changes; every change needs a reason")
+    new_url = str(changes.get("webhook_url") or "").strip()
+    if new_url and new_url != tenant.webhook_url:
+        _webhook_url_check_addresses(new_url)
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if not PolicyVersion.objects.filter(tenant=tenant).exists():
         # The first change also records the policy it started from, so a rollback can

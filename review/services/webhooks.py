@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
-import urllib.error
-import urllib.request
 
 from django.db import transaction
 from django.utils import timezone
 
+from review import outbound
 from review.models import Decision, DeliveryStatus, WebhookDelivery
 
-TIMEOUT_SECONDS = 10
+logger = logging.getLogger("artemis.webhooks")
+
 MAX_ATTEMPTS = 8
 
 
@@ -66,7 +67,8 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
 
 def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
     """One attempt. Raises DeliveryFailed (after recording it) when the platform did not
-    answer 2xx, so the task can retry."""
+    answer 2xx (a redirect, a refused URL and a network error included), so the task can
+    retry."""
     delivery = WebhookDelivery.objects.select_related("tenant").get(pk=delivery_id)
     if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED):
         return delivery
@@ -76,29 +78,25 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
         return delivery
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 (URL validated as http/https by URLField)
-        delivery.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Artemis-Webhook/1",
-            "X-Artemis-Delivery": str(delivery.pk),
-            "X-Artemis-Timestamp": timestamp,
-            "X-Artemis-Signature": sign(delivery.tenant.webhook_secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Artemis-Webhook/1",
+        "X-Artemis-Delivery": str(delivery.pk),
+        "X-Artemis-Timestamp": timestamp,
+        "X-Artemis-Signature": sign(delivery.tenant.webhook_secret, timestamp, body),
+    }
     delivery.attempts += 1
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            delivery.last_status_code = response.status
-    except urllib.error.HTTPError as exc:
-        delivery.last_status_code = exc.code
-        delivery.last_error = f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        delivery.last_status_code = None
-        delivery.last_error = type(exc).__name__
-    ok = delivery.last_status_code is not None and 200 <= delivery.last_status_code < 300
+        answer = outbound.post(delivery.url, body=body, headers=headers)
+    except outbound.Refused as exc:
+        # Nothing was sent. The rule is logged for the operator (ids and the rule only).
+        logger.warning(
+            "webhook refused delivery=%s tenant=%s: %s", delivery.pk, delivery.tenant_id, exc
+        )
+        answer = outbound.Answer(None, f"refused: webhook URL {exc}")
+    delivery.last_status_code = answer.status
+    delivery.last_error = answer.error[:300]
+    ok = answer.ok
     if ok:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = timezone.now()

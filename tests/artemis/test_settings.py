@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from artemis.env import envbool, envint
+from artemis.env import envbool, envhosts, envint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,3 +55,25 @@ def test_a_bad_integer_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(ImproperlyConfigured, match="ARTEMIS_SWEEP_SECONDS must be an integer"):
         envint("ARTEMIS_SWEEP_SECONDS", 60)
+
+
+def test_trusted_outbound_hosts_are_read_as_host_or_host_and_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARTEMIS_OUTBOUND_TRUSTED_HOSTS", " 127.0.0.1:8089, Relay.internal,[::1]:9")
+
+    assert envhosts("ARTEMIS_OUTBOUND_TRUSTED_HOSTS") == [
+        "127.0.0.1:8089",
+        "relay.internal",
+        "[::1]:9",
+    ]
+
+
+@pytest.mark.parametrize("entry", ["http://127.0.0.1:8089", "127.0.0.1:8089/hooks", "::1"])
+def test_a_trusted_outbound_host_written_as_a_url_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("ARTEMIS_OUTBOUND_TRUSTED_HOSTS", entry)
+
+    with pytest.raises(ImproperlyConfigured, match="takes host or host:port entries"):
+        envhosts("ARTEMIS_OUTBOUND_TRUSTED_HOSTS")

@@ -257,6 +257,64 @@ def test_the_policy_form_saves_a_version_and_never_shows_the_secret(acme: Tenant
     assert "media_request: 5.0 → 9.0" in page
 
 
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("http://hooks.example.org/artemis", "must use https"),
+        ("https://10.0.0.1/artemis", "points to a private address 10.0.0.1"),
+        ("https://192.168.1.1/artemis", "points to a private address 192.168.1.1"),
+        ("https://127.0.0.1:6379/", "points to a loopback address 127.0.0.1"),
+        ("https://localhost/artemis", "localhost resolves to a loopback address"),
+        ("https://[::1]/artemis", "points to a loopback address ::1"),
+        ("https://[::ffff:127.0.0.1]/artemis", "which is a loopback address 127.0.0.1"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254 (cloud metadata)"),
+    ],
+)
+def test_the_policy_form_refuses_a_webhook_url_a_tenant_may_not_reach_naming_the_rule(
+    acme: Tenant, ada: Any, url: str, rule: str
+) -> None:
+    response = signed_in(ada).post(
+        "/t/acme/admin/policy", _policy_post(webhook_url=url, reason="our endpoint")
+    )
+
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["webhook_url"]
+    assert rule in error
+    acme.refresh_from_db()
+    assert acme.webhook_url == ""
+    assert not PolicyVersion.objects.exists()
+
+
+def test_an_admin_may_save_a_webhook_url_whose_name_does_not_resolve_yet(
+    acme: Tenant, ada: Any
+) -> None:
+    # Its DNS may not be set up yet; every delivery checks the addresses again.
+    response = signed_in(ada).post(
+        "/t/acme/admin/policy",
+        _policy_post(webhook_url="https://hooks.invalid/artemis", reason="new endpoint"),
+    )
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert acme.webhook_url == "https://hooks.invalid/artemis"
+
+
+def test_an_admin_may_save_a_local_http_receiver_only_when_the_operator_trusts_it(
+    acme: Tenant, ada: Any, settings: Any
+) -> None:
+    client = signed_in(ada)
+    url = "http://127.0.0.1:8089/hooks/artemis"
+    refused = client.post("/t/acme/admin/policy", _policy_post(webhook_url=url, reason="demo"))
+    assert refused.status_code == 400
+
+    settings.ARTEMIS_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1:8089"]
+    saved = client.post("/t/acme/admin/policy", _policy_post(webhook_url=url, reason="demo"))
+
+    assert saved.status_code == 302
+    acme.refresh_from_db()
+    assert acme.webhook_url == url
+
+
 def test_an_admin_rolls_back_from_the_policy_page(acme: Tenant, ada: Any) -> None:
     client = signed_in(ada)
     client.post("/t/acme/admin/policy", _policy_post(flag_threshold="0.7", reason="raise"))

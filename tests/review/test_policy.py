@@ -105,6 +105,9 @@ def test_a_change_without_a_reason_is_refused_and_nothing_is_written(
         ({"second_review_share": 2}, "second_review_share"),
         ({"retention_days": 0}, "retention_days"),
         ({"webhook_url": "ftp://example.org/x"}, "webhook_url"),
+        ({"webhook_url": "http://hooks.example.org/x"}, "webhook_url"),
+        ({"webhook_url": "https://10.0.0.1/x"}, "webhook_url"),
+        ({"webhook_url": "https://localhost/x"}, "webhook_url"),
     ],
 )
 def test_an_invalid_policy_is_refused_naming_the_field(
@@ -138,6 +141,31 @@ def test_the_webhook_secret_is_write_only_versions_record_only_that_it_changed(
     audited = json.dumps(list(AuditEvent.objects.values_list("detail", flat=True)))
     assert "hunter2" not in stored
     assert "hunter2" not in audited
+
+
+def test_a_rollback_to_a_webhook_url_the_operator_no_longer_trusts_is_refused(
+    acme: Tenant, ada: Any, settings: Any
+) -> None:
+    settings.ARTEMIS_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1:8089"]
+    policy_change(
+        tenant=acme,
+        actor=ada,
+        reason="demo receiver",
+        changes={"webhook_url": "http://127.0.0.1:8089/hooks"},
+    )
+    policy_change(
+        tenant=acme,
+        actor=ada,
+        reason="the platform's endpoint",
+        changes={"webhook_url": "https://hooks.invalid/artemis"},
+    )
+    settings.ARTEMIS_OUTBOUND_TRUSTED_HOSTS = []
+
+    with pytest.raises(ReviewError, match=r"^webhook_url: must use https"):
+        policy_rollback(tenant=acme, actor=ada, version_number=2, reason="back to the demo")
+
+    acme.refresh_from_db()
+    assert acme.webhook_url == "https://hooks.invalid/artemis"
 
 
 def test_a_rollback_restores_an_earlier_version_as_a_new_version(acme: Tenant, ada: Any) -> None:

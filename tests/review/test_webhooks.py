@@ -1,4 +1,7 @@
-"""Account-action webhooks against a real local HTTP receiver: signed, retried, recorded."""
+"""Account-action webhooks against a real local HTTP receiver: signed, retried, recorded.
+The receiver listens on 127.0.0.1, so each test that expects it to be reached trusts it as an
+operator would (ARTEMIS_OUTBOUND_TRUSTED_HOSTS); an address a tenant may not reach is refused
+at every attempt and the delivery is recorded failed, never delivered."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from review.models import DeliveryStatus, Role, Tenant, WebhookDelivery
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.factories import MembershipFactory
+from tests.listeners import Listener, trust
 from tests.review_support import flagged_item
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +57,9 @@ class Receiver:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/artemis"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -61,8 +67,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    """Acme's platform endpoint on 127.0.0.1, which the operator trusts (host and port)."""
     r = Receiver(fail_first=2)
+    trust(settings, r.url)
     yield r
     r.close()
 
@@ -106,9 +114,10 @@ def test_a_ban_is_delivered_signed_after_two_failures_with_every_attempt_recorde
 
 
 def test_a_wrong_secret_fails_the_signature_check(
-    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
     strict = Receiver(fail_first=0)
+    trust(settings, strict.url)
     try:
         acme.webhook_url, acme.webhook_secret = strict.url, "not-the-shared-secret"
         acme.save()
@@ -145,3 +154,92 @@ def test_no_violation_sends_no_webhook(acme: Tenant, sent: list[int]) -> None:
 
     assert not WebhookDelivery.objects.exists()
     assert sent == []
+
+
+def test_a_local_receiver_the_operator_does_not_trust_gets_nothing_and_the_ban_is_not_delivered(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    inside = Receiver()
+    try:
+        acme.webhook_url, acme.webhook_secret = inside.url, SECRET
+        acme.save()
+        decision = ban(acme, django_capture_on_commit_callbacks)
+
+        tasks.deliver_webhook.apply(args=[sent[0]])
+
+        delivery = WebhookDelivery.objects.get(decision=decision)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            DeliveryStatus.FAILED,
+            8,
+            None,
+        )
+        assert delivery.last_error == "refused: webhook URL must use https"
+        assert inside.received == []
+    finally:
+        inside.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("https://127.0.0.1/hooks", "points to a loopback address 127.0.0.1"),
+        ("https://127.0.0.1:6379/", "points to a loopback address 127.0.0.1"),
+        ("https://localhost/hooks", "localhost resolves to a loopback address"),
+        ("https://[::1]/hooks", "points to a loopback address ::1"),
+        ("https://[::ffff:127.0.0.1]/hooks", "which is a loopback address 127.0.0.1"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254 (cloud metadata)"),
+        ("https://10.0.0.1/hooks", "points to a private address 10.0.0.1"),
+        ("https://192.168.1.1/hooks", "points to a private address 192.168.1.1"),
+        ("http://hooks.example.org/artemis", "must use https"),
+    ],
+)
+def test_a_ban_for_a_webhook_at_an_address_acme_may_not_reach_is_refused_and_recorded_failed(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, url: str, rule: str
+) -> None:
+    # Set on the row directly, as a URL saved before the rule existed, or whose name has
+    # since moved, would be: the send-time check is what stands in the way.
+    acme.webhook_url, acme.webhook_secret = url, SECRET
+    acme.save()
+    decision = ban(acme, django_capture_on_commit_callbacks)
+
+    tasks.deliver_webhook.apply(args=[sent[0]])
+
+    delivery = WebhookDelivery.objects.get(decision=decision)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.FAILED,
+        8,
+        None,
+    )
+    assert delivery.delivered_at is None
+    assert delivery.last_error.startswith("refused: webhook URL ")
+    assert rule in delivery.last_error
+
+
+def test_a_302_to_another_address_is_not_followed_and_the_ban_is_recorded_failed(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    inside = Listener()
+    redirecting = Listener(status=302, location=inside.url("/internal/admin"))
+    try:
+        # The operator trusts both, so only the no-redirect rule keeps the worker from going on.
+        trust(settings, redirecting.url(), inside.url())
+        acme.webhook_url, acme.webhook_secret = redirecting.url(), SECRET
+        acme.save()
+        decision = ban(acme, django_capture_on_commit_callbacks)
+
+        tasks.deliver_webhook.apply(args=[sent[0]])
+
+        delivery = WebhookDelivery.objects.get(decision=decision)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            DeliveryStatus.FAILED,
+            8,
+            302,
+        )
+        assert delivery.last_error == "HTTP 302: redirect not followed"
+        assert delivery.delivered_at is None
+        assert len(redirecting.heard) == 8
+        assert all(h.headers["X-Artemis-Signature"] for h in redirecting.heard)
+        assert inside.heard == [], "the signed request never reaches the redirect's target"
+    finally:
+        redirecting.close()
+        inside.close()

@@ -47,6 +47,27 @@ def escalate(tenant: Tenant, moderator: Any, verdict: str = "escalate_ncmec") ->
     return decision.case
 
 
+def test_with_no_declared_ages_the_other_side_of_a_two_person_chat_is_the_child(
+    acme: Tenant, alice: Any
+) -> None:
+    # Most platforms know no ages: the reported user is the one the model holds most
+    # responsible, and the child is the one they talk with.
+    item = flagged_item(acme)
+    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
+    item.assessment.suspect_scores = {"adult-0": 0.9, "kid-0": 0.01}
+    item.assessment.save(update_fields=["suspect_scores"])
+    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert claimed is not None
+    case = decision_create(
+        item=claimed, moderator=alice, verdict="escalate_ncmec", reason_code="grooming_indicators"
+    ).case
+
+    assert case.reported_participant.external_id == "adult-0"
+    assert case.victim_participant.external_id == "kid-0"
+    assert case.victim_details["esp_identifier"] == "kid-0"
+    assert case.victim_details["age"] is None
+
+
 def test_an_escalation_opens_a_draft_case_prefilled_from_the_conversation(
     acme: Tenant, alice: Any
 ) -> None:

@@ -9,7 +9,8 @@ with the other participant's characteristics and never flags on it alone (a chil
 their age to a friend is ordinary).
 
 Deliberately narrow: a number in a sentence is not an age ("im 13 levels up", "13 min").
-Only first-person statements and the "13 f" / "13/m" / "13 yo" shapes of chat count.
+Only first-person statements, the "13 f" / "13/m" / "13 yo" shapes of chat, and a message
+that is a two-digit number and nothing else (the usual answer to "how old are you") count.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ _GRADE = re.compile(
 )
 
 
+# A message that is only a number, the usual answer to "how old are you" or "asl".
+_BARE = re.compile(r"^\s*(\d{2})\s*[.!?]*\s*$")
+
+
 def _value(token: str) -> int:
     return _WORDS[token.lower()] if token.lower() in _WORDS else int(token)
 
@@ -54,6 +59,9 @@ def stated_ages(text: str) -> list[int]:
     """The ages ``text`` states for its writer, in order."""
     out = [_value(m.group(1)) for m in _FIRST_PERSON.finditer(text)]
     out += [_value(m.group(1)) for m in _SHAPE.finditer(text)]
+    bare = _BARE.match(text)
+    if bare:
+        out.append(int(bare.group(1)))
     return [a for a in out if 10 <= a <= 99]
 
 

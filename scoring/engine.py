@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from scoring import characteristics, disclosures
@@ -201,7 +202,7 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+    return expit(np.asarray(x, dtype=np.float64))  # no overflow warning at large |x|
 
 
 @dataclass(frozen=True)

@@ -265,9 +265,7 @@ def _window_rows(
     windows = sender_windows(
         conversation.messages, matrix, engine.threshold_array(), engine.writer_array(scored)
     )
-    suspects = set(conversation.predators)
-    if conversation.label == 1 and not suspects and windows:
-        suspects = {max(windows, key=lambda s: float(windows[s][:, : len(KEYS)].sum()))}
+    suspects = _suspects(conversation, scored) if conversation.label == 1 else set()
     labelled = any(conversation.message_labels)
     n = len(conversation.messages)
     ends = np.unique(np.append(np.arange(WINDOW_STRIDE - 1, n, WINDOW_STRIDE), n - 1))

@@ -1,0 +1,153 @@
+"""Real-chat corpora read from a local folder: the readers, the refusal of a pickle that
+would run code, the real-chat report and the commands that print it.
+
+No corpus is in the repository, so these tests build small folders in the corpora's formats
+from the project's own generated conversations."""
+
+from __future__ import annotations
+
+import csv
+import os
+import pickle
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from scoring.corpora import read_development_folder, read_pan12_csv, read_perverted_justice
+from scoring.dataset import LabelledConversation
+from scoring.real_evaluation import real_chat_report
+from scoring.training import cross_validate
+from tests.scoring_support import trained_default
+
+
+def _sample() -> tuple[list[LabelledConversation], list[LabelledConversation]]:
+    from scoring.generator import generate_conversations
+
+    conversations = generate_conversations(80, seed=31337)
+    grooming = [c for c in conversations if c.label == 1 and len(c.messages) >= 20][:6]
+    benign = [c for c in conversations if c.label == 0][:12]
+    return grooming, benign
+
+
+def write_corpora(folder: Path) -> tuple[list[LabelledConversation], list[LabelledConversation]]:
+    """PJ.pkl (one offender per grooming conversation, in two chunks, numpy strings as the
+    real file has them) and a PAN12-style CSV of the benign ones."""
+    grooming, benign = _sample()
+    offenders = []
+    for conversation in grooming:
+        [predator] = conversation.predators
+        rows = [[np.str_(m.sender), f"{m.sent_at:%H:%M}", m.text] for m in conversation.messages]
+        half = len(rows) // 2
+        offenders.append((np.str_(predator), [rows[:half], rows[half:]]))
+    (folder / "PJ.pkl").write_bytes(pickle.dumps(offenders))
+    with (folder / "pan12_test_dataset.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)  # noqa: TID251 (reading test input, not an export)
+        writer.writerow(["conversation_id", "author", "text", "timestamp"])
+        for conversation in benign:
+            for m in conversation.messages:
+                writer.writerow([conversation.external_id, m.sender, m.text, f"{m.sent_at:%H:%M}"])
+    return grooming, benign
+
+
+def test_each_offender_is_one_grooming_conversation_in_time_order(tmp_path: Path) -> None:
+    grooming, _ = write_corpora(tmp_path)
+
+    read = read_perverted_justice(tmp_path / "PJ.pkl")
+
+    assert len(read) == len(grooming)
+    for ours, theirs in zip(grooming, read, strict=True):
+        assert (theirs.label, theirs.predators) == (1, ours.predators)
+        assert [m.text for m in theirs.messages] == [m.text for m in ours.messages]
+        moments = [m.sent_at for m in theirs.messages]
+        assert moments == sorted(moments)  # clock-only times: midnight moves to the next day
+        assert all(p.declared_age is None for p in theirs.participants)
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    hostile = tmp_path / "PJ.pkl"
+    hostile.write_bytes(pickle.dumps(os.getcwd))
+
+    with pytest.raises(ValueError, match="only numpy dtype and scalar are allowed"):
+        read_perverted_justice(hostile)
+
+
+def test_pan12_samples_are_benign_conversations_and_a_missing_column_is_named(
+    tmp_path: Path,
+) -> None:
+    _, benign = write_corpora(tmp_path)
+
+    read = read_pan12_csv([tmp_path / "pan12_test_dataset.csv"])
+
+    assert [c.label for c in read] == [0] * len(benign)
+    assert sum(len(c.messages) for c in read) == sum(len(c.messages) for c in benign)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("conversation_id,author,text\nc,a,hi\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="missing column"):
+        read_pan12_csv([broken])
+
+
+def test_a_folder_without_corpora_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="holds neither"):
+        read_development_folder(tmp_path)
+
+
+def test_the_real_chat_report_counts_and_never_quotes(tmp_path: Path) -> None:
+    write_corpora(tmp_path)
+    conversations = read_development_folder(tmp_path)
+    engine = trained_default().engine
+
+    report = real_chat_report(engine, conversations, threshold=0.5, first=200)
+    lines = "\n".join(report.lines())
+
+    assert (report.grooming, report.benign) == (6, 12)
+    assert 0 <= report.flagged <= report.grooming
+    assert report.benign_flagged == report.benign_flagged_probe  # metadata changes nothing
+    assert "grooming flagged within their first 200 messages" in lines
+    assert "reliability" in lines
+    texts = {m.text for c in conversations for m in c.messages if len(m.text) > 12}
+    assert not any(text in lines for text in texts)
+
+
+@pytest.mark.django_db
+def test_evaluate_model_prints_the_real_chat_figures(tmp_path: Path, active_model: Any) -> None:
+    write_corpora(tmp_path)
+    out = StringIO()
+
+    call_command("evaluate_model", "--corpora", str(tmp_path), stdout=out)
+
+    assert "Evaluation on real chat" in out.getvalue()
+    assert "benign flagged with the metadata probe" in out.getvalue()
+    with pytest.raises(CommandError, match="one of --jsonl, --pan-xml and --corpora"):
+        call_command("evaluate_model", "--corpora", str(tmp_path), "--jsonl", "x.jsonl")
+
+
+def test_grouped_cross_validation_never_splits_an_offender() -> None:
+    from scoring.seed import load_seed_messages
+
+    grooming, benign = _sample()
+    report = cross_validate(
+        seed_messages=load_seed_messages(), conversations=[*grooming, *benign], folds=3
+    )
+
+    assert report["pooled"]["n"] == len(grooming) + len(benign)
+    assert report["groups"] == len(grooming) + len(benign)
+    assert 0.0 <= report["pooled"]["roc_auc"] <= 1.0
+    with pytest.raises(Exception, match="at least 7 groups"):
+        cross_validate(seed_messages=load_seed_messages(), conversations=grooming, folds=7)
+
+
+@pytest.mark.django_db
+def test_train_model_cv_prints_figures_and_registers_nothing(tmp_path: Path) -> None:
+    from scoring.models import ModelVersion
+
+    write_corpora(tmp_path)
+    out = StringIO()
+
+    call_command("train_model", "--corpora", str(tmp_path), "--cv", "3", stdout=out)
+
+    assert "grouped 3-fold cross-validation" in out.getvalue()
+    assert not ModelVersion.objects.exists()

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import pairwise
 from statistics import median
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -80,23 +79,6 @@ class RealChatReport:
     reliability: list[tuple[float, float, int, float]] = field(default_factory=list)
     grooming_probabilities: list[float] = field(default_factory=list)
     benign_probabilities: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "threshold": self.threshold,
-            "first": self.first,
-            "grooming": self.grooming,
-            "flagged": self.flagged,
-            "median_messages_to_warning": median(self.messages_to_warning)
-            if self.messages_to_warning
-            else None,
-            "benign": self.benign,
-            "benign_flagged": self.benign_flagged,
-            "benign_flagged_probe": self.benign_flagged_probe,
-            "benign_highlight_share": self.highlight_share,
-            "roc_auc": self.roc_auc,
-            "brier": self.brier,
-        }
 
     @property
     def highlight_share(self) -> float:

@@ -784,32 +784,20 @@ def build() -> list[dict[str, object]]:
     benign_phrases = [p for topic in BENIGN_TOPICS.values() for p in topic]
     for text, i in expand(benign_phrases, 2600, rng, BENIGN_CLOSERS):
         records.append({"text": text, "labels": [], "kind": "benign", "group": f"benign:{i}"})
+
     # Lines in the style of real chat (slang, no punctuation, run-on, one word), written for
     # the real-chat work: as typed, never varied, since their spelling is already the point.
     # Their group names the domain the generator draws a conversation's small talk from.
+    def as_typed(texts: list[str], labels: list[str], kind: str, group: str) -> None:
+        for i, text in enumerate(texts):
+            records.append({"text": text, "labels": labels, "kind": kind, "group": f"{group}{i}"})
+
     for key, phrases in GROOMING_REAL.items():
-        for i, text in enumerate(phrases):
-            records.append(
-                {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:{i}"}
-            )
-    for i, text in enumerate(UNDRESSING_REQUESTS):
-        records.append(
-            {
-                "text": text,
-                "labels": ["sexual_content"],
-                "kind": "grooming",
-                "group": f"real-sexual_content:u{i}",
-            }
-        )
+        as_typed(phrases, [key], "grooming", f"real-{key}:")
+    as_typed(UNDRESSING_REQUESTS, ["sexual_content"], "grooming", "real-sexual_content:u")
     for key, phrases in GROOMING_CHILD_CONTEXT.items():
-        for i, text in enumerate(phrases):
-            records.append(
-                {"text": text, "labels": [key], "kind": "grooming", "group": f"real-{key}:c{i}"}
-            )
-    for i, text in enumerate(ADULT_FLIRTING):
-        records.append(
-            {"text": text, "labels": [], "kind": "hard_negative", "group": f"flirting:{i}"}
-        )
+        as_typed(phrases, [key], "grooming", f"real-{key}:c")
+    as_typed(ADULT_FLIRTING, [], "hard_negative", "flirting:")
     domains = {
         "child": [*CHILD_REPLIES, *CHILD_REPLIES_REAL],
         "common": COMMON_FRAGMENTS,
@@ -822,8 +810,7 @@ def build() -> list[dict[str, object]]:
         "fragments": RUN_ON_AND_FRAGMENTS,
     }
     for domain, phrases in domains.items():
-        for i, text in enumerate(phrases):
-            records.append({"text": text, "labels": [], "kind": "benign", "group": f"{domain}:{i}"})
+        as_typed(phrases, [], "benign", f"{domain}:")
     # A text that ended up under two kinds keeps its first (grooming wins over benign).
     unique: dict[str, dict[str, object]] = {}
     for record in records:

@@ -84,6 +84,13 @@ def test_pan12_samples_are_benign_conversations_and_a_missing_column_is_named(
 
     assert [c.label for c in read] == [0] * len(benign)
     assert sum(len(c.messages) for c in read) == sum(len(c.messages) for c in benign)
+    escaped = tmp_path / "pan12_train_dataset.csv"
+    escaped.write_text(
+        "conversation_id,author,text,timestamp\nc,a,i don&apos;t know &lt;3,10:00\n",
+        encoding="utf-8",
+    )
+    [typed] = read_pan12_csv([escaped])
+    assert typed.messages[0].text == "i don't know <3"  # the XML's escapes read as typed
     broken = tmp_path / "broken.csv"
     broken.write_text("conversation_id,author,text\nc,a,hi\n", encoding="utf-8")
     with pytest.raises(ValueError, match="missing column"):

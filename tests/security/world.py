@@ -87,7 +87,7 @@ def _engine(generated: int) -> TrainResult:
     )
 
 
-def own_model_version(tenant: Tenant, generated: int) -> ModelVersion:
+def own_model_version(tenant: Tenant, generated: int, *, activate: bool = False) -> ModelVersion:
     result = _engine(generated)
     return model_version_register(
         engine=result.engine,
@@ -95,7 +95,7 @@ def own_model_version(tenant: Tenant, generated: int) -> ModelVersion:
         data_fingerprint=result.data_fingerprint,
         training_source=f"a 40th of the seed corpus + {generated} generated, for {tenant.slug}",
         tenant=tenant,
-        activate=False,
+        activate=activate,
     )
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -41,6 +42,13 @@ def _field_error(form: Any, message: str, *, default: str) -> None:
         form.add_error(field, problem)
     else:
         form.add_error(default, message)
+
+
+def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
+    """Another tenant's id answers 404, as if it did not exist (the service would refuse it
+    too, but with a message that tells it apart from an id that exists nowhere)."""
+    if not rows.filter(pk=pk).exists():
+        raise Http404(f"no such {what}")
 
 
 def _show_once(request: ArtemisRequest, **secret: str) -> None:
@@ -92,6 +100,7 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
     try:
         membership = members.member_set_role(
             tenant=request.tenant,
@@ -112,6 +121,7 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
     try:
         members.member_remove(
             tenant=request.tenant, actor=request.user, membership_id=membership_id
@@ -147,6 +157,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
+    _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
     try:
         api_key = members.api_key_withdraw(
             tenant=request.tenant, actor=request.user, api_key_id=key_id

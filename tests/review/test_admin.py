@@ -186,8 +186,8 @@ def test_another_tenants_key_cannot_be_revoked(acme: Tenant, globex: Tenant, ada
     from review.services.tenants import api_key_create
 
     theirs, _ = api_key_create(tenant=globex, name="globex-prod")
-    response = signed_in(ada).post(f"/t/acme/admin/keys/{theirs.pk}/revoke", follow=True)
-    assert "no such key" in response.content.decode()
+    response = signed_in(ada).post(f"/t/acme/admin/keys/{theirs.pk}/revoke")
+    assert response.status_code == 404  # as if it did not exist
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
 

@@ -148,7 +148,7 @@ if envbool("SECURE_PROXY_SSL_HEADER", False):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["review.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["review.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "review.api.errors.exception_handler",
@@ -168,11 +168,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "review.api.inputs.list_limits",
+    ],
 }
 # A batch may carry up to 10 MB of JSON; the API answers 413 past that, naming the limit.
 ARTEMIS_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARTEMIS_MAX_REQUEST_BYTES + 1024
 ARTEMIS_MAX_BATCH = 1000
+# Arrays and objects nested deeper than this are refused (400) before parsing; a valid
+# request nests 7 deep (a batch's conversations' participants' ip_events).
+ARTEMIS_MAX_JSON_DEPTH = 32
 ARTEMIS_MAX_MESSAGE_CHARS = 10_000
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -238,6 +238,10 @@ ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, min
 # a tenant's webhook reach every local service (Redis on 6379, say).
 ARTEMIS_OUTBOUND_TRUSTED_HOSTS = envhosts("ARTEMIS_OUTBOUND_TRUSTED_HOSTS")
 
+# --- Members ---------------------------------------------------------------------------------
+# An invitation to join a tenant waits this many days for its invitee to accept it.
+ARTEMIS_INVITATION_DAYS = envint("ARTEMIS_INVITATION_DAYS", 7, minimum=1)
+
 # --- Moderator wellness ----------------------------------------------------------------------
 ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=1)
 # Service-level target for how long a flagged item may wait (urgent ones: a quarter of it).

@@ -7,7 +7,7 @@ participant, a message id may not change content) live in ``review.services.inge
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,10 +45,11 @@ _NO_NUL = r"\A[^\x00]+\Z"  # blank is allowed (or not) before this rule runs
 _NOT_BLANK = r"\A\s*[^\s\x00][^\x00]*\Z"
 
 # Timestamps from before the platform era or from the future are mistakes (or attempts to
-# overflow date arithmetic: 0001-01-01T00:00:00+14:00 is before the first UTC instant).
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# overflow date arithmetic: 0001-01-01T00:00:00+14:00 is before the first UTC instant). The
+# first year is read as written (the year of the local date), as the schema's pattern says.
+FIRST_YEAR = 1990
 LATEST_AHEAD = timedelta(days=1)
-EARLIEST_BIRTH = date(1900, 1, 1)
+FIRST_BIRTH_YEAR = 1900
 
 
 class ExternalIdField(serializers.CharField):
@@ -90,28 +91,35 @@ def external_id_check(value: str, *, field: str = "external_id") -> str:
     return value
 
 
-def _years(first: int) -> str:
-    """A pattern for ISO dates from year ``first`` to this year, by decade (``199\\d``,
-    ``202[0-6]``): the part of a date range JSON Schema can state (``format`` has no minimum
-    or maximum)."""
-    last = timezone.now().year
-    parts = []
-    for decade in range(first - first % 10, last + 1, 10):
-        low, high = max(first, decade) % 10, min(last, decade + 9) % 10
-        digits = r"\d" if (low, high) == (0, 9) else f"[{low}-{high}]"
-        parts.append(f"{decade // 10}{digits}")
-    return "^(" + "|".join(parts) + ")-"
+def _alternatives(first: int, last: int) -> str:
+    return "|".join(f"{n:02d}" for n in range(first, last + 1))
+
+
+def dates_until(first_year: int, last: date) -> str:
+    """A pattern for the date at the start of an ISO string, from ``first_year`` to ``last``:
+    the part of a date range JSON Schema can state (``format`` has no minimum or maximum).
+    Full years by decade (``199[0-9]``), then the last year's months, then the last month's
+    days. ASCII digits only: ``\\d`` would also match other scripts' digits in Python."""
+    years = []
+    for decade in range(first_year - first_year % 10, last.year, 10):
+        low, high = max(first_year, decade) % 10, min(last.year - 1, decade + 9) % 10
+        years.append(f"{decade // 10}[{low}-{high}]")
+    parts = [f"(?:{'|'.join(years)})-[0-9]{{2}}-[0-9]{{2}}"] if years else []
+    if last.month > 1:
+        parts.append(f"{last.year}-(?:{_alternatives(1, last.month - 1)})-[0-9]{{2}}")
+    parts.append(f"{last:%Y-%m}-(?:{_alternatives(1, last.day)})")
+    return f"^(?:{'|'.join(parts)})"
 
 
 class OffsetDateTimeField(serializers.Field):
     """An ISO 8601 timestamp that must carry its UTC offset; the offset is kept, because the
-    time zone is part of what a report must state (18 U.S.C. 2258A(b)(2)). It must fall
-    between 1990-01-01T00:00:00Z and one day after now."""
+    time zone is part of what a report must state (18 U.S.C. 2258A(b)(2)). Its year must be
+    1990 or later, and it must be at most one day after now."""
 
     default_error_messages = {
         "invalid": "is not an ISO 8601 timestamp (expected e.g. 2026-03-01T18:02:11+01:00).",
         "naive": "has no UTC offset; send e.g. 2026-03-01T18:02:11+01:00 or ...Z for UTC.",
-        "range": "must be between 1990-01-01T00:00:00Z and one day after now ({latest}).",
+        "range": "must be from the year 1990 to one day after now ({latest}).",
     }
 
     def to_internal_value(self, data: Any) -> datetime:
@@ -124,10 +132,8 @@ class OffsetDateTimeField(serializers.Field):
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
         latest = timezone.now() + LATEST_AHEAD
-        # The year check comes first: converting year 1 or 9999 to UTC can overflow.
-        if not EARLIEST.year - 1 <= value.year <= latest.year + 1 or not (
-            EARLIEST <= value <= latest
-        ):
+        # The year comes first: converting year 1 or 9999 to UTC can overflow.
+        if not FIRST_YEAR <= value.year <= latest.year + 1 or value > latest:
             self.fail("range", latest=latest.isoformat(timespec="seconds"))
         return value
 
@@ -139,12 +145,12 @@ class OffsetDateTimeSchema(OpenApiSerializerFieldExtension):
     target_class = OffsetDateTimeField
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        # Up to tomorrow's date (UTC): later on that day is refused, which no pattern can say.
+        tomorrow = (timezone.now() + LATEST_AHEAD).date()
         return {
             "type": "string",
             "format": "date-time",
-            "pattern": _years(EARLIEST.year),
-            "description": "ISO 8601 with UTC offset, from 1990-01-01T00:00:00Z to one day "
-            "after now",
+            "pattern": dates_until(FIRST_YEAR, tomorrow) + "T",
         }
 
 
@@ -154,8 +160,8 @@ class BirthDateField(serializers.DateField):
 
     def to_internal_value(self, value: Any) -> date:
         born = super().to_internal_value(value)
-        if born < EARLIEST_BIRTH:
-            raise serializers.ValidationError("is before 1900-01-01.")
+        if born.year < FIRST_BIRTH_YEAR:
+            raise serializers.ValidationError(f"is before {FIRST_BIRTH_YEAR}.")
         if born > timezone.localdate():
             raise serializers.ValidationError("is in the future.")
         return born
@@ -165,11 +171,11 @@ class BirthDateSchema(OpenApiSerializerFieldExtension):
     target_class = BirthDateField
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        today = timezone.localdate()
         return {
             "type": "string",
             "format": "date",
-            "pattern": _years(EARLIEST_BIRTH.year),
-            "description": "YYYY-MM-DD, from 1900-01-01 to today",
+            "pattern": dates_until(FIRST_BIRTH_YEAR, today) + "$",
         }
 
 
@@ -200,8 +206,8 @@ class MessageTextField(serializers.CharField):
 class IpEventInput(serializers.Serializer):
     ip = IpField(protocol="both", help_text="IPv4 or IPv6 address")
     at = OffsetDateTimeField(
-        help_text="when the address was seen: ISO 8601 with UTC offset, from "
-        "1990-01-01T00:00:00Z to one day after now"
+        help_text="when the address was seen: ISO 8601 with UTC offset, from the year "
+        "1990 to one day after now"
     )
     event = serializers.ChoiceField(
         choices=IP_EVENTS, required=False, default="unknown", help_text="what the user did"
@@ -259,7 +265,7 @@ class MessageInput(serializers.Serializer):
     external_id = ExternalIdField()
     sender = ExternalIdField(help_text="external_id of one of the conversation's participants")
     sent_at = OffsetDateTimeField(
-        help_text="ISO 8601 with UTC offset, from 1990-01-01T00:00:00Z to one day after now"
+        help_text="ISO 8601 with UTC offset, from the year 1990 to one day after now"
     )
     text = MessageTextField()
 

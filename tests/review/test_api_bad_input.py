@@ -163,7 +163,7 @@ def _far_future() -> str:
         ("messages.0.sent_at", "0001-01-01T00:00:00+14:00", "messages[0].sent_at"),
         ("messages.1.sent_at", "9999-12-31T23:59:59-14:00", "messages[1].sent_at"),
         ("messages.2.sent_at", "1989-12-31T23:59:59Z", "messages[2].sent_at"),
-        ("messages.0.sent_at", "1990-01-01T00:30:00+01:00", "messages[0].sent_at"),
+        ("messages.0.sent_at", "1989-12-31T20:00:00-05:00", "messages[0].sent_at"),
         ("messages.0.sent_at", "far future", "messages[0].sent_at"),
         ("participants.1.account_created_at", "0001-01-01T00:00:00+14:00",
          "participants[1].account_created_at"),
@@ -174,7 +174,7 @@ def _far_future() -> str:
     ],
     ids=lambda v: repr(v)[:30],
 )  # fmt: skip
-def test_a_timestamp_outside_1990_to_one_day_ahead_answers_400_naming_the_field(
+def test_a_timestamp_outside_the_year_1990_to_one_day_ahead_answers_400_naming_the_field(
     acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str
 ) -> None:
     payload = conversation_payload()
@@ -196,7 +196,7 @@ def test_timestamps_at_the_edges_of_the_range_are_accepted(
 ) -> None:
     payload = conversation_payload()
     payload["messages"][0]["sent_at"] = "1990-01-01T00:00:00Z"
-    payload["messages"][1]["sent_at"] = "1989-12-31T20:00:00-05:00"  # 1990-01-01T01:00Z
+    payload["messages"][1]["sent_at"] = "1990-01-01T00:30:00+01:00"  # the year as written
     payload["messages"][2]["sent_at"] = (timezone.now() + timedelta(hours=23)).isoformat()
 
     assert post(acme_api, "/api/v1/conversations", payload).status_code == 201
@@ -303,17 +303,24 @@ def test_the_schema_states_the_id_text_and_list_rules(schema: dict[str, Any]) ->
     assert components["MessagesAppendInput"]["properties"]["messages"]["minItems"] == 1
 
 
-def test_the_schema_states_timestamp_formats_and_their_years(schema: dict[str, Any]) -> None:
+def test_the_schema_states_timestamp_formats_and_their_range(schema: dict[str, Any]) -> None:
     sent_at = schema["components"]["schemas"]["MessageInput"]["properties"]["sent_at"]
     assert sent_at["format"] == "date-time"
     assert "1990" in sent_at["description"]
-    years = re.compile(sent_at["pattern"])
-    this_year = timezone.now().year
-    assert years.match(f"{this_year}-01-01T00:00:00Z")
-    assert years.match("1990-01-01T00:00:00Z")
-    assert not years.match("1989-12-31T00:00:00Z")
-    assert not years.match(f"{this_year + 1}-01-01T00:00:00Z")
-    assert not years.match("0001-01-01T00:00:00+14:00")
+    dates = re.compile(sent_at["pattern"])
+    tomorrow = (timezone.now() + timedelta(days=1)).date()
+    assert dates.match(f"{tomorrow.isoformat()}T00:00:00Z")
+    assert dates.match(f"{timezone.now():%Y-%m-%d}T10:00:00+01:00")
+    assert dates.match("1990-01-01T00:00:00Z")
+    assert not dates.match("1989-12-31T00:00:00Z")
+    assert not dates.match(f"{tomorrow + timedelta(days=1)}T00:00:00Z")
+    assert not dates.match(f"{tomorrow.year + 1}-06-01T00:00:00Z")
+    assert not dates.match("0001-01-01T00:00:00+14:00")
+    assert not dates.match("9999-12-31T23:59:59-14:00")
+    born = schema["components"]["schemas"]["ParticipantInput"]["properties"]["date_of_birth"]
+    assert re.match(born["pattern"], timezone.localdate().isoformat())
+    assert not re.match(born["pattern"], (timezone.localdate() + timedelta(days=1)).isoformat())
+    assert not re.match(born["pattern"], "1899-12-31")
 
 
 def test_the_url_external_id_parameter_states_its_rule(schema: dict[str, Any]) -> None:

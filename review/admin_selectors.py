@@ -21,6 +21,11 @@ def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
     )
 
 
+def invitation_rows(*, tenant: Tenant) -> QuerySet[Invitation]:
+    """Every invitation the tenant sent, whatever its status."""
+    return Invitation.objects.filter(tenant=tenant)
+
+
 def invitation_list(*, tenant: Tenant) -> list[Invitation]:
     """Pending invitations first (the admin may revoke them), then the 20 latest answered."""
     pending = list(

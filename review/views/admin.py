@@ -148,6 +148,7 @@ def admin_invite(request: ArtemisRequest) -> HttpResponse:
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> HttpResponse:
+    _own_or_404(selectors.invitation_rows(tenant=request.tenant), invitation_id, "invitation")
     try:
         invitation = members.invitation_revoke(
             tenant=request.tenant, actor=request.user, invitation_id=invitation_id

@@ -65,11 +65,13 @@ from tests.security.world import (
     CONVERSATION,
     DECISION,
     EXTERNAL_ID,
+    INVITATION_TO_MODERATOR,
     ITEM,
     MEMBERSHIP,
     MESSAGE,
     MODEL_VERSION,
     SECOND_REVIEW,
+    SENT_INVITATION,
     TenantWorld,
     api_conversation,
     tenant_world,
@@ -182,6 +184,14 @@ RULES: dict[str, Rule] = {
     "password_change": Rule(Access.SIGNED_IN, FORM),
     "password_change_done": Rule(Access.SIGNED_IN, GET),
     "toggle_calm": Rule(Access.SIGNED_IN, POST),
+    # A signed-in person's own invitations; someone else's is a 404.
+    "invitations": Rule(Access.SIGNED_IN, GET),
+    "invitation_accept": Rule(
+        Access.SIGNED_IN, POST, ids={"invitation_id": INVITATION_TO_MODERATOR}
+    ),
+    "invitation_decline": Rule(
+        Access.SIGNED_IN, POST, ids={"invitation_id": INVITATION_TO_MODERATOR}
+    ),
     # --- the queue and a moderator's work ---------------------------------------------------
     "queue": Rule(Access.MODERATOR, GET),
     "next": Rule(Access.MODERATOR, POST),
@@ -227,6 +237,10 @@ RULES: dict[str, Rule] = {
     # --- the tenant's admin pages -----------------------------------------------------------
     "admin_home": Rule(Access.ADMIN, GET),
     "admin_members": Rule(Access.ADMIN, GET_POST),
+    "admin_invite": Rule(
+        Access.ADMIN, POST, body=lambda w: {"invitee": "someone-new", "role": "moderator"}
+    ),
+    "admin_invitation_revoke": Rule(Access.ADMIN, POST, ids={"invitation_id": SENT_INVITATION}),
     "admin_member_role": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
     "admin_member_remove": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
     "admin_keys": Rule(Access.ADMIN, GET_POST),

@@ -16,6 +16,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from review.models import QueueItem, QueueStatus, Role, SecondReview, Tenant
+from review.services.members import invitation_send
 from review.services.second_review import second_review_claim_next
 from review.services.tenants import api_key_create, api_key_revoke, tenant_create
 from scoring.feedback import train_challenger
@@ -38,6 +39,10 @@ MEMBERSHIP = "membership"  # the second moderator's membership
 API_KEY = "api_key"  # an API key (its primary key)
 MODEL_VERSION = "model_version"  # a model version of the tenant's own
 EXTERNAL_ID = "external_id"  # a conversation's external id, as the API names it
+SENT_INVITATION = "sent_invitation"  # the tenant's pending invitation of a newcomer
+# A pending invitation to the tenant's first moderator from a partner tenant: what a
+# signed-in person's own invitation pages (accept, decline) name.
+INVITATION_TO_MODERATOR = "invitation_to_moderator"
 KINDS = (
     ITEM,
     MESSAGE,
@@ -49,6 +54,8 @@ KINDS = (
     API_KEY,
     MODEL_VERSION,
     EXTERNAL_ID,
+    SENT_INVITATION,
+    INVITATION_TO_MODERATOR,
 )
 # A moderator sees only the cases she wrote; supervisors and admins see all of them.
 AUTHOR_ONLY = frozenset({CASE})
@@ -144,6 +151,15 @@ def tenant_world(
     item = flagged_item(tenant, 1)  # an open item: the review page, reveal, decide
     message = item.conversation.messages.get(external_id="m2")  # the hidden media request
 
+    sent = invitation_send(
+        tenant=tenant, actor=admin, invitee=f"newcomer-{slug}", role=Role.MODERATOR
+    )
+    partner = tenant_create(name=f"{name} partner", slug=f"{slug}-partner")
+    partner_admin = member(partner, f"{admin_name}-partner", Role.ADMIN)
+    to_moderator = invitation_send(
+        tenant=partner, actor=partner_admin, invitee=moderator.username, role=Role.MODERATOR
+    )
+
     key, raw = api_key_create(tenant=tenant, name=f"{slug}-platform")
     old_key, revoked = api_key_create(tenant=tenant, name=f"{slug}-old")
     api_key_revoke(tenant=tenant, api_key_id=old_key.pk)
@@ -172,6 +188,8 @@ def tenant_world(
         API_KEY: key.pk,
         MODEL_VERSION: own_model_version(tenant, model_generated).pk,
         EXTERNAL_ID: external_id,
+        SENT_INVITATION: sent.pk,
+        INVITATION_TO_MODERATOR: to_moderator.pk,
     }
     assert set(world.ids) == set(KINDS)
     assert QueueItem.objects.filter(pk=item.pk, status=QueueStatus.WAITING).exists()

@@ -1,8 +1,27 @@
 """Sign-in security (issue 12): the tenant's two-factor requirement, the new audit actions,
 and the database cache table that holds throttle state shared by every web process."""
 
+import importlib
+
 from django.core.management import call_command
 from django.db import migrations, models
+
+queue_counts = importlib.import_module("review.migrations.0018_queue_counts")
+
+
+def sqlite_drop_count_triggers(apps, schema_editor):
+    # SQLite adds a NOT NULL column by rebuilding the table: the rebuilt review_tenant
+    # would lose its count trigger, and the rename fails on the queue item trigger that
+    # names review_tenant. Drop them around the rebuild, then put them back unchanged
+    # (the counts themselves stay: no queue item changes in between).
+    if schema_editor.connection.vendor == "sqlite":
+        queue_counts.remove(apps, schema_editor)
+
+
+def sqlite_restore_count_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in queue_counts.SQLITE:
+            schema_editor.execute(statement, params=None)
 
 
 def create_cache_table(apps, schema_editor):
@@ -18,11 +37,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(sqlite_drop_count_triggers, sqlite_restore_count_triggers),
         migrations.AddField(
             model_name='tenant',
             name='require_two_factor',
             field=models.BooleanField(default=False),
         ),
+        migrations.RunPython(sqlite_restore_count_triggers, sqlite_drop_count_triggers),
         migrations.AlterField(
             model_name='auditevent',
             name='action',

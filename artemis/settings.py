@@ -169,6 +169,8 @@ AXES_LOCKOUT_CALLABLE = "review.views.signin.locked_out"
 # A success must not wipe the failures: it would clear every failure from that address too,
 # so an attacker with one account of their own could reset the count between guesses.
 AXES_RESET_ON_SUCCESS = False
+# Sign-ins are in the audit trail already; django-axes' own access log would only grow.
+AXES_DISABLE_ACCESS_LOG = True
 # django-otp: the issuer an authenticator app shows next to the account.
 OTP_TOTP_ISSUER = "Artemis"
 # Wrong codes back off exponentially (1, 2, 4, 8... seconds per device), stored in the

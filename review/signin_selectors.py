@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from review.models import Membership, Role, Tenant
-from review.services.signin import recent_failures
+
+
+def recent_failures(usernames: list[str]) -> dict[str, int]:
+    """Failed sign-ins per username still counting towards a lockout (any tenant's: a
+    username is one account)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    counts: dict[str, int] = {}
+    rows = AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=since)
+    for username, failures in rows.values_list("username", "failures_since_start"):
+        counts[username] = counts.get(username, 0) + failures
+    return counts
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from review.models import AuditAction, Membership, ReviewError, Tenant
 from review.services.audit import audit_record
+from review.signin_selectors import recent_failures
 
 log = logging.getLogger("artemis.signin")
 
@@ -84,16 +85,6 @@ def signin_lockout_record(*, username: str, ip: str | None, failures: int) -> No
 
 def _sum(attempts: Any) -> int:
     return sum(attempts.values_list("failures_since_start", flat=True))
-
-
-def recent_failures(usernames: list[str]) -> dict[str, int]:
-    """Failed sign-ins per username still counting towards a lockout."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    counts: dict[str, int] = {}
-    rows = AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=since)
-    for username, failures in rows.values_list("username", "failures_since_start"):
-        counts[username] = counts.get(username, 0) + failures
-    return counts
 
 
 @transaction.atomic
@@ -184,6 +175,8 @@ def tenant_two_factor_set(
 def two_factor_enrol_begin(*, user: Any) -> TOTPDevice:
     """The authenticator being set up: a new secret, kept until it is confirmed (reloading
     the page shows the same one)."""
+    # The user's row lock: two tabs opening the page at once still get one secret.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     device = TOTPDevice.objects.filter(user=user, confirmed=False, name=AUTHENTICATOR).first()
     return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
 

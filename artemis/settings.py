@@ -7,6 +7,7 @@ CELERY_BROKER_URL to run on PostgreSQL and Redis or RabbitMQ.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -54,9 +59,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx (it answers an htmx request with HX-Redirect): a member who must use a
+    # second factor reaches nothing but enrolment or verification until they have.
+    "review.two_factor.TwoFactorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "artemis.urls"
@@ -106,6 +117,22 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# Throttle state (failed API keys) must be shared by every web process, so never the
+# per-process memory cache: a table in the database by default (no extra service; migration
+# 0021 creates it), or Redis with ARTEMIS_CACHE_URL=redis://host:6379/N.
+CACHE_URL = envsecret("ARTEMIS_CACHE_URL")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            f"ARTEMIS_CACHE_URL must be a redis:// or rediss:// URL; got {CACHE_URL.split(':')[0]}:"
+        )
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": CACHE_URL}}  # fmt: skip
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "artemis_cache"}}  # fmt: skip
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -126,6 +153,35 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in: lockout and two-factor ----------------------------------------------------------
+# django-axes' backend comes first: it refuses a locked-out username or address before the
+# password is checked, so the right password after the limit is refused too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of Artemis that append the client's address to X-Forwarded-For (0: the
+# client connects directly, and X-Forwarded-For is ignored, as a client can forge it).
+ARTEMIS_PROXY_COUNT = envint("ARTEMIS_PROXY_COUNT", 0, minimum=0)
+# Locked after this many failed sign-ins for one username, or from one address...
+AXES_FAILURE_LIMIT = envint("ARTEMIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# ... until this long after the last failure (or an admin unlocks the member).
+AXES_COOLOFF_TIME = timedelta(minutes=envint("ARTEMIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "review.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "review.views.signin.locked_out"
+# A success must not wipe the failures: it would clear every failure from that address too,
+# so an attacker with one account of their own could reset the count between guesses.
+AXES_RESET_ON_SUCCESS = False
+# Sign-ins are in the audit trail already; django-axes' own access log would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# django-otp: the issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = "Artemis"
+# Wrong codes back off exponentially (1, 2, 4, 8... seconds per device), stored in the
+# database, so every process sees them.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Security -------------------------------------------------------------------------------
 # Secure by default; DEBUG=1 (development) relaxes only what breaks plain-HTTP localhost use.
@@ -153,7 +209,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "review.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # The client address for throttling: X-Forwarded-For only as far as our own proxies.
+    "NUM_PROXIES": ARTEMIS_PROXY_COUNT,
 }
+# Failed API-key attempts from one address in a minute before it gets 429 with Retry-After
+# (a valid key is never slowed: it is looked up first).
+ARTEMIS_API_KEY_FAILURES_PER_MINUTE = envint("ARTEMIS_API_KEY_FAILURES_PER_MINUTE", 20, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Artemis ingestion API",
     "DESCRIPTION": (

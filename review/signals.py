@@ -1,9 +1,12 @@
-"""Sign-ins and sign-outs go to the audit trail of every tenant the account belongs to."""
+"""Sign-ins, sign-outs and lockouts go to the audit trail of every tenant the account
+belongs to."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -11,6 +14,7 @@ from django.http import HttpRequest
 
 from review.models import AuditAction, Membership
 from review.services.audit import audit_record
+from review.services.signin import signin_lockout_record
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -50,3 +54,18 @@ def on_login_failed(
     user = get_user_model().objects.filter(username=username).first()
     if user is not None:
         _record(user, AuditAction.LOGIN_FAILED, request, label=username)
+
+
+@receiver(user_locked_out)
+def on_locked_out(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
+    # django-axes signals every failed try while locked; the audit trail records the try
+    # that reached the limit (the later ones are each a "failed sign-in" already).
+    failures = getattr(request, "axes_failures_since_start", None)
+    if username and failures == settings.AXES_FAILURE_LIMIT:
+        signin_lockout_record(username=username, ip=ip_address, failures=failures)

@@ -19,6 +19,10 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # The second step of signing in (review/two_factor.py sends members here).
+    path("two-factor/setup", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/recovery-codes", views.two_factor_codes, name="two_factor_codes"),
+    path("two-factor/verify", views.two_factor_verify, name="two_factor_verify"),
     path("preferences/calm", views.toggle_calm, name="toggle_calm"),
     # A signed-in person's invitations to join tenants (review/views/invitations.py).
     path("invitations", views.invitations, name="invitations"),
@@ -147,6 +151,22 @@ urlpatterns = [
         "t/<slug:tenant_slug>/admin/invitations/<int:invitation_id>/revoke",
         views.admin_invitation_revoke,
         name="admin_invitation_revoke",
+    ),
+    path("t/<slug:tenant_slug>/admin/sign-in", views.admin_signin, name="admin_signin"),
+    path(
+        "t/<slug:tenant_slug>/admin/sign-in/two-factor",
+        views.admin_signin_two_factor,
+        name="admin_signin_two_factor",
+    ),
+    path(
+        "t/<slug:tenant_slug>/admin/sign-in/<int:membership_id>/unlock",
+        views.admin_signin_unlock,
+        name="admin_signin_unlock",
+    ),
+    path(
+        "t/<slug:tenant_slug>/admin/sign-in/<int:membership_id>/reset-two-factor",
+        views.admin_signin_reset,
+        name="admin_signin_reset",
     ),
     path("t/<slug:tenant_slug>/admin/keys", views.admin_keys, name="admin_keys"),
     path(

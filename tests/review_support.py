@@ -1,13 +1,18 @@
-"""The console's shared test helpers: the demo password, a signed-in client, and a flagged
-queue item with one highlighted secrecy request and one hidden media request."""
+"""The console's shared test helpers: the demo password, a signed-in client (past the second
+factor), and a flagged queue item with one highlighted secrecy request and one hidden media
+request."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP, hotp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from review.models import Assessment, Conversation, Message, Participant, QueueItem, Tenant
 from review.services.queue import characteristic_bits, characteristic_tags
@@ -50,7 +55,38 @@ def flagged_item(tenant: Tenant, n: int = 0, *, probability: float = 0.9) -> Que
     )  # fmt: skip
 
 
+def authenticator(user: Any) -> TOTPDevice:
+    """The user's authenticator app, set up (a confirmed TOTP device)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """What the app shows now; the next step's code if this one was used already (a code
+    verifies once), so two sign-ins in the same 30 seconds both work."""
+    device.refresh_from_db()
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+    step = max(now, device.last_t + 1)
+    assert step <= now + device.tolerance, "no unused code within the device's tolerance"
+    return str(hotp(device.bin_key, step, digits=device.digits)).zfill(device.digits)
+
+
+def pass_second_factor(client: Client, user: Any) -> None:
+    """Mark the client's session as past the second factor, as the verify page does after a
+    right code (django-otp's session key), with an authenticator set up for the user."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
+    session.save()
+
+
+def password_accepted(client: Client, username: str, password: str) -> bool:
+    """Client.login with the request django-axes needs to count (and refuse) sign-ins."""
+    return client.login(request=HttpRequest(), username=username, password=password)
+
+
 def signed_in(user: Any) -> Client:
+    """A client signed in as ``user`` with the password and past the second factor."""
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    assert password_accepted(client, user.username, PASSWORD)
+    pass_second_factor(client, user)
     return client

@@ -34,6 +34,8 @@ class Tenant(models.Model):
     retention_days = models.PositiveIntegerField(default=90)
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(max_length=200, blank=True)
+    # Supervisors and admins always sign in with a second factor; this asks it of everyone.
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

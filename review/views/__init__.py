@@ -47,6 +47,15 @@ from review.views.second_review import (
     second_review_renew,
     second_reviews,
 )
+from review.views.signin import (
+    admin_signin,
+    admin_signin_reset,
+    admin_signin_two_factor,
+    admin_signin_unlock,
+    two_factor_codes,
+    two_factor_setup,
+    two_factor_verify,
+)
 from review.views.supervision import decision_log
 from review.views.tuning import admin_tuning, admin_tuning_apply
 from review.views.work import decide, release, renew, reveal, review, take_next
@@ -62,6 +71,10 @@ __all__ = [
     "admin_members",
     "admin_policy",
     "admin_policy_rollback",
+    "admin_signin",
+    "admin_signin_reset",
+    "admin_signin_two_factor",
+    "admin_signin_unlock",
     "admin_tuning",
     "admin_tuning_apply",
     "agreement",
@@ -105,4 +118,7 @@ __all__ = [
     "supervisor_review",
     "take_next",
     "toggle_calm",
+    "two_factor_codes",
+    "two_factor_setup",
+    "two_factor_verify",
 ]

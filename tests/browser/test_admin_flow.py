@@ -14,11 +14,12 @@ import pytest
 from review import tasks
 from review.models import PolicyVersion, Role, Tenant, TrainingRun
 from scoring.models import ModelVersion
+from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
 from tests.factories import MembershipFactory
 from tests.feedback_support import decide_as_labelled, decision_set
 from tests.review.test_policy import scored_conversation
-from tests.review_support import PASSWORD, flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,11 +34,7 @@ def test_an_admin_lowers_the_threshold_sees_the_queue_change_and_rolls_it_back(
     flagged_item(acme, 2, probability=0.7)
     below = scored_conversation(acme, 3, probability=0.45)
 
-    page.goto(f"{live_server.url}/login")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/t/acme/queue")
+    sign_in(page, live_server.url, "ada")
     assert "2 open items" in page.inner_text("main")
 
     page.click("text=Admin")
@@ -95,11 +92,7 @@ def test_an_admin_trains_a_challenger_from_decisions_and_sees_the_comparison(
     alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
     decide_as_labelled(acme, alice, decision_set(grooming=28, benign=28))
 
-    page.goto(f"{live_server.url}/login")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/t/acme/queue")
+    sign_in(page, live_server.url, "ada")
     page.click("text=Admin")
     page.click("a[href='/t/acme/admin/models']")
     page.wait_for_url(f"{live_server.url}/t/acme/admin/models")

@@ -28,7 +28,7 @@ from review.ncmec.localserver import CyberTiplineServer
 from review.ncmec.transcript import transcript_build
 from review.referral import signing
 from scoring.models import ModelVersion
-from tests.browser.test_escalation_flow import sign_in
+from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture
 from tests.conftest import ROOT, api_client_for, wait_for
 from tests.factories import MembershipFactory

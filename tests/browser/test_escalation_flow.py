@@ -10,20 +10,12 @@ from typing import Any
 import pytest
 
 from review.models import AuditAction, AuditEvent, Case, CaseStatus, Role, Tenant
+from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture
 from tests.factories import MembershipFactory
-from tests.review_support import PASSWORD, flagged_item
+from tests.review_support import flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(tab: Any, base: str, username: str) -> None:
-    tab.context.clear_cookies()
-    tab.goto(f"{base}/login")
-    tab.fill("#id_username", username)
-    tab.fill("#id_password", PASSWORD)
-    tab.keyboard.press("Enter")
-    tab.wait_for_url(f"{base}/t/acme/queue")
 
 
 def test_alice_escalates_and_completes_a_case_and_sam_approves_it(

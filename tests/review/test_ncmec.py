@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from lxml import etree
 
 from review import tasks
@@ -35,7 +34,7 @@ from review.ncmec.transcript import transcript_build, transcript_viewed_whole
 from review.services.cases import case_approve, case_transition
 from tests.factories import MembershipFactory
 from tests.review.test_case_lifecycle import escalate
-from tests.review_support import PASSWORD
+from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
 TEXTS = ("hey how was school", "dont tell your mom we talk", "send me a pic")
@@ -292,8 +291,7 @@ def test_file_viewed_by_esp_needs_a_person_to_see_every_message_hidden_ones_too(
     case = approved_case(acme, alice, sam)
     item = case.decision.queue_item
     hidden = Message.objects.get(conversation=case.conversation, external_id="m2")
-    browser = Client()
-    assert browser.login(username="alice", password=PASSWORD)
+    browser = signed_in(alice)
 
     assert not transcript_viewed_whole(case), "nobody has looked yet"
     browser.get(f"/t/acme/items/{item.pk}")
@@ -407,8 +405,7 @@ def test_the_file_details_say_viewed_when_a_person_saw_the_whole_transcript(
     case = approved_case(acme, alice, sam)
     item = case.decision.queue_item
     hidden = Message.objects.get(conversation=case.conversation, external_id="m2")
-    browser = Client()
-    assert browser.login(username="sam", password=PASSWORD)
+    browser = signed_in(sam)
     browser.get(f"/t/acme/items/{item.pk}")
     browser.post(f"/t/acme/items/{item.pk}/messages/{hidden.pk}/reveal")
 
@@ -574,8 +571,7 @@ def test_a_supervisor_queues_the_report_and_the_worker_sends_it(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     case = approved_case(acme, alice, sam)
-    browser = Client()
-    assert browser.login(username="sam", password=PASSWORD)
+    browser = signed_in(sam)
     page = browser.get(f"/t/acme/cases/{case.pk}/ncmec")
     assert "Submit to NCMEC" in page.content.decode()
 
@@ -601,8 +597,7 @@ def test_the_polling_panel_reloads_the_whole_case_page_once_the_report_is_sent(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     case = approved_case(acme, alice, sam)
-    browser = Client()
-    assert browser.login(username="sam", password=PASSWORD)
+    browser = signed_in(sam)
     with django_capture_on_commit_callbacks():
         browser.post(f"/t/acme/cases/{case.pk}/ncmec")
     poll = f"/t/acme/cases/{case.pk}/ncmec?poll=1"
@@ -620,8 +615,7 @@ def test_a_moderator_cannot_submit_a_case(
     acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
 ) -> None:
     case = approved_case(acme, alice, sam)
-    browser = Client()
-    assert browser.login(username="alice", password=PASSWORD)
+    browser = signed_in(alice)
 
     response = browser.post(f"/t/acme/cases/{case.pk}/ncmec")
 
@@ -635,8 +629,7 @@ def test_a_moderator_cannot_submit_a_case(
 def test_another_tenants_case_answers_404(acme: Tenant, globex: Tenant, sam: Any) -> None:
     gina = MembershipFactory(tenant=globex, role=Role.MODERATOR, user__username="gina").user
     theirs = escalate(globex, gina)
-    browser = Client()
-    assert browser.login(username="sam", password=PASSWORD)
+    browser = signed_in(sam)
 
     assert browser.post(f"/t/acme/cases/{theirs.pk}/ncmec").status_code == 404
     assert browser.get(f"/t/acme/cases/{theirs.pk}/ncmec").status_code == 404

@@ -26,6 +26,7 @@ from review.services.second_review import second_review_claim_next, second_revie
 from review.services.tenants import api_key_create, tenant_create
 from tests.browser.test_moderator_flow import page  # noqa: F401 - the Chromium fixture
 from tests.review.supervision_support import member
+from tests.review_support import pass_second_factor
 from tests.security.test_url_rules import ENDPOINTS, RULES, Access, Worlds, url_for
 from tests.security.world import (
     API_KEY,
@@ -213,6 +214,7 @@ def test_no_stored_payload_runs_on_any_page(live_server: Any, page: Any) -> None
             if reader.pk not in sessions:
                 client = Client()
                 client.force_login(reader)
+                pass_second_factor(client, reader)
                 sessions[reader.pk] = client.cookies[settings.SESSION_COOKIE_NAME].value
             page.context.clear_cookies()
             page.context.add_cookies(

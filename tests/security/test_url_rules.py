@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -55,9 +56,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django_otp.plugins.otp_static.models import StaticDevice
 from drf_spectacular.generators import SchemaGenerator
 
 from review.models import Role
+from tests.review_support import authenticator, pass_second_factor
 from tests.security.world import (
     API_KEY,
     AUTHOR_ONLY,
@@ -171,9 +174,38 @@ def _content_type_id(worlds: Worlds) -> int:
     return ContentType.objects.get_for_model(get_user_model()).pk
 
 
+def _access_row(model: Any) -> Callable[[Worlds], int]:
+    """A row of one of django-axes' tables (attempts, failures, sign-ins), for its admin."""
+
+    def build(worlds: Worlds) -> int:
+        fields = {"user_agent": "x", "ip_address": "192.0.2.1", "username": "gus",
+                  "http_accept": "x", "path_info": "/login"}  # fmt: skip
+        if model is AccessAttempt:
+            fields |= {"get_data": "", "post_data": "", "failures_since_start": 1}
+        return model.objects.get_or_create(**fields)[0].pk
+
+    return build
+
+
+def _totp_device_id(worlds: Worlds) -> int:
+    return authenticator(worlds.acme.supervisor).pk
+
+
+def _static_device_id(worlds: Worlds) -> int:
+    user = worlds.acme.supervisor
+    return StaticDevice.objects.get_or_create(user=user, name="recovery codes")[0].pk
+
+
 STAFF_ONLY = Rule(Access.STAFF, ANY)
 USER = {"object_id": _user_id}
 GROUP = {"object_id": _group_id}
+TOTP_DEVICE = {"object_id": _totp_device_id}
+STATIC_DEVICE = {"object_id": _static_device_id}
+ATTEMPT = {"object_id": _access_row(AccessAttempt)}
+FAILURE = {"object_id": _access_row(AccessFailureLog)}
+SIGN_IN_LOG = {"object_id": _access_row(AccessLog)}
+# django-axes keeps its records itself: nobody, staff included, adds one by hand.
+NO_ADDING = Rule(Access.STAFF, ANY, allowed_statuses=frozenset({403}))
 
 # URL name (or, for a pattern without a name, its route) -> rule. One row per URL.
 RULES: dict[str, Rule] = {
@@ -184,6 +216,10 @@ RULES: dict[str, Rule] = {
     "password_change": Rule(Access.SIGNED_IN, FORM),
     "password_change_done": Rule(Access.SIGNED_IN, GET),
     "toggle_calm": Rule(Access.SIGNED_IN, POST),
+    # The second step of signing in: anyone signed in with a password may reach it.
+    "two_factor_setup": Rule(Access.SIGNED_IN, GET_POST),
+    "two_factor_verify": Rule(Access.SIGNED_IN, GET_POST),
+    "two_factor_codes": Rule(Access.SIGNED_IN, GET),
     # A signed-in person's own invitations; someone else's is a 404.
     "invitations": Rule(Access.SIGNED_IN, GET),
     "invitation_accept": Rule(
@@ -237,6 +273,10 @@ RULES: dict[str, Rule] = {
     # --- the tenant's admin pages -----------------------------------------------------------
     "admin_home": Rule(Access.ADMIN, GET),
     "admin_members": Rule(Access.ADMIN, GET_POST),
+    "admin_signin": Rule(Access.ADMIN, GET),
+    "admin_signin_two_factor": Rule(Access.ADMIN, POST, body=lambda w: {"require": "on"}),
+    "admin_signin_unlock": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    "admin_signin_reset": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
     "admin_invite": Rule(
         Access.ADMIN, POST, body=lambda w: {"invitee": "someone-new", "role": "moderator"}
     ),
@@ -294,6 +334,43 @@ RULES: dict[str, Rule] = {
     "admin:auth_user_delete": Rule(Access.STAFF, ANY, params=USER),
     "admin:auth_user_change": Rule(Access.STAFF, ANY, params=USER),
     "django-admin/auth/user/<path:object_id>/": Rule(Access.STAFF, ANY, params=USER),
+    # django-axes' sign-in records and django-otp's devices: the operator's, like users.
+    "admin:axes_accessattempt_changelist": STAFF_ONLY,
+    "admin:axes_accessattempt_add": NO_ADDING,
+    "admin:axes_accessattempt_change": Rule(Access.STAFF, ANY, params=ATTEMPT),
+    "admin:axes_accessattempt_delete": Rule(Access.STAFF, ANY, params=ATTEMPT),
+    "admin:axes_accessattempt_history": Rule(Access.STAFF, ANY, params=ATTEMPT),
+    "django-admin/axes/accessattempt/<path:object_id>/": Rule(Access.STAFF, ANY, params=ATTEMPT),
+    "admin:axes_accessfailurelog_changelist": STAFF_ONLY,
+    "admin:axes_accessfailurelog_add": NO_ADDING,
+    "admin:axes_accessfailurelog_change": Rule(Access.STAFF, ANY, params=FAILURE),
+    "admin:axes_accessfailurelog_delete": Rule(Access.STAFF, ANY, params=FAILURE),
+    "admin:axes_accessfailurelog_history": Rule(Access.STAFF, ANY, params=FAILURE),
+    "django-admin/axes/accessfailurelog/<path:object_id>/": Rule(Access.STAFF, ANY, params=FAILURE),
+    "admin:axes_accesslog_changelist": STAFF_ONLY,
+    "admin:axes_accesslog_add": NO_ADDING,
+    "admin:axes_accesslog_change": Rule(Access.STAFF, ANY, params=SIGN_IN_LOG),
+    "admin:axes_accesslog_delete": Rule(Access.STAFF, ANY, params=SIGN_IN_LOG),
+    "admin:axes_accesslog_history": Rule(Access.STAFF, ANY, params=SIGN_IN_LOG),
+    "django-admin/axes/accesslog/<path:object_id>/": Rule(Access.STAFF, ANY, params=SIGN_IN_LOG),
+    "admin:otp_totp_totpdevice_changelist": STAFF_ONLY,
+    "admin:otp_totp_totpdevice_add": STAFF_ONLY,
+    "admin:otp_totp_totpdevice_change": Rule(Access.STAFF, ANY, params=TOTP_DEVICE),
+    "admin:otp_totp_totpdevice_delete": Rule(Access.STAFF, ANY, params=TOTP_DEVICE),
+    "admin:otp_totp_totpdevice_history": Rule(Access.STAFF, ANY, params=TOTP_DEVICE),
+    "django-admin/otp_totp/totpdevice/<path:object_id>/": Rule(
+        Access.STAFF, ANY, params=TOTP_DEVICE
+    ),
+    "admin:otp_static_staticdevice_changelist": STAFF_ONLY,
+    "admin:otp_static_staticdevice_add": STAFF_ONLY,
+    "admin:otp_static_staticdevice_change": Rule(Access.STAFF, ANY, params=STATIC_DEVICE),
+    "admin:otp_static_staticdevice_delete": Rule(Access.STAFF, ANY, params=STATIC_DEVICE),
+    "admin:otp_static_staticdevice_history": Rule(Access.STAFF, ANY, params=STATIC_DEVICE),
+    "django-admin/otp_static/staticdevice/<path:object_id>/": Rule(
+        Access.STAFF, ANY, params=STATIC_DEVICE
+    ),
+    "admin:otp_totp_totpdevice_config": Rule(Access.STAFF, ANY, params={"pk": _totp_device_id}),
+    "admin:otp_totp_totpdevice_qrcode": Rule(Access.STAFF, ANY, params={"pk": _totp_device_id}),
     "django-admin/(?P<url>.*)$": Rule(
         Access.STAFF,
         ANY,
@@ -419,6 +496,7 @@ def client_as(user: Any | None, *, csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=csrf)
     if user is not None:
         client.force_login(user)
+        pass_second_factor(client, user)  # staff, supervisors and admins need it
     return client
 
 

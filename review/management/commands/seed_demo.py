@@ -115,6 +115,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  Open {options['url']}/  and sign in as:")
         for username, role in PEOPLE:
             self.stdout.write(f"    {username:<6} {stored[username]:<14} ({role.label})")
+        self.stdout.write(
+            "  Supervisors and admins also use a second factor: at their first sign-in they set\n"
+            "  up an authenticator app (FreeOTP, Aegis, Google Authenticator...) from the key or\n"
+            "  QR code shown, and get recovery codes. An admin can reset it on Admin > Sign-in."
+        )
         self.stdout.write(f"  API key (tenant 'demo'): {stored['api_key']}")
         self.stdout.write(f"  API docs: {options['url']}/api/docs")
         self.stdout.write(f"  (kept in {secrets_file})")

@@ -6,7 +6,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artemis.settings")
 
@@ -25,3 +25,17 @@ def _redact_worker_logs(logger: logging.Logger, **kwargs: object) -> None:
     for handler in logger.handlers:
         if handler.formatter is not None:
             redact(handler.formatter)
+
+
+@worker_ready.connect
+def _send_outbox_on_start(sender: object, **kwargs: object) -> None:
+    """A worker that starts (after a deploy, or once the broker is back) asks at once for
+    the tasks owed while none could be sent, instead of waiting for beat's next sweep."""
+    from review.tasks import send_outbox
+
+    try:
+        send_outbox.delay()
+    except Exception as exc:  # the broker went away again: beat's sweep sends them later
+        logging.getLogger("artemis.outbox").warning(
+            "could not ask for the outbox sweep on start: %s", type(exc).__name__
+        )

@@ -269,6 +269,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Tasks that requests owed while the broker was down (review.services.outbox).
+    "send-outbox": {
+        "task": "review.tasks.send_outbox",
+        "schedule": envint("ARTEMIS_SWEEP_SECONDS", 60, minimum=1),
+    },
     "sweep-unscored-conversations": {
         "task": "review.tasks.sweep_unscored",
         "schedule": envint("ARTEMIS_SWEEP_SECONDS", 60, minimum=1),

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from review.ncmec.services import NcmecRetryLater, case_submit_ncmec
+from review.services.outbox import outbox_send
 from review.services.queue_counts import queue_counts_compact
 from review.services.retention import retention_purge_all
 from review.services.scoring import conversation_score, conversations_sweep_unscored
@@ -56,6 +57,13 @@ def score_conversations(conversation_ids: list[int]) -> None:
 @shared_task(acks_late=True)
 def sweep_unscored() -> int:
     return conversations_sweep_unscored()
+
+
+@shared_task(acks_late=True)
+def send_outbox() -> int:
+    """Run by celery beat and by each worker as it starts: send the tasks that requests owed
+    while the broker was down. Returns how many it sent."""
+    return outbox_send()
 
 
 @shared_task(

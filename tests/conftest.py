@@ -190,27 +190,26 @@ def worker_env() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture
-def worker(
-    redis_broker: str, worker_env: dict[str, str], tmp_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker process, pointed at this test's database and the Redis broker."""
-    log = tmp_path / "worker.log"
-    env = {
+def worker_start(
+    *, broker: str, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """Start a real worker process on this test's database and ``broker`` and wait until it
+    is ready (its log, ``log``, says so). ``args`` adds to the command line (``-B``...)."""
+    full_env = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": redis_broker,
+        "CELERY_BROKER_URL": broker,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        **worker_env,
+        **(env or {}),
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "artemis", "worker",
                 "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", *args,
             ],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 60
     while b"ready." not in log.read_bytes():
@@ -218,9 +217,22 @@ def worker(
             process.kill()
             pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
-    yield process
+    return process
+
+
+def worker_stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def worker(
+    redis_broker: str, worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker process, pointed at this test's database and the Redis broker."""
+    process = worker_start(broker=redis_broker, log=tmp_path / "worker.log", env=worker_env)
+    yield process
+    worker_stop(process)

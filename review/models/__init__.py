@@ -29,6 +29,7 @@ from review.models.decisions import (
 )
 from review.models.invitations import Invitation, InvitationStatus
 from review.models.ncmec import NcmecState, NcmecSubmission
+from review.models.outbox import OutboxMessage
 from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
 from review.models.training import RUNNING_STATUSES, TrainingRun, TrainingStatus
@@ -59,6 +60,7 @@ __all__ = [
     "Message",
     "NcmecState",
     "NcmecSubmission",
+    "OutboxMessage",
     "Participant",
     "PolicyVersion",
     "QueueCount",

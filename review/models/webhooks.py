@@ -23,6 +23,9 @@ class WebhookDelivery(models.Model):
         max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set while a worker is making an attempt, so a second copy of the task (the broker may
+    # deliver one twice) waits instead of posting the same delivery at the same time.
+    sending_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -61,6 +61,7 @@ from review.ncmec.transcript import (
 )
 from review.services.audit import audit_record
 from review.services.cases import case_lock, case_preserve, case_transition
+from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.ncmec")
 
@@ -120,7 +121,7 @@ def _lease_held(submission: NcmecSubmission) -> bool:
 @transaction.atomic
 def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSubmission:
     """A supervisor asks for the case to be reported: check it is ready, mark it queued,
-    and send the work to a Celery worker once this transaction commits."""
+    and owe the work to a Celery worker (the outbox sends it once this commits)."""
     case = case_lock(case=case)
     _check_submittable(case, actor)
     problems = ncmec_problems(case)
@@ -139,8 +140,7 @@ def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSub
 
     from review.tasks import submit_ncmec  # the task module imports this one
 
-    tenant_id, case_id, actor_id = case.tenant_id, case.pk, actor.pk
-    transaction.on_commit(lambda: submit_ncmec.delay(tenant_id, case_id, actor_id))
+    outbox_add(task=submit_ncmec, calls=[[case.tenant_id, case.pk, actor.pk]])
     return submission
 
 

@@ -8,13 +8,14 @@ what a platform sent first may already be evidence.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from review.models import Conversation, ConversationStatus, Message, Participant, Tenant
@@ -215,6 +216,40 @@ def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+# The first key of the PostgreSQL advisory locks ingest takes ("ingt"), so they share no key
+# with any other advisory lock.
+_LOCK_NAMESPACE = 0x696E6774
+
+
+def _lock_external_ids(*, tenant: Tenant, external_ids: Iterable[str]) -> None:
+    """Make requests that carry the same conversation ids take turns until they commit, so
+    each can tell whether the conversation existed before it: of identical upserts sent at
+    once, one creates the conversation (201) and the others find it (200).
+
+    A row lock cannot do this for a row that does not exist yet. PostgreSQL takes one advisory
+    lock per id, in key order so two batches never wait on each other in a cycle (two ids that
+    share a key only wait for each other); SQLite needs none, as its transactions begin
+    IMMEDIATE and so write one at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(f"{tenant.pk}:{eid}".encode(), digest_size=4).digest(),
+                "big",
+                signed=True,
+            )
+            for eid in external_ids
+        }
+    )
+    with connection.cursor() as cursor:
+        # unnest reads the array in order, so the locks are taken in key order.
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, key)) FROM unnest(%s::integer[]) AS key",
+            [_LOCK_NAMESPACE, keys],
+        )
+
+
 @transaction.atomic
 def conversations_upsert(
     *, tenant: Tenant, records: Sequence[dict[str, Any]], paths: Sequence[str] | None = None
@@ -234,6 +269,7 @@ def conversations_upsert(
             )
         by_id[record["external_id"]] = index
 
+    _lock_external_ids(tenant=tenant, external_ids=by_id)
     participants = _participants_upsert(
         tenant=tenant, records=(p for r in records for p in r["participants"])
     )

@@ -29,6 +29,7 @@ from review.models import (
 )
 from review.services.audit import audit_record
 from review.services.feedback import REASON_MAX, challenger_train
+from review.services.outbox import outbox_add
 from scoring.errors import ScoringError
 
 logger = logging.getLogger("artemis.feedback")
@@ -36,12 +37,6 @@ logger = logging.getLogger("artemis.feedback")
 # A run still queued or training after this long lost its worker for good (a redelivered
 # task restarts it well before): a new request marks it failed instead of waiting forever.
 STALE_AFTER = timedelta(hours=2)
-
-
-def _enqueue(tenant_id: int, run_id: int, actor_id: int) -> None:
-    from review.tasks import train_challenger  # tasks import services, not the reverse
-
-    train_challenger.delay(tenant_id, run_id, actor_id)
 
 
 @transaction.atomic
@@ -92,8 +87,9 @@ def training_run_request(
         detail={"run": run.pk, "reason": reason},
         ip=ip,
     )
-    tenant_id, run_id, actor_id = tenant.pk, run.pk, actor.pk
-    transaction.on_commit(lambda: _enqueue(tenant_id, run_id, actor_id))
+    from review.tasks import train_challenger  # tasks import services, not the reverse
+
+    outbox_add(task=train_challenger, calls=[[tenant.pk, run.pk, actor.pk]])
     logger.info("challenger training queued tenant=%s run=%s", tenant.pk, run.pk)
     return run
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from review.engine_rows import engine_message, engine_participant
 from review.models import Assessment, Conversation, ConversationStatus, Message
+from review.services.outbox import outbox_add
 from review.services.queue import queue_item_offer
 from review.services.tenants import tenant_lock_policy
 from scoring import services as scoring_services
@@ -31,23 +32,27 @@ TASK_CHUNK = 25
 
 
 def _enqueue(conversation_ids: Sequence[int]) -> None:
+    """Owe the scoring tasks through the outbox, in the caller's transaction: they are sent
+    once it commits (a worker must never look for rows that are not visible yet), or by the
+    outbox sweep if the broker is down then."""
     from review.tasks import score_conversations  # tasks import services, not the reverse
 
-    for start in range(0, len(conversation_ids), TASK_CHUNK):
-        score_conversations.delay(list(conversation_ids[start : start + TASK_CHUNK]))
+    ids = list(conversation_ids)
+    outbox_add(
+        task=score_conversations,
+        calls=[[ids[start : start + TASK_CHUNK]] for start in range(0, len(ids), TASK_CHUNK)],
+    )
 
 
 def conversations_request_score(*, conversation_ids: Sequence[int]) -> None:
-    """Record that these conversations owe a score and send the task once the surrounding
-    transaction commits (a worker must never look for rows that are not visible yet)."""
+    """Record that these conversations owe a score, and owe the scoring task."""
     if not conversation_ids:
         return
     now = timezone.now()
     Conversation.objects.filter(pk__in=conversation_ids).update(
         score_requested_at=now, score_enqueued_at=now
     )
-    ids = list(conversation_ids)
-    transaction.on_commit(lambda: _enqueue(ids))
+    _enqueue(conversation_ids)
 
 
 def content_fingerprint(
@@ -174,7 +179,8 @@ def conversations_sweep_unscored(*, limit: int = 5000) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     if ids:
-        Conversation.objects.filter(pk__in=ids).update(score_enqueued_at=timezone.now())
-        _enqueue(ids)
+        with transaction.atomic():
+            Conversation.objects.filter(pk__in=ids).update(score_enqueued_at=timezone.now())
+            _enqueue(ids)
         logger.warning("sweep re-sent scoring for %d conversations", len(ids))
     return len(ids)

@@ -12,16 +12,21 @@ import hmac
 import json
 import logging
 import time
+from datetime import timedelta
 
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from review import outbound
 from review.models import Decision, DeliveryStatus, WebhookDelivery
+from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.webhooks")
 
 MAX_ATTEMPTS = 8
+# How long one attempt may hold a delivery: well past the outbound timeouts, so it is only
+# reached when a worker died mid-attempt.
+SENDING_LEASE = timedelta(seconds=5 * (outbound.CONNECT_SECONDS + outbound.READ_SECONDS))
 
 
 class DeliveryFailed(Exception):
@@ -34,7 +39,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
-    """Record the delivery owed for an account action and send it after the commit."""
+    """Record the delivery owed for an account action, and owe the task that sends it (the
+    outbox sends it after the commit, or later if the broker is down)."""
     assessment = decision.queue_item.assessment
     suspects = assessment.suspect_scores or {}
     account = max(suspects, key=suspects.get) if suspects else None
@@ -56,25 +62,36 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
     delivery.payload["delivery"] = delivery.pk
     delivery.save(update_fields=["payload"])
 
-    def send() -> None:
-        from review.tasks import deliver_webhook
+    from review.tasks import deliver_webhook  # tasks import services, not the reverse
 
-        deliver_webhook.delay(delivery.pk)
-
-    transaction.on_commit(send)
+    outbox_add(task=deliver_webhook, calls=[[delivery.pk]])
     return delivery
+
+
+def _claim(delivery_id: int) -> bool:
+    """Mark the delivery as being sent, unless another attempt holds it: a broker may hand a
+    task to two workers, and the platform must not get the same delivery twice at once."""
+    now = timezone.now()
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+        .update(sending_until=now + SENDING_LEASE)
+    )
+    return claimed == 1
 
 
 def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
     """One attempt. Raises DeliveryFailed (after recording it) when the platform did not
     answer 2xx (a redirect, a refused URL and a network error included), so the task can
-    retry."""
+    retry. A delivery already delivered, skipped, failed or being sent by another attempt is
+    left as it is."""
+    if not _claim(delivery_id):
+        return WebhookDelivery.objects.get(pk=delivery_id)
     delivery = WebhookDelivery.objects.select_related("tenant").get(pk=delivery_id)
-    if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED):
-        return delivery
+    delivery.sending_until = None
     if not delivery.url:
         delivery.status = DeliveryStatus.SKIPPED
-        delivery.save(update_fields=["status"])
+        delivery.save(update_fields=["status", "sending_until"])
         return delivery
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     timestamp = str(int(time.time()))

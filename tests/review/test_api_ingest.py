@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,8 @@ from rest_framework.test import APIClient
 
 from review.models import Conversation, Message, Participant, Tenant
 from review.services.tenants import api_key_revoke
+from tests.conftest import api_client_for
+from tests.threads import Threads
 
 pytestmark = pytest.mark.django_db
 
@@ -375,6 +378,40 @@ def test_two_tenants_may_use_the_same_external_ids_without_meeting(
     assert response.status_code == 201
     assert Conversation.objects.filter(external_id="conv-1").count() == 2
     assert Participant.objects.filter(tenant=globex).count() == 2
+
+
+def upsert_at_once(tenant: Tenant, payload: dict[str, Any], clients: int) -> list[Any]:
+    """The same upsert sent by ``clients`` API clients at the same moment, each in its own
+    thread and database connection; returns the (status, created) answers."""
+    start = threading.Barrier(clients)
+    answers: list[tuple[int, bool]] = []
+
+    def send(client: APIClient) -> None:
+        start.wait(timeout=30)
+        response = post(client, "/api/v1/conversations", payload)
+        answers.append((response.status_code, response.json()["created"]))
+
+    threads = Threads()
+    for client in [api_client_for(tenant) for _ in range(clients)]:
+        threads.start(send, client)
+    threads.join()
+    assert threads.errors == []
+    return sorted(answers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_of_eight_identical_upserts_at_once_exactly_one_is_told_it_created_the_conversation(
+    acme: Tenant, conversation_payload: Payload
+) -> None:
+    # A platform that retries on a timeout can send the same conversation several times at
+    # once; only the request that stored it may answer 201, or the platform counts it twice.
+    for attempt in range(4):
+        answers = upsert_at_once(acme, conversation_payload(f"retried-{attempt}"), clients=8)
+
+        assert answers == [(200, False)] * 7 + [(201, True)], attempt
+        conversation = Conversation.objects.get(tenant=acme, external_id=f"retried-{attempt}")
+        assert conversation.messages.count() == 3
 
 
 def test_the_openapi_schema_and_docs_are_served(client: Any) -> None:

@@ -104,7 +104,8 @@ def test_the_sweep_resends_only_requests_left_unanswered(
         score_requested_at=long_ago, score_enqueued_at=long_ago
     )
 
-    assert conversations_sweep_unscored() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_sweep_unscored() == 1
     assert sent == [[Conversation.objects.get(external_id="stale").pk]]
     # Just re-sent: the next sweep leaves it alone until the wait has passed again.
     assert conversations_sweep_unscored() == 0

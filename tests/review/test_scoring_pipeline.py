@@ -192,7 +192,10 @@ def test_a_lone_greeting_from_a_new_account_stays_out_of_the_queue(
 
 
 def test_a_task_interrupted_mid_way_leaves_the_conversation_to_be_scored_again(
-    acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+    acme: Tenant,
+    active_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     conversation = ingest(acme, ingest_payload(grooming_conversation()))
 
@@ -214,7 +217,8 @@ def test_a_task_interrupted_mid_way_leaves_the_conversation_to_be_scored_again(
     Conversation.objects.filter(pk=conversation.pk).update(
         score_enqueued_at=timezone.now() - timedelta(hours=1)
     )
-    assert conversations_sweep_unscored() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_sweep_unscored() == 1
     assert sent == [[conversation.pk]]
 
     tasks.score_conversations.apply(args=[sent[0]]).get()

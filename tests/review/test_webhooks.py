@@ -10,10 +10,12 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from review import tasks
 from review.models import DeliveryStatus, Role, Tenant, WebhookDelivery
@@ -243,3 +245,41 @@ def test_a_302_to_another_address_is_not_followed_and_the_ban_is_recorded_failed
     finally:
         redirecting.close()
         inside.close()
+
+
+def test_a_second_copy_of_the_task_leaves_a_delivery_another_attempt_is_sending(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    # A broker may hand one task to two workers; the platform must not get the ban twice.
+    platform = Listener()
+    try:
+        trust(settings, platform.url())
+        acme.webhook_url, acme.webhook_secret = platform.url(), SECRET
+        acme.save()
+        decision = ban(acme, django_capture_on_commit_callbacks)
+        in_flight = timezone.now() + timedelta(seconds=30)
+        WebhookDelivery.objects.filter(decision=decision).update(sending_until=in_flight)
+
+        tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+        delivery = WebhookDelivery.objects.get(decision=decision)
+        assert (delivery.status, delivery.attempts, platform.heard) == (
+            DeliveryStatus.PENDING,
+            0,
+            [],
+        )
+        # An attempt that never finished (its worker died) holds it only until the lease ends.
+        WebhookDelivery.objects.filter(decision=decision).update(
+            sending_until=timezone.now() - timedelta(seconds=1)
+        )
+        tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.sending_until) == (
+            DeliveryStatus.DELIVERED,
+            1,
+            None,
+        )
+        assert len(platform.heard) == 1
+    finally:
+        platform.close()

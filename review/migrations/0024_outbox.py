@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('review', '0020_supervision_and_exposure_indexes'),
+        ('review', '0023_audit_actions_of_invitations_and_sign_in'),
     ]
 
     operations = [

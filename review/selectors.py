@@ -249,17 +249,15 @@ def queue_page(
     by_status = {QueueStatus.WAITING.value: 0, QueueStatus.CLAIMED.value: 0}
     counts = dict.fromkeys(characteristics.KEYS, 0)
     wanted_bit = (
-        1 << characteristics.KEYS.index(characteristic)
-        if characteristic in characteristics.KEYS
-        else 0
+        characteristics.bits([characteristic]) if characteristic in characteristics.KEYS else 0
     )
     total = 0
     for group in groups:
         n, bits = group["n"], group["characteristic_bits"]
         by_status[group["status"]] += n
-        for j, key in enumerate(characteristics.KEYS):
-            if bits >> j & 1:
-                counts[key] += n
+        for row in characteristics.CHARACTERISTICS:
+            if bits >> row.bit & 1:
+                counts[row.key] += n
         if (
             (not characteristic or bits & wanted_bit)
             and (status not in by_status or group["status"] == status)

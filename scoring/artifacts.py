@@ -21,12 +21,19 @@ from typing import TYPE_CHECKING
 
 import sklearn
 
+from scoring.characteristics import KEYS
 from scoring.errors import ScoringError
 
 if TYPE_CHECKING:
     from scoring.engine import Engine
 
 MAGIC = b"ARTEMIS-ENGINE 1\n"
+# Artifacts written before the header named their characteristics scored these, in order.
+BEFORE_KEYS_WERE_RECORDED = (
+    "personal_info_probe", "age_gap_normalisation", "trust_building", "supervision_check",
+    "secrecy_request", "exclusivity_isolation", "sexual_content", "media_request",
+    "gifts_incentives", "pressure_coercion", "platform_migration", "meeting_arrangement",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,13 @@ def dump_engine(engine: Engine) -> Blob:
         body = pickle.dumps(engine, protocol=5)
     finally:
         engine.version = version
-    header = {"sklearn_version": sklearn.__version__, "format": engine.format}
+    header = {
+        "sklearn_version": sklearn.__version__,
+        "format": engine.format,
+        # The characteristics the engine scores, in the order of its columns: an engine
+        # trained before a characteristic was added, removed or moved is refused by name.
+        "characteristics": list(engine.keys),
+    }
     data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
     return Blob(
         data=data,
@@ -75,6 +88,23 @@ def load_engine_bytes(data: bytes, *, expected_sha256: str, source: str = "artif
         raise ScoringError(
             f"{source}: an engine of format {header.get('format')}, this code reads format "
             f"{ENGINE_FORMAT}; retrain with manage.py train_model"
+        )
+    trained_on = tuple(header.get("characteristics") or BEFORE_KEYS_WERE_RECORDED)
+    if trained_on != KEYS:
+        missing = [k for k in KEYS if k not in trained_on]
+        unknown = [k for k in trained_on if k not in KEYS]
+        what = "; ".join(
+            part
+            for part in (
+                f"it does not know {', '.join(missing)}" if missing else "",
+                f"it scores {', '.join(unknown)}, which this code does not have" if unknown else "",
+                "in another order" if not (missing or unknown) else "",
+            )
+            if part
+        )
+        raise ScoringError(
+            f"{source}: trained on other characteristics than this code's ({what}); retrain "
+            "with manage.py train_model"
         )
     if header.get("sklearn_version") != sklearn.__version__:
         raise ScoringError(

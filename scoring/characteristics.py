@@ -8,6 +8,7 @@ and to be readable as a highlight behind dark text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -18,6 +19,13 @@ class Characteristic:
     description: str
     severity: int
     colour: str
+    # Permanent identity in stored data: the queue keeps an item's characteristics as a
+    # bitmask (review.models.QueueItem.characteristic_bits), so a row's bit never changes
+    # and a new characteristic takes the next free one, wherever its row goes in the table.
+    bit: int
+    # O'Connell's stage, earliest first: 0 friendship and probing, 1 risk assessment and
+    # exclusivity, 2 secrecy, 3 the sexual or incentive stage, 4 off-platform or meeting.
+    stage: int
     # Urgent characteristics jump the moderation queue (see review.selectors).
     urgent: bool = False
     # Blurred in the review UI until a moderator reveals them (moderator wellness).
@@ -31,6 +39,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Asks age, sex, location, school or other identifying details.",
         2,
         "#9ecae1",
+        bit=0,
+        stage=0,
     ),
     Characteristic(
         "age_gap_normalisation",
@@ -38,6 +48,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Raises or minimises the age difference or its legality.",
         3,
         "#c6dbef",
+        bit=1,
+        stage=1,
     ),
     Characteristic(
         "trust_building",
@@ -45,6 +57,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         'Heavy compliments, pet names, affection, "I understand you like nobody else".',
         1,
         "#c7e9c0",
+        bit=2,
+        stage=0,
     ),
     Characteristic(
         "supervision_check",
@@ -52,6 +66,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Asks who is home, who can see the chat, or when the child is alone.",
         3,
         "#fdd0a2",
+        bit=3,
+        stage=1,
     ),
     Characteristic(
         "secrecy_request",
@@ -59,6 +75,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         'Asks to keep it secret ("don\'t tell"), delete chats, or worries about parents or police.',
         4,
         "#fdae6b",
+        bit=4,
+        stage=2,
     ),
     Characteristic(
         "exclusivity_isolation",
@@ -66,6 +84,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         '"Only I get you"; undermines parents or friends.',
         3,
         "#dadaeb",
+        bit=5,
+        stage=1,
     ),
     Characteristic(
         "sexual_content",
@@ -73,6 +93,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Steers the conversation toward sexual topics or experience.",
         5,
         "#fcbba1",
+        bit=6,
+        stage=3,
         blurred=True,
     ),
     Characteristic(
@@ -81,6 +103,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Asks for photos, webcam or video calls.",
         5,
         "#fc9272",
+        bit=7,
+        stage=3,
         urgent=True,
         blurred=True,
     ),
@@ -90,6 +114,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Offers money, gifts, game currency or favours.",
         3,
         "#fee391",
+        bit=8,
+        stage=3,
     ),
     Characteristic(
         "pressure_coercion",
@@ -97,6 +123,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Guilt, commands, threats, sextortion or boundary testing.",
         5,
         "#bcbddc",
+        bit=9,
+        stage=3,
         urgent=True,
     ),
     Characteristic(
@@ -105,6 +133,8 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         'Moves the chat to another app, swaps numbers, "call me".',
         3,
         "#a1d99b",
+        bit=10,
+        stage=4,
     ),
     Characteristic(
         "meeting_arrangement",
@@ -112,10 +142,13 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "Proposes meeting in person: time, place, address or travel.",
         5,
         "#f768a1",
+        bit=11,
+        stage=4,
         urgent=True,
     ),
 )
 
+STAGES = 5
 KEYS: tuple[str, ...] = tuple(c.key for c in CHARACTERISTICS)
 BY_KEY: dict[str, Characteristic] = {c.key: c for c in CHARACTERISTICS}
 URGENT_KEYS: frozenset[str] = frozenset(c.key for c in CHARACTERISTICS if c.urgent)
@@ -128,3 +161,27 @@ def get(key: str) -> Characteristic:
         return BY_KEY[key]
     except KeyError:
         raise KeyError(f"unknown characteristic {key!r}; known: {', '.join(KEYS)}") from None
+
+
+def bits(keys: Iterable[str]) -> int:
+    """The bitmask of ``keys`` (each key's permanent ``bit``)."""
+    return sum(1 << get(k).bit for k in set(keys))
+
+
+def _check(rows: tuple[Characteristic, ...]) -> None:
+    """The table's own rules, checked on import: a duplicate bit would merge two
+    characteristics in every stored queue item without a word."""
+    seen: dict[int, str] = {}
+    for row in rows:
+        if not 0 <= row.bit < 31:  # a signed 32-bit integer column holds the mask
+            raise ValueError(f"{row.key}: bit {row.bit} is outside 0-30")
+        if row.bit in seen:
+            raise ValueError(f"{row.key}: bit {row.bit} is already {seen[row.bit]}'s")
+        seen[row.bit] = row.key
+        if not 0 <= row.stage < STAGES:
+            raise ValueError(f"{row.key}: stage {row.stage} is outside 0-{STAGES - 1}")
+    if len({row.key for row in rows}) != len(rows):
+        raise ValueError("two characteristics share a key")
+
+
+_check(CHARACTERISTICS)

@@ -65,14 +65,9 @@ HIGHLIGHT_SCORE = 0.5
 MINOR_AGE = 16
 NEW_ACCOUNT_DAYS = 30
 
-# O'Connell's stages, earliest first.
-STAGE_OF = {
-    "personal_info_probe": 0, "trust_building": 0, "age_gap_normalisation": 1,
-    "supervision_check": 1, "exclusivity_isolation": 1, "secrecy_request": 2,
-    "sexual_content": 3, "media_request": 3, "gifts_incentives": 3, "pressure_coercion": 3,
-    "platform_migration": 4, "meeting_arrangement": 4,
-}  # fmt: skip
-STAGES = 5
+# O'Connell's stages, earliest first (each characteristic's row says which).
+STAGE_OF = {c.key: c.stage for c in characteristics.CHARACTERISTICS}
+STAGES = characteristics.STAGES
 PAIRS = (
     ("secrecy_request", "platform_migration", "asks for secrecy and to move to another app"),
     ("media_request", "pressure_coercion", "asks for pictures or video and applies pressure"),
@@ -268,6 +263,7 @@ class Engine:
     """A trained message model and window model, pickled as one artifact."""
 
     format = ENGINE_FORMAT
+    keys = KEYS  # the characteristics of its columns, recorded in the artifact's header
 
     def __init__(self, message_model: MessageModel, *, random_state: int = 0) -> None:
         self.message_model = message_model

@@ -263,7 +263,7 @@ class QueueItem(models.Model):
     # ",secrecy_request,media_request,": the highlighted characteristics, so the queue can be
     # filtered by one with a plain LIKE on any database.
     characteristics = models.CharField(max_length=400, blank=True)
-    # The same set as bits (1 << index in scoring.characteristics.KEYS): the queue page
+    # The same set as bits (each characteristic's permanent ``bit``): the queue page
     # counts items per characteristic with cheap bit tests in one pass.
     characteristic_bits = models.IntegerField(default=0)
     enqueued_at = models.DateTimeField()

@@ -64,7 +64,7 @@ def characteristic_tags(assessment: Assessment) -> str:
 
 
 def characteristic_bits(assessment: Assessment) -> int:
-    return sum(1 << characteristics.KEYS.index(k) for k in assessment.flagged_characteristics)
+    return characteristics.bits(assessment.flagged_characteristics)
 
 
 def _item_create(

@@ -55,8 +55,8 @@ def recounted(tenant: Tenant) -> Groups:
 def _items_of(acme: Tenant, globex: Tenant, alice: Any, bob: Any) -> None:
     """Open items across bands, characteristic sets and statuses, plus noise that must not
     count: another tenant's item and a decided one."""
-    media = 1 << characteristics.KEYS.index("media_request")
-    secrecy = 1 << characteristics.KEYS.index("secrecy_request")
+    media = characteristics.bits(["media_request"])
+    secrecy = characteristics.bits(["secrecy_request"])
     for n, probability in enumerate([0.95, 0.92, 0.85, 0.75, 0.72, 0.5, 0.3, 0.99]):
         flagged_item(acme, n, probability=probability)
     # Highlights vary: secrecy only, media only, both (the default), none.

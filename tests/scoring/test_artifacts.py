@@ -11,6 +11,7 @@ import pytest
 import sklearn
 
 from scoring.artifacts import MAGIC, dump_engine, load_engine, load_engine_bytes, save_engine
+from scoring.characteristics import KEYS
 from scoring.engine import ENGINE_FORMAT
 from scoring.errors import ScoringError
 from tests.scoring_support import trained_default
@@ -77,6 +78,42 @@ def test_an_artifact_of_an_older_engine_layout_is_refused_before_unpickling(
     with pytest.raises(ScoringError, match=f"an engine of format {older}.*retrain"):
         load_engine_bytes(data, expected_sha256=hashlib.sha256(data).hexdigest())
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("recorded", "named"),
+    [
+        ((*KEYS, "grooming_by_proxy"), "it scores grooming_by_proxy, which this code does not"),
+        (KEYS[1:], f"it does not know {KEYS[0]}"),
+        ((KEYS[1], KEYS[0], *KEYS[2:]), "in another order"),
+    ],
+)
+def test_an_engine_trained_on_other_characteristics_is_refused_by_name(
+    tmp_path: Path, recorded: tuple[str, ...], named: str
+) -> None:
+    marker = tmp_path / "marker"
+    header = json.dumps(
+        {"sklearn_version": sklearn.__version__, "format": ENGINE_FORMAT,
+         "characteristics": list(recorded)}
+    ).encode()  # fmt: skip
+    data = MAGIC + header + b"\n" + pickle.dumps(Tripwire(str(marker)))
+
+    with pytest.raises(ScoringError, match=f"other characteristics.*{named}.*retrain"):
+        load_engine_bytes(data, expected_sha256=hashlib.sha256(data).hexdigest())
+    assert not marker.exists()
+
+
+def test_an_artifact_names_its_characteristics_and_one_from_before_that_still_loads() -> None:
+    engine = trained_default().engine
+    blob = dump_engine(engine)
+    header = json.loads(blob.data[len(MAGIC) : blob.data.index(b"\n", len(MAGIC))])
+    assert header["characteristics"] == list(KEYS)
+
+    del header["characteristics"]  # as written before the header named them
+    body = blob.data[blob.data.index(b"\n", len(MAGIC)) + 1 :]
+    older = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+    loaded = load_engine_bytes(older, expected_sha256=hashlib.sha256(older).hexdigest())
+    assert loaded.keys == KEYS
 
 
 def test_the_same_training_gives_the_same_artifact() -> None:

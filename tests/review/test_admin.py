@@ -77,7 +77,7 @@ def test_an_admin_adds_an_existing_user_and_creates_one_with_a_password_shown_on
     )
     assert created.status_code == 302
     page = client.get("/t/acme/admin/members")
-    assert page["Cache-Control"] == "no-store"
+    assert page["Cache-Control"] == "no-store, private"
     html = page.content.decode()
     password = html.split('<code id="once-secret">')[1].split("</code>")[0]
     assert len(password) >= 12

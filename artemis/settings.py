@@ -85,7 +85,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = envsecret("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections are kept for a minute between requests and checked before a request uses
+    # one, so a connection PostgreSQL dropped (restart, failover, pg_terminate_backend) is
+    # replaced instead of failing the worker's next request with a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -165,7 +170,7 @@ if envbool("SECURE_PROXY_SSL_HEADER", False):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["review.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["review.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "review.api.errors.exception_handler",
@@ -184,11 +189,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "review.api.inputs.list_limits",
+    ],
 }
 # A batch may carry up to 10 MB of JSON; the API answers 413 past that, naming the limit.
 ARTEMIS_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARTEMIS_MAX_REQUEST_BYTES + 1024
 ARTEMIS_MAX_BATCH = 1000
+# Arrays and objects nested deeper than this are refused (400) before parsing; a valid
+# request nests 7 deep (a batch's conversations' participants' ip_events).
+ARTEMIS_MAX_JSON_DEPTH = 32
 ARTEMIS_MAX_MESSAGE_CHARS = 10_000
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -246,6 +258,10 @@ ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, min
 # host must be https at public addresses only. Prefer host:port: "127.0.0.1" alone would let
 # a tenant's webhook reach every local service (Redis on 6379, say).
 ARTEMIS_OUTBOUND_TRUSTED_HOSTS = envhosts("ARTEMIS_OUTBOUND_TRUSTED_HOSTS")
+
+# --- Members ---------------------------------------------------------------------------------
+# An invitation to join a tenant waits this many days for its invitee to accept it.
+ARTEMIS_INVITATION_DAYS = envint("ARTEMIS_INVITATION_DAYS", 7, minimum=1)
 
 # --- Moderator wellness ----------------------------------------------------------------------
 ARTEMIS_BREAK_AFTER_MINUTES = envint("ARTEMIS_BREAK_AFTER_MINUTES", 60, minimum=1)

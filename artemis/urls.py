@@ -1,4 +1,4 @@
-"""The root URLs: the API and its documentation, Django's admin, and the console."""
+"""Root URLs: the API (/api/v1/, its schema and docs), Django's admin and the console."""
 
 from __future__ import annotations
 
@@ -24,3 +24,9 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("review.urls")),
 ]
+
+# Under /api/ even Django's own errors answer in the API's JSON shape (review/api/errors.py).
+handler400 = "review.api.errors.bad_request"
+handler403 = "review.api.errors.permission_denied"
+handler404 = "review.api.errors.page_not_found"
+handler500 = "review.api.errors.server_error"

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from review.models import Role, Tenant
 from review.services.policy import MAX_RETENTION_DAYS, MAX_SEVERITY_WEIGHT, policy_snapshot
+from review.validators import USERNAME_MAX, validate_invitee, validate_username
 from scoring import characteristics
 
 REASON = forms.CharField(
@@ -18,12 +20,43 @@ REASON = forms.CharField(
 )
 
 
-class MemberAddForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MODERATOR)
-    create = forms.BooleanField(
-        required=False, label="Create this user (a one-time password is shown once)"
+class MemberCreateForm(forms.Form):
+    """A new account, named ``<name>@<tenant slug>``; its one-time password is shown once."""
+
+    name = forms.CharField(
+        max_length=USERNAME_MAX,
+        help_text="letters, digits and . + - _; the account is named name@tenant",
     )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MODERATOR)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        try:
+            validate_username(name)
+        except ValidationError:
+            raise ValidationError(
+                "Use only letters, digits and the characters . + - _ (no spaces)."
+            ) from None
+        return name
+
+
+class InvitationForm(forms.Form):
+    """Someone who already has an account: they accept the invitation when they sign in."""
+
+    invitee = forms.CharField(
+        max_length=254,
+        label="Username or e-mail address",
+        help_text="they see the invitation when they sign in, and accept or decline it",
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MODERATOR)
+
+    def clean_invitee(self) -> str:
+        invitee = self.cleaned_data["invitee"].strip()
+        try:
+            validate_invitee(invitee)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0][:1].upper() + exc.messages[0][1:]) from None
+        return invitee
 
 
 class ApiKeyForm(forms.Form):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, Min, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -22,6 +23,8 @@ from review.models import (
     Case,
     Conversation,
     Decision,
+    Invitation,
+    InvitationStatus,
     Membership,
     Message,
     Participant,
@@ -74,6 +77,26 @@ def assessment_latest(*, tenant: Tenant, conversation: Conversation) -> Assessme
 def membership_list(*, user: object) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name")
+    )
+
+
+def addressed_to(user: AbstractBaseUser) -> Q:
+    """Invitations for ``user``: to their username exactly, or to their e-mail address."""
+    match = Q(invitee=user.get_username())
+    email = (getattr(user, "email", "") or "").strip()
+    if email:
+        match |= Q(invitee__iexact=email)
+    return match
+
+
+def invitation_open_list(*, user: AbstractBaseUser) -> list[Invitation]:
+    """The invitations waiting for ``user`` to accept or decline (not yet expired)."""
+    return list(
+        Invitation.objects.filter(
+            addressed_to(user), status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
+        )
+        .select_related("tenant", "invited_by")
+        .order_by("-created_at")
     )
 
 

@@ -20,6 +20,18 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("preferences/calm", views.toggle_calm, name="toggle_calm"),
+    # A signed-in person's invitations to join tenants (review/views/invitations.py).
+    path("invitations", views.invitations, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/accept",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
     path("t/<slug:tenant_slug>/queue", views.queue, name="queue"),
     path("t/<slug:tenant_slug>/next", views.take_next, name="next"),
     path("t/<slug:tenant_slug>/items/<int:item_id>", views.review, name="review"),
@@ -129,6 +141,12 @@ urlpatterns = [
         "t/<slug:tenant_slug>/admin/members/<int:membership_id>/remove",
         views.admin_member_remove,
         name="admin_member_remove",
+    ),
+    path("t/<slug:tenant_slug>/admin/invitations", views.admin_invite, name="admin_invite"),
+    path(
+        "t/<slug:tenant_slug>/admin/invitations/<int:invitation_id>/revoke",
+        views.admin_invitation_revoke,
+        name="admin_invitation_revoke",
     ),
     path("t/<slug:tenant_slug>/admin/keys", views.admin_keys, name="admin_keys"),
     path(

@@ -20,6 +20,7 @@ no declared age or account date: these corpora have none, so what they measure i
 from __future__ import annotations
 
 import csv
+import html
 import importlib
 import pickle
 from collections.abc import Iterable
@@ -141,8 +142,10 @@ def read_pan12_csv(paths: Iterable[Path]) -> list[LabelledConversation]:
             if missing:
                 raise ValueError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
             for row in reader:
+                # PAN 2012 came from XML and keeps its escapes ("don&apos;t"); a platform
+                # sends the text as typed, so read it as typed.
                 grouped.setdefault(row["conversation_id"], []).append(
-                    (row["author"], row["timestamp"], row["text"] or "")
+                    (row["author"], row["timestamp"], html.unescape(row["text"] or ""))
                 )
         for conversation_id, rows in grouped.items():
             out.append(

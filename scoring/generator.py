@@ -194,8 +194,6 @@ def _benign(
     pools: _Pools,
     *,
     hard: bool,
-    stray_lines: float = 0.0,
-    stray_pool: Sequence[SeedMessage] = (),
 ) -> LabelledConversation:
     if hard and pools.flirting and rng.random() < 0.5:
         domain, surface, rate = "adult", pools.flirting, rng.uniform(0.15, 0.6)
@@ -203,13 +201,6 @@ def _benign(
         domain = rng.choice(BENIGN_DOMAINS)
         surface, rate = (pools.hard or pools.flirting), (rng.uniform(0.03, 0.2) if hard else 0.0)
     talk = pools.domain(rng, (domain,))
-    stray, strays = 0.0, list(stray_pool)
-    if stray_lines and strays:
-        # Real benign chat is full of single lines that look like a characteristic to the
-        # message model: about one message in fifteen on the real development chat. The
-        # pool is benign seed lines the message model highlights out of fold: the same
-        # kind of mistake. See generate_conversations.
-        stray = rng.uniform(0.0, stray_lines)
     size = rng.choice((2, 3, 4, 6)) if domain in GROUP_CHAT_DOMAINS and rng.random() < 0.5 else 2
     people = [_metadata(rng, f"u{index}-{chr(97 + p)}", start) for p in range(size)]
     clock = _Clock(rng, start)
@@ -218,7 +209,7 @@ def _benign(
     for k in range(length):
         clock.maybe_new_session(0.03)
         draw = rng.random()
-        pool = surface if draw < rate else strays if draw < rate + stray else talk
+        pool = surface if draw < rate else talk
         sender = people[k % size if rng.random() < 0.7 else rng.randrange(size)].external_id
         messages.append(Message(f"m{k + 1}", sender, clock.tick(), rng.choice(pool).text))
     if rng.random() < (0.05 if domain == "tech" else 0.4):
@@ -245,18 +236,12 @@ def generate_conversations(
     seed: int,
     grooming_share: float = 0.35,
     hard_negative_share: float = 0.3,
-    stray_lines: float = 0.0,
-    stray_pool: Sequence[SeedMessage] = (),
     start: datetime | None = None,
     platform: str = "demo-chat",
     seed_messages: Sequence[SeedMessage] | None = None,
 ) -> list[LabelledConversation]:
     """``n`` conversations; pass ``seed_messages`` (a subset of the corpus) to build training
-    and test conversations from disjoint texts. ``stray_lines`` (a share, 0 by default)
-    scatters up to that share of ``stray_pool``'s lines (benign lines that look like a
-    characteristic) through benign conversations: training calibrates on such
-    conversations, so that ordinary chat holding a stray probe or compliment, as real chat
-    does, is not read as grooming with certainty."""
+    and test conversations from disjoint texts."""
     if not 0 <= grooming_share + hard_negative_share <= 1:
         raise ValueError("grooming_share + hard_negative_share must be between 0 and 1")
     rng = random.Random(seed)
@@ -270,5 +255,5 @@ def generate_conversations(
             out.append(_grooming(rng, i, when, platform, pools))
         else:
             hard = draw < grooming_share + hard_negative_share
-            out.append(_benign(rng, i, when, platform, pools, hard=hard, stray_lines=stray_lines))
+            out.append(_benign(rng, i, when, platform, pools, hard=hard))
     return out

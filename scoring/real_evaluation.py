@@ -67,6 +67,9 @@ class RealChatReport:
     benign: int = 0
     benign_flagged: int = 0
     benign_flagged_probe: int = 0
+    # Grooming conversations whose strongest participant is the offender, not the child:
+    # who the case names as the suspect.
+    suspect_named: int = 0
     child_messages: int = 0
     child_highlighted: int = 0
     offender_messages: int = 0
@@ -112,6 +115,11 @@ class RealChatReport:
                     f"the other side's (the child's) {self.child_highlighted} of "
                     f"{self.child_messages} ({self.child_highlighted / self.child_messages:.1%})"
                 )
+            out.append(
+                f"  the offender is the strongest participant (the suspect a case names) in "
+                f"{self.suspect_named} of {self.grooming}; in the others the child's replies "
+                "rate higher"
+            )
             if self.vogt:
                 v = self.vogt
                 out.append(
@@ -185,6 +193,10 @@ def real_chat_report(
                 [Participant(p.external_id) for p in conversation.participants], messages, scored
             )
             marked_ids = {h.message_external_id for h in result.highlights}
+            strongest = max(
+                result.suspect_scores, key=lambda s: result.suspect_scores[s], default=None
+            )
+            report.suspect_named += strongest in conversation.predators
             others = [m for m in messages if m.sender not in conversation.predators]
             report.child_messages += len(others)
             report.child_highlighted += sum(m.external_id in marked_ids for m in others)

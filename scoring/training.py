@@ -469,17 +469,14 @@ def train_default(random_state: int = 0) -> TrainResult:
     train_conversations = generate_conversations(
         TRAIN_CONVERSATIONS, seed=random_state + 1, seed_messages=seed
     )
-    # Calibrated on conversations of their own, whose benign chat holds stray lines that
-    # look like a characteristic, as real chat does (about one benign message in fifteen
-    # on the real development chat; here up to one in ten, taken from the benign seed lines
-    # the message model highlights out of fold): generated chat alone is cleaner than real
-    # chat, and a calibration on it was too sure of itself.
-    oof = fit_messages(seed, random_state).oof_scores
-    strays = [m for m in seed if m.kind != "grooming" and oof[m.text].spans]
+    # Calibrated on conversations of their own, not on the window model's training data,
+    # which it would believe too much. (Benign chat sprinkled with lines that look like a
+    # characteristic was tried for this set and for the training set: on the real
+    # development chat it ranked no better, ROC-AUC 0.974 and 0.968 against 0.973, and
+    # only moved the operating point: 3 grooming conversations fewer caught at 0.5.)
     calibration = generate_conversations(
-        CALIBRATION_CONVERSATIONS, seed=random_state + 3, seed_messages=seed,
-        stray_lines=0.1, stray_pool=strays,
-    )  # fmt: skip
+        CALIBRATION_CONVERSATIONS, seed=random_state + 3, seed_messages=seed
+    )
     engine, metrics = _fit(seed, train_conversations, random_state, calibration=calibration)
     metrics["message_held_out"] = _held_out_message_metrics(
         engine, load_seed_messages(HELDOUT_PATH)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -78,6 +79,23 @@ class TenantApi(APIView):
         return serializer.validated_data
 
 
+# The conversation's external id in the URL follows the body's rule (no control characters:
+# %00 used to reach PostgreSQL, which refused it with a 500).
+EXTERNAL_ID_IN_PATH = OpenApiParameter(
+    "external_id",
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": inputs.EXTERNAL_ID.pattern.replace("\\A", "^")
+        .replace("\\Z", "$")
+        .replace("\\x", "\\u00"),
+    },
+    OpenApiParameter.PATH,
+    description="the conversation's external id: " + inputs.EXTERNAL_ID_RULE,
+)
+
+
 def _ingest_error(exc: IngestError) -> Response:
     code = "conflict" if exc.status == 409 else "invalid"
     return error_response(
@@ -129,10 +147,12 @@ class ConversationMessagesAppendApi(TenantApi):
     @extend_schema(
         operation_id="conversation_messages_append",
         request=inputs.MessagesAppendInput,
+        parameters=[EXTERNAL_ID_IN_PATH],
         responses={200: UpsertOutput, 201: UpsertOutput, 404: OpenApiResponse(), **ERRORS},
         summary="Append messages to a conversation",
     )
     def post(self, request: Request, external_id: str) -> Response:
+        inputs.external_id_check(external_id)
         data = self.validated(inputs.MessagesAppendInput)
         try:
             result = messages_append(
@@ -181,10 +201,17 @@ class ConversationDetailOutput(serializers.Serializer):
 class ConversationDetailApi(TenantApi):
     @extend_schema(
         operation_id="conversation_detail",
-        responses={200: ConversationDetailOutput, 401: ERRORS[401], 404: OpenApiResponse()},
+        parameters=[EXTERNAL_ID_IN_PATH],
+        responses={
+            200: ConversationDetailOutput,
+            400: ERRORS[400],
+            401: ERRORS[401],
+            404: OpenApiResponse(),
+        },
         summary="A conversation's status and latest assessment (no message text)",
     )
     def get(self, request: Request, external_id: str) -> Response:
+        inputs.external_id_check(external_id)
         try:
             conversation = selectors.conversation_get(tenant=self.tenant, external_id=external_id)
         except Conversation.DoesNotExist:

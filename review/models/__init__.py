@@ -27,6 +27,7 @@ from review.models.decisions import (
     Decision,
     Verdict,
 )
+from review.models.invitations import Invitation, InvitationStatus
 from review.models.ncmec import NcmecState, NcmecSubmission
 from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
@@ -52,6 +53,8 @@ __all__ = [
     "ConversationStatus",
     "Decision",
     "DeliveryStatus",
+    "Invitation",
+    "InvitationStatus",
     "Membership",
     "Message",
     "NcmecState",

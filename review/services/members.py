@@ -1,19 +1,38 @@
-"""What an admin does to a tenant's people and keys: add, re-role and remove members; create
-and revoke API keys. Every change is audited; secrets (a new user's one-time password, an
-API key) are returned once and never stored in clear."""
+"""What an admin does to a tenant's people and keys: create accounts, invite people, re-role
+and remove members; create and revoke API keys. Every change is audited; secrets (a new
+user's one-time password, an API key) are returned once and never stored in clear.
+
+Nobody joins a tenant without consent: an existing account joins only by accepting an
+invitation while signed in. An account an admin creates is named ``<name>@<tenant slug>``,
+so it can only collide with an account the same tenant made, and neither path tells an
+admin whether a name exists in another tenant."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from review.models import ApiKey, AuditAction, Membership, ReviewError, Role, Tenant
+from review.models import (
+    ApiKey,
+    AuditAction,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    ReviewError,
+    Role,
+    Tenant,
+)
+from review.selectors import addressed_to
 from review.services.audit import audit_record
 from review.services.tenants import api_key_create
+from review.validators import USERNAME_MAX, validate_invitee, validate_username
 
 
 def _role(role: str) -> Role:
@@ -31,32 +50,41 @@ def _admins_left(tenant: Tenant, *, without: Membership) -> int:
     )
 
 
+def tenant_username(tenant: Tenant, name: str) -> str:
+    """The username of an account ``tenant`` creates: ``name@slug``."""
+    return f"{name}@{tenant.slug}"
+
+
 @transaction.atomic
-def member_add(
-    *, tenant: Tenant, actor: AbstractBaseUser, username: str, role: str, create: bool
-) -> tuple[Membership, str | None]:
-    """Add an existing user, or create one, with ``role``. A created user gets a one-time
-    password, returned here and shown once; it is stored only as Django's hash."""
+def member_create(
+    *, tenant: Tenant, actor: AbstractBaseUser, name: str, role: str
+) -> tuple[Membership, str]:
+    """Create a new account ``name@<tenant slug>`` as a member with ``role``. It gets a
+    one-time password, returned here and shown once; it is stored only as Django's hash."""
     role_value = _role(role)
-    username = (username or "").strip()
-    if not username:
-        raise ReviewError("username: enter a username")
+    name = (name or "").strip()
+    if not name:
+        raise ReviewError("name: enter a name for the new account, e.g. jo.smith")
+    if "@" in name:
+        raise ReviewError(
+            f"name: leave out the '@'; the account is named name@{tenant.slug}. To add "
+            "someone who already has an account, invite them."
+        )
+    username = tenant_username(tenant, name)
+    try:
+        validate_username(username)
+    except ValidationError:
+        room = USERNAME_MAX - len(tenant.slug) - 1
+        raise ReviewError(
+            f"name: use only letters, digits and the characters . + - _ (no spaces), at most "
+            f"{room} characters."
+        ) from None
     users = get_user_model().objects
-    user = users.filter(username=username).first()
-    password: str | None = None
-    if create:
-        if user is not None:
-            raise ReviewError(
-                f"username: {username!r} already exists; add the existing user instead"
-            )
-        if len(username) > 150:
-            raise ReviewError("username: at most 150 characters")
-        password = secrets.token_urlsafe(12)
-        user = users.create_user(username=username, password=password)
-    elif user is None:
-        raise ReviewError(f"username: no user {username!r}; tick “create” to make one")
-    if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise ReviewError(f"username: {username!r} is already a member of this tenant")
+    # Only an account this tenant created can be named name@<its slug>.
+    if users.filter(username=username).exists():
+        raise ReviewError(f"name: {username!r} already exists; choose another name")
+    password = secrets.token_urlsafe(12)
+    user = users.create_user(username=username, password=password)
     membership = Membership.objects.create(tenant=tenant, user=user, role=role_value)
     audit_record(
         tenant=tenant,
@@ -64,9 +92,141 @@ def member_add(
         action=AuditAction.MEMBER_ADD,
         target_type="user",
         target_id=str(user.pk),
-        detail={"username": username, "role": role_value.value, "created": create},
+        detail={"username": username, "role": role_value.value, "created": True},
     )
     return membership, password
+
+
+def _expire_invitations(**filters: object) -> None:
+    Invitation.objects.filter(
+        status=InvitationStatus.PENDING, expires_at__lte=timezone.now(), **filters
+    ).update(status=InvitationStatus.EXPIRED)
+
+
+@transaction.atomic
+def invitation_send(
+    *, tenant: Tenant, actor: AbstractBaseUser, invitee: str, role: str
+) -> Invitation:
+    """Invite a username or an e-mail address to join with ``role``. The invitee's account is
+    not looked up: whether it exists, here or in another tenant, changes nothing in the
+    answer, and the invitation waits for whoever signs in under that name or address."""
+    role_value = _role(role)
+    invitee = (invitee or "").strip()
+    if not invitee:
+        raise ReviewError("invitee: enter a username or an e-mail address")
+    try:
+        validate_invitee(invitee)
+    except ValidationError as exc:
+        raise ReviewError(f"invitee: {exc.messages[0]}") from None
+    # The member list shows usernames, so this tells the admin nothing new.
+    if Membership.objects.filter(tenant=tenant, user__username=invitee).exists():
+        raise ReviewError(f"invitee: {invitee!r} is already a member of this tenant")
+    _expire_invitations(tenant=tenant, invitee=invitee)
+    if Invitation.objects.filter(
+        tenant=tenant, invitee=invitee, status=InvitationStatus.PENDING
+    ).exists():
+        raise ReviewError(f"invitee: {invitee!r} already has a pending invitation")
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        invitee=invitee,
+        role=role_value,
+        invited_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.ARTEMIS_INVITATION_DAYS),
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.INVITATION_SEND,
+        target_type="invitation",
+        target_id=str(invitation.pk),
+        detail={"invitee": invitee, "role": role_value.value},
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, tenant: Tenant, actor: AbstractBaseUser, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation before it is answered."""
+    invitation = (
+        Invitation.objects.select_for_update().filter(tenant=tenant, pk=invitation_id).first()
+    )
+    if invitation is None:
+        raise ReviewError("invitation: no such invitation for this tenant")
+    if not invitation.is_open:
+        raise ReviewError(
+            f"invitation: the invitation of {invitation.invitee!r} is no longer pending"
+        )
+    invitation.status = InvitationStatus.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.INVITATION_REVOKE,
+        target_type="invitation",
+        target_id=str(invitation.pk),
+        detail={"invitee": invitation.invitee, "role": invitation.role},
+    )
+    return invitation
+
+
+def _open_invitation_for(user: AbstractBaseUser, invitation_id: int) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("tenant")
+        .filter(addressed_to(user), pk=invitation_id)
+        .first()
+    )
+    # Someone else's invitation, or an answered one, is "no such invitation" (a 404).
+    if invitation is None or not invitation.is_open:
+        raise Invitation.DoesNotExist("no such pending invitation for you")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user: AbstractBaseUser, invitation_id: int) -> Membership:
+    """The invitee, signed in, joins the tenant with the invitation's role. Raises
+    ``Invitation.DoesNotExist`` unless the invitation is pending and addressed to ``user``."""
+    invitation = _open_invitation_for(user, invitation_id)
+    tenant = invitation.tenant
+    if Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ReviewError(
+            f"invitation: you are already a member of {tenant.name}; decline this invitation"
+        )
+    membership = Membership.objects.create(tenant=tenant, user=user, role=invitation.role)
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.responded_at = timezone.now()
+    invitation.user = user
+    invitation.save(update_fields=["status", "responded_at", "user"])
+    audit_record(
+        tenant=tenant,
+        actor=user,
+        action=AuditAction.INVITATION_ACCEPT,
+        target_type="invitation",
+        target_id=str(invitation.pk),
+        detail={"user": user.pk, "role": invitation.role},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, user: AbstractBaseUser, invitation_id: int) -> Invitation:
+    invitation = _open_invitation_for(user, invitation_id)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.responded_at = timezone.now()
+    invitation.user = user
+    invitation.save(update_fields=["status", "responded_at", "user"])
+    audit_record(
+        tenant=invitation.tenant,
+        actor=user,
+        action=AuditAction.INVITATION_DECLINE,
+        target_type="invitation",
+        target_id=str(invitation.pk),
+        detail={"user": user.pk, "role": invitation.role},
+    )
+    return invitation
 
 
 def _locked_membership(tenant: Tenant, membership_id: int) -> Membership:

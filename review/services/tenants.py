@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from review.models import ApiKey, Membership, ReviewError, Role, Tenant
 from review.selectors import api_key_hash
+from review.validators import validate_username
 
 KEY_PREFIX = "art_"
 
@@ -45,6 +46,7 @@ def membership_set(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Memb
 
 
 def user_create(*, username: str, password: str) -> AbstractBaseUser:
+    validate_username(username)
     return get_user_model().objects.create_user(username=username, password=password)
 
 

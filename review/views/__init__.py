@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from review.views.admin import (
     admin_home,
+    admin_invitation_revoke,
+    admin_invite,
     admin_key_revoke,
     admin_keys,
     admin_member_remove,
@@ -25,6 +27,7 @@ from review.views.cases import (
 )
 from review.views.home import home
 from review.views.inbox import disagreement_uphold, inbox, supervisor_decide, supervisor_review
+from review.views.invitations import invitation_accept, invitation_decline, invitations
 from review.views.models import (
     model_labels_export,
     model_train,
@@ -50,6 +53,8 @@ from review.views.work import decide, release, renew, reveal, review, take_next
 
 __all__ = [
     "admin_home",
+    "admin_invitation_revoke",
+    "admin_invite",
     "admin_key_revoke",
     "admin_keys",
     "admin_member_remove",
@@ -77,6 +82,9 @@ __all__ = [
     "disagreement_uphold",
     "home",
     "inbox",
+    "invitation_accept",
+    "invitation_decline",
+    "invitations",
     "model_labels_export",
     "model_train",
     "model_train_status",

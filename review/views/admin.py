@@ -1,4 +1,4 @@
-"""Admin pages: members and roles, API keys, the tenant policy and its versions.
+"""Admin pages: members and roles, invitations, API keys, the tenant policy and its versions.
 
 Admins only (``tenant_page(Role.ADMIN)``: moderators and supervisors get 403, another
 tenant's slug 404). Every POST redirects; secrets shown once (a new user's password, a new
@@ -11,12 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import admin_selectors as selectors
-from review.admin_forms import ApiKeyForm, MemberAddForm, PolicyForm, RollbackForm
+from review.admin_forms import (
+    ApiKeyForm,
+    InvitationForm,
+    MemberCreateForm,
+    PolicyForm,
+    RollbackForm,
+)
 from review.models import ReviewError, Role
 from review.services import members, policy
 from review.views.base import ArtemisRequest, tenant_page
@@ -43,6 +50,13 @@ def _field_error(form: Any, message: str, *, default: str) -> None:
         form.add_error(default, message)
 
 
+def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
+    """Another tenant's id answers 404, as if it did not exist (the service would refuse it
+    too, but with a message that tells it apart from an id that exists nowhere)."""
+    if not rows.filter(pk=pk).exists():
+        raise Http404(f"no such {what}")
+
+
 def _show_once(request: ArtemisRequest, **secret: str) -> None:
     request.session[_ONCE] = secret
 
@@ -57,41 +71,98 @@ def admin_home(request: ArtemisRequest) -> HttpResponse:
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
-@require_http_methods(["GET", "POST"])
-def admin_members(request: ArtemisRequest) -> HttpResponse:
-    form = MemberAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership, password = members.member_add(
-                tenant=request.tenant,
-                actor=request.user,
-                username=form.cleaned_data["username"],
-                role=form.cleaned_data["role"],
-                create=form.cleaned_data["create"],
-            )
-        except ReviewError as exc:
-            _field_error(form, str(exc), default="username")
-        else:
-            name = membership.user.get_username()
-            if password:
-                _show_once(request, kind="password", label=name, secret=password)
-            messages.success(request, f"{name} is now a {membership.get_role_display().lower()}.")
-            return redirect("admin_members", tenant_slug=request.tenant.slug)
+def _members_page(
+    request: ArtemisRequest,
+    *,
+    create_form: MemberCreateForm | None = None,
+    invite_form: InvitationForm | None = None,
+) -> HttpResponse:
+    create_form = create_form or MemberCreateForm()
+    invite_form = invite_form or InvitationForm()
     context = {
-        "form": form,
+        "create_form": create_form,
+        "invite_form": invite_form,
         "members": selectors.member_list(tenant=request.tenant),
+        "invitations": selectors.invitation_list(tenant=request.tenant),
         "roles": Role.choices,
     }
     once = _pop_once(request)
     if once:
         context["once"] = once
-    return _page(request, "review/admin_members.html", context, status=400 if form.errors else 200)
+    failed = create_form.errors or invite_form.errors
+    return _page(request, "review/admin_members.html", context, status=400 if failed else 200)
+
+
+@tenant_page(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def admin_members(request: ArtemisRequest) -> HttpResponse:
+    """The members, the invitations, and (POST) a new account created for this tenant."""
+    if request.method != "POST":
+        return _members_page(request)
+    form = MemberCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            membership, password = members.member_create(
+                tenant=request.tenant,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+            )
+        except ReviewError as exc:
+            _field_error(form, str(exc), default="name")
+        else:
+            name = membership.user.get_username()
+            _show_once(request, kind="password", label=name, secret=password)
+            messages.success(request, f"{name} is now a {membership.get_role_display().lower()}.")
+            return redirect("admin_members", tenant_slug=request.tenant.slug)
+    return _members_page(request, create_form=form)
+
+
+@tenant_page(Role.ADMIN)
+@require_POST
+def admin_invite(request: ArtemisRequest) -> HttpResponse:
+    """Invite a username or e-mail address. The answer is the same whether or not an
+    account by that name exists anywhere: the service never looks."""
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = members.invitation_send(
+                tenant=request.tenant,
+                actor=request.user,
+                invitee=form.cleaned_data["invitee"],
+                role=form.cleaned_data["role"],
+            )
+        except ReviewError as exc:
+            _field_error(form, str(exc), default="invitee")
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.invitee} as "
+                f"{invitation.get_role_display().lower()}. If they have an account, they see it "
+                f"when they sign in; it expires on {invitation.expires_at:%Y-%m-%d}.",
+            )
+            return redirect("admin_members", tenant_slug=request.tenant.slug)
+    return _members_page(request, invite_form=form)
+
+
+@tenant_page(Role.ADMIN)
+@require_POST
+def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = members.invitation_revoke(
+            tenant=request.tenant, actor=request.user, invitation_id=invitation_id
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invitation of {invitation.invitee} revoked.")
+    return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
     try:
         membership = members.member_set_role(
             tenant=request.tenant,
@@ -112,6 +183,7 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
     try:
         members.member_remove(
             tenant=request.tenant, actor=request.user, membership_id=membership_id
@@ -147,6 +219,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
+    _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
     try:
         api_key = members.api_key_withdraw(
             tenant=request.tenant, actor=request.user, api_key_id=key_id

@@ -1,4 +1,5 @@
-"""Landing: send a member of one tenant to its queue, let a member of several choose."""
+"""Landing: send a member of one tenant to its queue, let a member of several choose; anyone
+with invitations waiting sees them first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from review import selectors
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     memberships = selectors.membership_list(user=request.user)
-    if len(memberships) == 1:
+    invitation_count = len(selectors.invitation_open_list(user=request.user))
+    if len(memberships) == 1 and not invitation_count:
         return redirect("queue", tenant_slug=memberships[0].tenant.slug)
-    return render(request, "review/home.html", {"memberships": memberships})
+    return render(
+        request,
+        "review/home.html",
+        {"memberships": memberships, "invitation_count": invitation_count},
+    )

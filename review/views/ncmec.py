@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from review import selectors
+from review import case_selectors
 from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError, Role
 from review.ncmec.report import ncmec_problems
 from review.ncmec.selectors import ncmec_submission_get
@@ -23,8 +23,11 @@ from review.views.base import RANK, ArtemisRequest, tenant_page
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
+    # As on the case page: a moderator sees only the cases she wrote.
     try:
-        return selectors.case_get(tenant=request.tenant, pk=case_id)
+        return case_selectors.case_get_visible(
+            tenant=request.tenant, membership=request.membership, pk=case_id
+        )
     except Case.DoesNotExist:
         raise Http404("no such case") from None
 

@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 from artemis.headers import CACHEABLE_VIEW_NAMES
 from review.models import Membership, Message, Tenant
 from review.referral import signing
+from review.services.members import invitation_send
 from review.services.queue import queue_item_claim_next
 from review.services.second_review import second_review_claim_next
 from review.services.tenants import api_key_create
@@ -42,7 +43,7 @@ MUST_SHOW_DATA = {
     "case_inbox", "case", "case_package", "second_reviews", "second_review", "inbox",
     "supervisor_review", "agreement", "agreement?format=csv", "audit_trail",
     "admin_members", "admin_keys", "admin_policy", "admin_tuning", "model_versions",
-    "model_labels_export", "api-conversation-detail", "admin:auth_user_changelist",
+    "model_labels_export", "invitations", "api-conversation-detail", "admin:auth_user_changelist",
     "admin:auth_user_change",
 }  # fmt: skip
 # Exports that are a query string on a page's URL rather than a URL of their own.
@@ -121,6 +122,7 @@ def world(acme: Tenant, alice: Any, sam: Any, ada: Any, settings: Any, tmp_path:
     _, api_key = api_key_create(tenant=acme, name="platform")
     spare, _ = api_key_create(tenant=acme, name="spare")  # one the revoke URL may revoke
     group = Group.objects.create(name="reviewers")
+    invitation = invitation_send(tenant=acme, actor=ada, invitee="newcomer", role="moderator")
     return World(
         ada=ada,
         api_key=api_key,
@@ -134,6 +136,7 @@ def world(acme: Tenant, alice: Any, sam: Any, ada: Any, settings: Any, tmp_path:
             "conversation_id": str(decided.conversation_id),
             "membership_id": str(Membership.objects.get(user=ada).pk),
             "key_id": str(spare.pk),
+            "invitation_id": str(invitation.pk),  # newcomer's: ada accepting it gets a 404
             "version_id": "999999",  # no tenant version: promote answers 404, still no-store
             "external_id": item.conversation.external_id,
             # Django's own admin (ada is a superuser there too).

@@ -84,6 +84,13 @@ def test_pan12_samples_are_benign_conversations_and_a_missing_column_is_named(
 
     assert [c.label for c in read] == [0] * len(benign)
     assert sum(len(c.messages) for c in read) == sum(len(c.messages) for c in benign)
+    escaped = tmp_path / "pan12_train_dataset.csv"
+    escaped.write_text(
+        "conversation_id,author,text,timestamp\nc,a,i don&apos;t know &lt;3,10:00\n",
+        encoding="utf-8",
+    )
+    [typed] = read_pan12_csv([escaped])
+    assert typed.messages[0].text == "i don't know <3"  # the XML's escapes read as typed
     broken = tmp_path / "broken.csv"
     broken.write_text("conversation_id,author,text\nc,a,hi\n", encoding="utf-8")
     with pytest.raises(ValueError, match="missing column"):
@@ -107,6 +114,9 @@ def test_the_real_chat_report_counts_and_never_quotes(tmp_path: Path) -> None:
     assert 0 <= report.flagged <= report.grooming
     assert report.benign_flagged == report.benign_flagged_probe  # metadata changes nothing
     assert "grooming flagged within their first 200 messages" in lines
+    # In generated grooming the child never answers in kind, so the groomer is named.
+    assert report.suspect_named == report.grooming
+    assert f"strongest participant (the suspect a case names) in {report.grooming} of" in lines
     assert "reliability" in lines
     texts = {m.text for c in conversations for m in c.messages if len(m.text) > 12}
     assert not any(text in lines for text in texts)

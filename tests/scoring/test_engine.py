@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
+from scoring.artifacts import dump_engine, load_engine_bytes
 from scoring.characteristics import KEYS
-from scoring.engine import FEATURE_NAMES, HIGHLIGHT_FLOOR, Engine, sender_windows
+from scoring.engine import FEATURE_NAMES, HIGHLIGHT_FLOOR, Engine, _Forest, sender_windows
 from scoring.types import Message, Participant
 from tests.scoring_support import benign_conversation, grooming_conversation, trained_default
 
@@ -146,3 +148,24 @@ def test_a_one_message_greeting_scores_near_zero_however_new_the_account(
     row = sender_windows([message], matrix, engine.threshold_array(), writer)["u-2"][-1]
     shown = {name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, row, strict=True) if v}
     assert result.probability < 0.1, f"p={result.probability:.4f} features={shown}"
+
+
+def test_the_flat_forest_rates_windows_exactly_as_scikit_learn_does(engine: Engine) -> None:
+    conversation = grooming_conversation()
+    scored = engine.score_messages([m.text for m in conversation.messages])
+    windows = sender_windows(
+        conversation.messages,
+        engine.score_matrix(scored),
+        engine.threshold_array(),
+        engine.writer_array(scored),
+    )
+    rng = np.random.default_rng(5)
+    rows = np.vstack([*windows.values(), rng.random((200, engine.feature_count)) ** 3])
+    rows[0, 0] = np.nan  # a missing value takes the side the tree learnt for it
+    assert engine.window_model is not None
+
+    expected = engine.window_model._raw_predict(rows, n_threads=1)[:, 0]
+
+    assert np.array_equal(_Forest(engine.window_model).raw(rows), expected)
+    saved = dump_engine(engine)  # the flat forest is a cache: never in the artifact
+    assert "_forest" not in load_engine_bytes(saved.data, expected_sha256=saved.sha256).__dict__

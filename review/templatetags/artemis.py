@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html_join
+from django.template import Context
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from scoring import characteristics
@@ -11,15 +12,21 @@ from scoring import characteristics
 register = template.Library()
 
 
-@register.simple_tag
-def characteristic_styles() -> SafeString:
-    """One CSS class per characteristic (`c-<key>`): highlight, chip and legend swatch."""
+@register.simple_tag(takes_context=True)
+def characteristic_styles(context: Context) -> SafeString:
+    """One CSS class per characteristic (`c-<key>`): highlight, chip and legend swatch.
+
+    The block carries the request's Content-Security-Policy nonce (django-csp adds it to the
+    header once read), the one inline style the policy allows.
+    """
     rules = format_html_join(
         "\n",
         ".c-{0}{{background:{1};}}",
         ((c.key, c.colour) for c in characteristics.CHARACTERISTICS),
     )
-    return format_html_join("", "<style>{}</style>", [(rules,)])
+    request = context.get("request")
+    nonce = getattr(request, "csp_nonce", "") if request is not None else ""
+    return format_html('<style nonce="{}">{}</style>', nonce, rules)
 
 
 @register.filter

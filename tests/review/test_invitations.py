@@ -71,7 +71,7 @@ def test_an_admin_creates_an_account_named_after_the_tenant_with_a_password_show
 
     assert created.status_code == 302
     page = client.get("/t/acme/admin/members")
-    assert page["Cache-Control"] == "no-store"
+    assert page["Cache-Control"] == "no-store, private"
     password = page.content.decode().split('<code id="once-secret">')[1].split("</code>")[0]
     assert Client().login(username="carol@acme", password=password)
     carol = User.objects.get(username="carol@acme")
@@ -185,7 +185,7 @@ def test_the_invited_person_accepts_while_signed_in_and_joins_with_the_role(
     assert home.status_code == 200, "a member of one tenant with invitations waiting stays"
     assert "1 invitation waiting for you" in home.content.decode()
     assert "Acme Chat" in listed.content.decode()
-    assert listed["Cache-Control"] == "no-store"
+    assert listed["Cache-Control"] == "no-store, private"
     assert accepted.status_code == 302
     assert accepted["Location"] == "/t/acme/queue"
     assert Membership.objects.get(tenant=acme, user=gus).role == Role.SUPERVISOR

@@ -199,7 +199,7 @@ def test_an_admin_downloads_the_labels_and_the_download_is_audited(
     response = signed_in(ada).get("/t/acme/admin/models/labels.jsonl")
 
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     assert 'filename="labels-acme.jsonl"' in response["Content-Disposition"]
     rows = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
     assert sorted(r["label"] for r in rows) == [0, 1, 1]

@@ -303,7 +303,6 @@ RULES: dict[str, Rule] = {
     "api-conversation-detail": Rule(Access.API_KEY, GET, ids={"external_id": EXTERNAL_ID}),
     "api-schema": Rule(Access.PUBLIC, GET),  # the API's documentation holds no tenant data
     "api-docs": Rule(Access.PUBLIC, GET),
-    "api-redoc": Rule(Access.PUBLIC, GET),
     # --- Django's admin, for the operator (staff) only --------------------------------------
     "admin:index": STAFF_ONLY,
     "admin:login": Rule(Access.PUBLIC, ANY),

@@ -31,7 +31,7 @@ from review.services.second_review import second_review_claim_next
 from review.services.tenants import api_key_create
 from tests.review.supervision_support import decide, sample_every_decision
 from tests.review.test_cases import approved_referral
-from tests.review_support import flagged_item
+from tests.review_support import authenticator, flagged_item, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +141,7 @@ def world(acme: Tenant, alice: Any, sam: Any, ada: Any, settings: Any, tmp_path:
             "external_id": item.conversation.external_id,
             # Django's own admin (ada is a superuser there too).
             "object_id": str(ada.pk),
+            "pk": str(authenticator(ada).pk),  # django-otp's device pages
             "id": str(ada.pk),
             "content_type_id": str(ContentType.objects.get_for_model(get_user_model()).pk),
             "app_label": "auth",
@@ -161,6 +162,7 @@ def request_as_ada(world: World, route: Route, query: str = "") -> Any:
     else:
         client = Client()
         client.force_login(world.ada)
+        pass_second_factor(client, world.ada)  # an admin and staff: past the second factor
     response = client.get(path)
     if response.status_code == 405:
         # As htmx would send it, so an endpoint that answers htmx with a fragment of data
@@ -254,6 +256,7 @@ class InlineCode(HTMLParser):
 def test_the_policy_is_strict(world: World) -> None:
     client = Client()
     client.force_login(world.ada)
+    pass_second_factor(client, world.ada)
     directives = csp_directives(client.get("/t/acme/queue"))
 
     assert directives["default-src"] == ["'self'"]

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from review.models import Membership, Role, Tenant
+from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
 from tests.factories import MembershipFactory
 from tests.review_support import PASSWORD
@@ -33,8 +34,7 @@ def test_an_invited_user_accepts_in_the_browser_and_joins_the_tenant(
     MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada")
     gus = MembershipFactory(tenant=globex, role=Role.MODERATOR, user__username="gus").user
 
-    _sign_in(page, live_server.url, "ada")
-    page.wait_for_url(f"{live_server.url}/t/acme/queue")
+    sign_in(page, live_server.url, "ada")  # an admin: password, then the second factor
     page.goto(f"{live_server.url}/t/acme/admin/members")
     page.fill("#id_invitee", "gus")
     page.select_option("#invite-form select[name=role]", "supervisor")
@@ -52,6 +52,7 @@ def test_an_invited_user_accepts_in_the_browser_and_joins_the_tenant(
     page.screenshot(path=str(ARTIFACTS / "invitations-page.png"), full_page=True)
     page.click("#my-invitations button:has-text('Accept')")
 
-    page.wait_for_url(f"{live_server.url}/t/acme/queue")
+    # A supervisor must use a second factor: gus sets one up before he sees anything of Acme.
+    page.wait_for_url(f"{live_server.url}/two-factor/setup**")
     expect(page.locator("ul.messages")).to_contain_text("You joined Acme Chat as supervisor")
     assert Membership.objects.get(tenant=acme, user=gus).role == Role.SUPERVISOR

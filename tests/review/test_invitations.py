@@ -33,7 +33,7 @@ from review.models import (
 from review.services.members import invitation_send
 from review.validators import validate_invitee, validate_username
 from tests.factories import MembershipFactory
-from tests.review_support import signed_in
+from tests.review_support import password_accepted, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_an_admin_creates_an_account_named_after_the_tenant_with_a_password_show
     page = client.get("/t/acme/admin/members")
     assert page["Cache-Control"] == "no-store, private"
     password = page.content.decode().split('<code id="once-secret">')[1].split("</code>")[0]
-    assert Client().login(username="carol@acme", password=password)
+    assert password_accepted(Client(), "carol@acme", password)
     carol = User.objects.get(username="carol@acme")
     assert Membership.objects.get(tenant=acme, user=carol).role == Role.SUPERVISOR
     assert password not in carol.password, "only the hash is stored"
@@ -282,10 +282,8 @@ def test_an_admin_revokes_a_pending_invitation_audited(
     assert (
         signed_in(gary).post(f"/t/acme/admin/invitations/{invitation.pk}/revoke").status_code == 404
     )
-    theirs = signed_in(gary).post(
-        f"/t/globex/admin/invitations/{invitation.pk}/revoke", follow=True
-    )
-    assert "no such invitation" in theirs.content.decode()
+    theirs = signed_in(gary).post(f"/t/globex/admin/invitations/{invitation.pk}/revoke")
+    assert theirs.status_code == 404  # as if it did not exist, like every admin action
     client.post(f"/t/acme/admin/invitations/{invitation.pk}/revoke")
 
     invitation.refresh_from_db()

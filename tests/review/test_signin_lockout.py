@@ -142,9 +142,7 @@ def test_unlocking_needs_an_admin_of_the_members_tenant(
         signed_in(other_admin).post(f"/t/acme/admin/sign-in/{membership.pk}/unlock").status_code
         == 404
     )
-    not_theirs = signed_in(other_admin).post(
-        f"/t/globex/admin/sign-in/{membership.pk}/unlock", follow=True
-    )
-    assert "no such member of this tenant" in not_theirs.content.decode()
+    not_theirs = signed_in(other_admin).post(f"/t/globex/admin/sign-in/{membership.pk}/unlock")
+    assert not_theirs.status_code == 404  # as if it did not exist, like every admin action
     assert sign_in("alice", PASSWORD).status_code == 429, "still locked"
     assert not AuditEvent.objects.filter(action=AuditAction.LOGIN_UNLOCK).exists()

@@ -97,7 +97,7 @@ def test_enrolment_shows_the_key_and_a_qr_code_then_recovery_codes_once(
     assert key == device.bin_key
     assert "otpauth://totp/Artemis%3Asam?secret=" in page
     assert re.search(r'<svg [^>]*class="qr"><title>QR code', page)
-    assert setup["Cache-Control"] == "no-store"
+    assert setup["Cache-Control"] == "no-store, private"
     assert shown_key(client.get("/two-factor/setup").content.decode()) == key, "same on reload"
 
     not_it = "000000" if code_for(key) != "000000" else "111111"
@@ -119,7 +119,7 @@ def test_enrolment_shows_the_key_and_a_qr_code_then_recovery_codes_once(
     )
     assert len(codes) == 10
     assert len(set(codes)) == 10
-    assert codes_page["Cache-Control"] == "no-store"
+    assert codes_page["Cache-Control"] == "no-store, private"
     assert client.get("/two-factor/recovery-codes").status_code == 302, "shown once"
     assert client.get("/t/acme/decisions").status_code == 200, "in, with the second factor"
     assert client.get("/two-factor/setup").status_code == 302, "the key is never shown again"

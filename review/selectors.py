@@ -303,3 +303,22 @@ def conversation_ids_held(*, tenant: Tenant) -> QuerySet[Case, int]:
         .filter(Q(status__in=CASE_HELD_STATUSES) | Q(preserve_until__gte=today))
         .values_list("conversation_id", flat=True)
     )
+
+
+def audit_events_of(
+    *,
+    tenant: Tenant,
+    action: str,
+    target_type: str,
+    target_id: object,
+    by_people: bool = False,
+    newest_first: bool = False,
+) -> list[AuditEvent]:
+    """The tenant's audit events of ``action`` on one target, in chain order (oldest first,
+    or newest first); ``by_people`` leaves out the system's own (no actor)."""
+    events = AuditEvent.objects.filter(
+        tenant=tenant, action=action, target_type=target_type, target_id=str(target_id)
+    )
+    if by_people:
+        events = events.filter(actor__isnull=False)
+    return list(events.order_by("-sequence" if newest_first else "sequence"))

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from review.agreement import agreement_rate, cohen_kappa
 from review.models import (
@@ -22,6 +21,7 @@ from review.models import (
     Verdict,
 )
 from review.selectors import Exposure, moderator_exposure
+from review.services.leases import SECOND_REVIEW, lease_free_q, lease_live_q
 
 
 def second_review_get(*, tenant: Tenant, pk: int) -> SecondReview:
@@ -40,10 +40,7 @@ def second_review_waiting_for(*, tenant: Tenant, reviewer: object) -> int:
     )
     return (
         SecondReview.objects.filter(tenant=tenant)
-        .filter(
-            Q(status=SecondReviewStatus.WAITING)
-            | Q(status=SecondReviewStatus.CLAIMED, lease_expires_at__lte=timezone.now())
-        )
+        .filter(lease_free_q(SECOND_REVIEW))
         .exclude(Exists(decided_by_reviewer))
         .count()
     )
@@ -51,12 +48,8 @@ def second_review_waiting_for(*, tenant: Tenant, reviewer: object) -> int:
 
 def second_review_held(*, tenant: Tenant, reviewer: object) -> SecondReview | None:
     return (
-        SecondReview.objects.filter(
-            tenant=tenant,
-            status=SecondReviewStatus.CLAIMED,
-            claimed_by=reviewer,
-            lease_expires_at__gt=timezone.now(),
-        )
+        SecondReview.objects.filter(tenant=tenant, claimed_by=reviewer)
+        .filter(lease_live_q(SECOND_REVIEW))
         .order_by("lease_expires_at")
         .first()
     )

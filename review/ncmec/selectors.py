@@ -10,6 +10,7 @@ from review.models import (
     NcmecSubmission,
     Tenant,
 )
+from review.selectors import audit_events_of
 
 
 def ncmec_submission_get(*, tenant: Tenant, case: Case) -> NcmecSubmission | None:
@@ -18,14 +19,12 @@ def ncmec_submission_get(*, tenant: Tenant, case: Case) -> NcmecSubmission | Non
 
 def transcript_views(*, tenant: Tenant, conversation: Conversation) -> list[AuditEvent]:
     """Review-page views of the conversation by a person (not the system), oldest first."""
-    return list(
-        AuditEvent.objects.filter(
-            tenant=tenant,
-            action=AuditAction.VIEW,
-            target_type="conversation",
-            target_id=str(conversation.pk),
-            actor__isnull=False,
-        ).order_by("sequence")
+    return audit_events_of(
+        tenant=tenant,
+        action=AuditAction.VIEW,
+        target_type="conversation",
+        target_id=conversation.pk,
+        by_people=True,
     )
 
 

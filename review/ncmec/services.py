@@ -30,9 +30,9 @@ How a report is never made twice
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -61,12 +61,19 @@ from review.ncmec.transcript import (
 )
 from review.services.audit import audit_record
 from review.services.cases import case_lock, case_preserve, case_transition
+from review.services.leases import (
+    NCMEC_SUBMISSION,
+    LeaseNotHeld,
+    lease_held,
+    lease_is_live,
+    lease_release,
+    lease_renew,
+    lease_take,
+)
 from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.ncmec")
 
-# Long enough for every step with its retries; renewed at each step.
-LEASE = timedelta(minutes=15)
 # How many unanswered /submit calls one run accepts before it stops and asks a human.
 MAX_UNANSWERED_SUBMITS = 2
 
@@ -110,14 +117,6 @@ def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
         )
 
 
-def _lease_held(submission: NcmecSubmission) -> bool:
-    return (
-        submission.state == NcmecState.RUNNING
-        and submission.lease_until is not None
-        and submission.lease_until > timezone.now()
-    )
-
-
 @transaction.atomic
 def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSubmission:
     """A supervisor asks for the case to be reported: check it is ready, mark it queued,
@@ -130,7 +129,7 @@ def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSub
     submission, _ = NcmecSubmission.objects.select_for_update().get_or_create(
         case=case, defaults={"tenant": case.tenant}
     )
-    if _lease_held(submission):
+    if lease_is_live(submission, lease=NCMEC_SUBMISSION):
         raise ReviewError(f"case {case.reference} is being sent to NCMEC right now")
     submission.state = NcmecState.QUEUED
     submission.requested_by = actor
@@ -158,30 +157,32 @@ class _Run:
     def save(self, **fields: Any) -> NcmecSubmission:
         """Commit ``fields`` on the submission now, in their own transaction, if this run
         still holds the lease."""
-        with transaction.atomic():
-            row = NcmecSubmission.objects.select_for_update().get(case=self.case)
-            if row.lease_token != self.token:
-                raise ReviewError(
-                    f"case {self.case.reference}: another run took over the NCMEC submission"
-                )
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.lease_until = timezone.now() + LEASE
-            row.save()
-            return row
+        try:
+            return lease_renew(
+                NcmecSubmission.objects.filter(case=self.case),
+                lease=NCMEC_SUBMISSION,
+                holder=self.token,
+                live=False,
+                fields=fields,
+            )
+        except LeaseNotHeld:
+            raise ReviewError(
+                f"case {self.case.reference}: another run took over the NCMEC submission"
+            ) from None
 
     def audit(self, step: str, **detail: Any) -> None:
         _audit(self.case, self.actor, step, **detail)
 
     def fail(self, step: str, message: str, *, resumable: bool = False) -> ReviewError:
         """Record the failure for the panel and hand back the error to raise."""
-        with transaction.atomic():
-            row = NcmecSubmission.objects.select_for_update().get(case=self.case)
-            if row.lease_token == self.token:
-                row.state = NcmecState.FAILED
-                row.last_error = message
-                row.lease_token, row.lease_until = "", None
-                row.save()
+        with transaction.atomic(), contextlib.suppress(LeaseNotHeld):
+            row = lease_held(
+                NcmecSubmission.objects.filter(case=self.case),
+                lease=NCMEC_SUBMISSION,
+                holder=self.token,
+                live=False,
+            )
+            lease_release(row, lease=NCMEC_SUBMISSION, last_error=message)
         logger.warning("ncmec case=%s step=%s failed resumable=%s", self.case.pk, step, resumable)
         return NcmecRetryLater(message) if resumable else ReviewError(message)
 
@@ -396,15 +397,12 @@ def _claim(case: Case, actor: AbstractBaseUser) -> tuple[Case, str | None]:
             submission = NcmecSubmission.objects.create(
                 tenant=case.tenant, case=case, requested_by=actor
             )
-        if _lease_held(submission):
+        if lease_is_live(submission, lease=NCMEC_SUBMISSION):
             # A redelivered task while the first run still holds the lease (or died holding
             # it): try again later; the lease expires if that run is gone.
             raise NcmecRetryLater(f"case {case.reference} is being sent to NCMEC by another run")
         token = uuid.uuid4().hex
-        submission.state = NcmecState.RUNNING
-        submission.lease_token = token
-        submission.lease_until = timezone.now() + LEASE
-        submission.save()
+        lease_take(submission, lease=NCMEC_SUBMISSION, holder=token)
         return case, token
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from review.models import AuditAction, AuditChainHead, AuditEvent, Case, QueueItem, Tenant
+from review.selectors import audit_events_of
 
 
 def custody_events(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
@@ -35,11 +36,10 @@ def audit_head(*, tenant: Tenant) -> AuditChainHead | None:
 
 def package_downloads(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
     """Earlier downloads of the case's package, newest first."""
-    return list(
-        AuditEvent.objects.filter(
-            tenant=tenant,
-            action=AuditAction.PACKAGE_DOWNLOAD,
-            target_type="case",
-            target_id=str(case.pk),
-        ).order_by("-sequence")
+    return audit_events_of(
+        tenant=tenant,
+        action=AuditAction.PACKAGE_DOWNLOAD,
+        target_type="case",
+        target_id=case.pk,
+        newest_first=True,
     )

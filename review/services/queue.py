@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from review.models import (
@@ -19,11 +19,18 @@ from review.models import (
     QueueItem,
     QueueStatus,
     QueueWithdrawal,
-    ReviewError,
     Tenant,
 )
 from review.services.audit import audit_record
-from review.services.leases import LEASE, lease_take_next
+from review.services.leases import (
+    QUEUE_ITEM,
+    lease_free_q,
+    lease_held,
+    lease_live_q,
+    lease_next,
+    lease_release,
+    lease_renew,
+)
 from scoring import characteristics
 
 # One hour of waiting is worth this much priority (priority runs 0 to 2): a 0.6 item that
@@ -208,16 +215,16 @@ def queue_reevaluate(
     ``flag_lowered``: only then can a conversation below the old threshold enter.
     """
     now = timezone.now()
-    deferred = QueueItem.objects.filter(
-        tenant=tenant, status=QueueStatus.CLAIMED, lease_expires_at__gt=now
-    ).update(policy_pending=True)
+    deferred = (
+        QueueItem.objects.filter(tenant=tenant)
+        .filter(lease_live_q(QUEUE_ITEM, now=now))
+        .update(policy_pending=True)
+    )
     # Waiting items, and claimed ones whose lease ran out (back in the queue in all but name).
     items = list(
         QueueItem.objects.select_for_update()
         .filter(tenant=tenant)
-        .filter(
-            Q(status=QueueStatus.WAITING) | Q(status=QueueStatus.CLAIMED, lease_expires_at__lte=now)
-        )
+        .filter(lease_free_q(QUEUE_ITEM, now=now))
         .annotate(latest_id=_latest_assessment_id("conversation"))
     )
     latest = Assessment.objects.in_bulk([item.latest_id for item in items if item.latest_id])
@@ -267,45 +274,32 @@ def queue_reevaluate(
 def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> QueueItem | None:
     """Lease the most pressing unclaimed item (or one whose lease ran out) to ``moderator``.
 
-    Two moderators never get the same item (``lease_take_next``); a moderator who already
+    Two moderators never get the same item (``lease_next``); a moderator who already
     holds a live lease gets that item back instead of a second one.
     """
-    return lease_take_next(
-        tenant=tenant,
+    return lease_next(
+        QueueItem.objects.filter(tenant=tenant),
+        lease=QUEUE_ITEM,
         holder=moderator,
-        own=QueueItem.objects.filter(tenant=tenant),
-        candidates=QueueItem.objects.filter(tenant=tenant),
-        order=("-urgent", "-rank"),
-        target_type="queue_item",
+        order_by=("-urgent", "-rank"),
+        tenant=tenant,
     )
 
 
 def held_by(item: QueueItem, moderator: AbstractBaseUser) -> QueueItem:
-    locked = QueueItem.objects.select_for_update().get(pk=item.pk)
-    if locked.status != QueueStatus.CLAIMED or locked.claimed_by_id != moderator.pk:
-        raise ReviewError("this item is not leased to you; take it from the queue first")
-    if locked.lease_expires_at is None or locked.lease_expires_at <= timezone.now():
-        raise ReviewError("your lease on this item ran out; take it from the queue again")
-    return locked
+    """The item locked, if ``moderator``'s lease on it is live; else LeaseError."""
+    return lease_held(QueueItem.objects.filter(pk=item.pk), lease=QUEUE_ITEM, holder=moderator)
 
 
-@transaction.atomic
 def queue_item_renew(*, item: QueueItem, moderator: AbstractBaseUser) -> QueueItem:
     """Extend the lease while the review page stays open."""
-    locked = held_by(item, moderator)
-    locked.lease_expires_at = timezone.now() + LEASE
-    locked.save(update_fields=["lease_expires_at"])
-    return locked
+    return lease_renew(QueueItem.objects.filter(pk=item.pk), lease=QUEUE_ITEM, holder=moderator)
 
 
 @transaction.atomic
 def queue_item_release(*, item: QueueItem, moderator: AbstractBaseUser, reason: str) -> QueueItem:
     """Give the item back to the queue (a skip), audited with the reason."""
-    locked = held_by(item, moderator)
-    locked.status = QueueStatus.WAITING
-    locked.claimed_by = None
-    locked.lease_expires_at = None
-    locked.save(update_fields=["status", "claimed_by", "lease_expires_at"])
+    locked = lease_release(held_by(item, moderator), lease=QUEUE_ITEM)
     left_queue = locked.policy_pending and _apply_pending_policy(locked)
     audit_record(
         tenant=locked.tenant,

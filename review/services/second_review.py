@@ -30,7 +30,13 @@ from review.models import (
     Verdict,
 )
 from review.services.audit import audit_record
-from review.services.leases import LEASE, lease_take_next
+from review.services.leases import (
+    SECOND_REVIEW,
+    lease_held,
+    lease_next,
+    lease_release,
+    lease_renew,
+)
 from review.services.moderation import decision_check
 
 # A supervisor question already goes to a supervisor, and a second reviewer must commit
@@ -78,23 +84,22 @@ def second_review_claim_next(*, tenant: Tenant, reviewer: AbstractBaseUser) -> S
     """Lease the oldest waiting second review (or one whose lease ran out) to ``reviewer``,
     with SELECT ... FOR UPDATE SKIP LOCKED like the queue. A member who holds a live lease
     gets it back. Nobody is ever handed a review of a conversation they decided on."""
-    return lease_take_next(
-        tenant=tenant,
+    return lease_next(
+        _eligible(tenant=tenant, reviewer=reviewer),
+        lease=SECOND_REVIEW,
         holder=reviewer,
+        order_by=("created_at", "pk"),
+        tenant=tenant,
         own=SecondReview.objects.filter(tenant=tenant),
-        candidates=_eligible(tenant=tenant, reviewer=reviewer),
-        order=("created_at", "pk"),
-        target_type="second_review",
     )
 
 
 def _held(review: SecondReview, reviewer: AbstractBaseUser) -> SecondReview:
-    locked = SecondReview.objects.select_for_update().select_related("decision").get(pk=review.pk)
-    if locked.status != SecondReviewStatus.CLAIMED or locked.claimed_by_id != reviewer.pk:
-        raise ReviewError("this second review is not leased to you; take it from the list first")
-    if locked.lease_expires_at is None or locked.lease_expires_at <= timezone.now():
-        raise ReviewError("your lease on this second review ran out; take it again")
-    return locked
+    return lease_held(
+        SecondReview.objects.select_related("decision").filter(pk=review.pk),
+        lease=SECOND_REVIEW,
+        holder=reviewer,
+    )
 
 
 @transaction.atomic
@@ -147,11 +152,7 @@ def second_review_record(
 @transaction.atomic
 def second_review_release(*, review: SecondReview, reviewer: AbstractBaseUser) -> SecondReview:
     """Give the second review back (a skip), audited."""
-    locked = _held(review, reviewer)
-    locked.status = SecondReviewStatus.WAITING
-    locked.claimed_by = None
-    locked.lease_expires_at = None
-    locked.save(update_fields=["status", "claimed_by", "lease_expires_at"])
+    locked = lease_release(_held(review, reviewer), lease=SECOND_REVIEW)
     audit_record(
         tenant=locked.tenant,
         actor=reviewer,
@@ -163,12 +164,11 @@ def second_review_release(*, review: SecondReview, reviewer: AbstractBaseUser) -
     return locked
 
 
-@transaction.atomic
 def second_review_renew(*, review: SecondReview, reviewer: AbstractBaseUser) -> SecondReview:
-    locked = _held(review, reviewer)
-    locked.lease_expires_at = timezone.now() + LEASE
-    locked.save(update_fields=["lease_expires_at"])
-    return locked
+    """Extend the lease while the second review's page stays open."""
+    return lease_renew(
+        SecondReview.objects.filter(pk=review.pk), lease=SECOND_REVIEW, holder=reviewer
+    )
 
 
 def disagreement_resolve(

@@ -1,9 +1,10 @@
 """Reads for the feedback loop: moderators' decisions as labelled conversations.
 
-The label of a conversation is its latest decision that no later one superseded:
-no violation -> 0 (benign); warn, suspend, ban or an escalation -> 1 (grooming);
-"ask a supervisor" is not a label yet (the question is still open). The conversation is
-exported as it stood when that decision was made: messages stored later were never judged.
+The label of a conversation is its latest decision that no later one superseded, labelled
+by the verdicts table (``review.models.verdicts``): a negative verdict (no violation) -> 0,
+a positive one (warn, suspend, ban, an escalation) -> 1, an ignored one ("ask a supervisor":
+the question is still open) is not a label yet. The conversation is exported as it stood
+when that decision was made: messages stored later were never judged.
 """
 
 from __future__ import annotations
@@ -21,18 +22,11 @@ from review.models import (
     Message,
     Tenant,
     TrainingRun,
-    Verdict,
 )
+from review.models.verdicts import NEGATIVE, POSITIVE
 from scoring.dataset import LabelledConversation
 
-LABEL_OF_VERDICT: dict[str, int] = {
-    Verdict.NO_VIOLATION: 0,
-    Verdict.WARN: 1,
-    Verdict.SUSPEND: 1,
-    Verdict.BAN: 1,
-    Verdict.ESCALATE_NCMEC: 1,
-    Verdict.ESCALATE_LAW_ENFORCEMENT: 1,
-}
+LABEL_OF_VERDICT: dict[str, int] = dict.fromkeys(POSITIVE, 1) | dict.fromkeys(NEGATIVE, 0)
 _CHUNK = 200  # conversations per message query
 
 

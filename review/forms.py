@@ -7,17 +7,10 @@ from typing import Any
 from django import forms
 
 from review.models import REASON_CODES, Verdict
+from review.models.verdicts import SHORTCUT_KEYS
 
-# One key per verdict; the review page's help overlay lists them from here.
-VERDICT_KEYS = {
-    Verdict.NO_VIOLATION: "n",
-    Verdict.WARN: "w",
-    Verdict.SUSPEND: "s",
-    Verdict.BAN: "b",
-    Verdict.ESCALATE_NCMEC: "e",
-    Verdict.ESCALATE_LAW_ENFORCEMENT: "l",
-    Verdict.ASK_SUPERVISOR: "a",
-}
+# One key per verdict (the verdicts table); the review page's help overlay lists them.
+VERDICT_KEYS = SHORTCUT_KEYS
 
 
 class VerdictSelect(forms.RadioSelect):

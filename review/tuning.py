@@ -5,9 +5,10 @@ hand. Two sources:
 
 - scores: each conversation's latest assessment scored in the window gives the score
   histogram and the expected queue volume per day at a threshold;
-- labels: each conversation's latest non-superseded decision made in the window (no
-  violation = negative; warn, suspend, ban, escalations = positive; "ask a supervisor" =
-  no label), at the probability the moderator saw, gives precision and recall.
+- labels: each conversation's latest non-superseded decision made in the window, labelled
+  by the verdicts table (no violation = negative; warn, suspend, ban, escalations =
+  positive; "ask a supervisor" = no label), at the probability the moderator saw, gives
+  precision and recall.
 
 Labels exist only for conversations that reached the queue, so below the threshold in force
 when they were queued nothing is labelled: recall there cannot be measured.
@@ -21,20 +22,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from review.models import Assessment, Decision, Tenant, Verdict
+from review.models import Assessment, Decision, Tenant
+from review.models.verdicts import NEGATIVE, POSITIVE
 
 BINS = 20
 WINDOWS = (7, 14, 30, 90)
-POSITIVE = frozenset(
-    {
-        Verdict.WARN,
-        Verdict.SUSPEND,
-        Verdict.BAN,
-        Verdict.ESCALATE_NCMEC,
-        Verdict.ESCALATE_LAW_ENFORCEMENT,
-    }
-)
-NEGATIVE = frozenset({Verdict.NO_VIOLATION})
 
 
 @dataclass(frozen=True)

@@ -20,19 +20,14 @@ from review.models.core import (
     Tenant,
     default_severity_weights,
 )
-from review.models.decisions import (
-    ACCOUNT_ACTIONS,
-    ESCALATIONS,
-    REASON_CODES,
-    Decision,
-    Verdict,
-)
+from review.models.decisions import Decision
 from review.models.invitations import Invitation, InvitationStatus
 from review.models.ncmec import NcmecState, NcmecSubmission
 from review.models.outbox import OutboxMessage
 from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
 from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
 from review.models.training import RUNNING_STATUSES, TrainingRun, TrainingStatus
+from review.models.verdicts import ACCOUNT_ACTIONS, ESCALATIONS, REASON_CODES, Verdict
 from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [

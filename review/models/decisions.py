@@ -7,37 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class Verdict(models.TextChoices):
-    NO_VIOLATION = "no_violation", "No violation"
-    WARN = "warn", "Warn the account"
-    SUSPEND = "suspend", "Suspend the account"
-    BAN = "ban", "Ban the account"
-    ESCALATE_NCMEC = "escalate_ncmec", "Escalate to NCMEC"
-    ESCALATE_LAW_ENFORCEMENT = "escalate_law_enforcement", "Escalate to law enforcement"
-    ASK_SUPERVISOR = "ask_supervisor", "Ask a supervisor"
-
-
-ACCOUNT_ACTIONS = frozenset({Verdict.WARN, Verdict.SUSPEND, Verdict.BAN})
-ESCALATIONS = frozenset({Verdict.ESCALATE_NCMEC, Verdict.ESCALATE_LAW_ENFORCEMENT})
-_ACTING = ACCOUNT_ACTIONS | ESCALATIONS
-
-# Reason codes, and the verdicts each may go with. One place: forms, exports and the
-# service all read this table.
-REASON_CODES: dict[str, tuple[str, frozenset[str]]] = {
-    "benign_context": ("Benign in context", frozenset({Verdict.NO_VIOLATION})),
-    "peers_same_age": ("Peers of a similar age", frozenset({Verdict.NO_VIOLATION})),
-    "model_error": ("Highlights are wrong", frozenset({Verdict.NO_VIOLATION})),
-    "insufficient_evidence": (
-        "Not enough to act on",
-        frozenset({Verdict.NO_VIOLATION, Verdict.ASK_SUPERVISOR}),
-    ),
-    "grooming_indicators": ("Grooming behaviour towards a minor", _ACTING),
-    "sexual_solicitation": ("Sexual solicitation of a minor", _ACTING - {Verdict.WARN}),
-    "meeting_planned": ("In-person meeting being arranged", _ACTING - {Verdict.WARN}),
-    "sextortion": ("Coercion or sextortion", _ACTING - {Verdict.WARN}),
-    "second_opinion": ("Needs a second opinion", frozenset({Verdict.ASK_SUPERVISOR})),
-}
+from review.models.verdicts import REASON_CODES, Verdict
 
 
 class Decision(models.Model):

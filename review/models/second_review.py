@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from review.models.decisions import REASON_CODES, Verdict
+from review.models.verdicts import REASON_CODES, Verdict
 
 
 class SecondReviewStatus(models.TextChoices):

@@ -17,18 +17,16 @@ from django.utils import timezone
 
 from review.models import (
     CASE_HELD_STATUSES,
-    ESCALATIONS,
     AuditAction,
     Case,
-    CaseKind,
     CaseStatus,
     Decision,
     Membership,
     Participant,
     ReviewError,
     Role,
-    Verdict,
 )
+from review.models.verdicts import CASE_KIND_OF
 from review.services.audit import audit_record
 
 # The preservation duty: one year from the NCMEC receipt or from delivery (2258A(h)(1)).
@@ -47,10 +45,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # States in which the content of the case is still being written.
 EDITABLE = frozenset({CaseStatus.DRAFT})
-_KIND_BY_VERDICT = {
-    Verdict.ESCALATE_NCMEC: CaseKind.NCMEC,
-    Verdict.ESCALATE_LAW_ENFORCEMENT: CaseKind.LAW_ENFORCEMENT,
-}
 
 
 def _role_of(case: Case, user: AbstractBaseUser) -> str | None:
@@ -152,7 +146,8 @@ def participant_details(participant: Participant) -> dict[str, Any]:
 def case_open(*, decision: Decision) -> Case:
     """Open the draft case an escalation decision calls for, prefilled from the conversation
     and from what the platform sent about its users. Idempotent per decision."""
-    if decision.verdict not in ESCALATIONS:
+    kind = CASE_KIND_OF.get(decision.verdict)
+    if kind is None:
         raise ReviewError(f"a {decision.get_verdict_display().lower()} decision opens no case")
     existing = Case.objects.filter(decision=decision).first()
     if existing is not None:
@@ -161,7 +156,7 @@ def case_open(*, decision: Decision) -> Case:
         tenant=decision.tenant,
         conversation=decision.conversation,
         decision=decision,
-        kind=_KIND_BY_VERDICT[Verdict(decision.verdict)],
+        kind=kind,
         author=decision.moderator,
         **_prefill(decision),
     )

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from review import outbound
-from review.models import Decision, DeliveryStatus, WebhookDelivery
+from review.models import Decision, DeliveryStatus, WebhookDelivery, verdicts
 from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.webhooks")
@@ -54,7 +54,8 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
             "decision": decision.pk,
             "conversation": decision.conversation.external_id,
             "account": account,
-            "action": decision.verdict,
+            # The table's account action, which today spells like the verdict it comes from.
+            "action": verdicts.get(decision.verdict).account_action.value,
             "reason_code": decision.reason_code,
             "decided_at": decision.created_at.isoformat(),
         },

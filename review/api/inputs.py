@@ -52,13 +52,23 @@ LATEST_AHEAD = timedelta(days=1)
 FIRST_BIRTH_YEAR = 1900
 
 
-class ExternalIdField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """Text, and only text: DRF's CharField turns 0 or 1.5 into "0" and "1.5", so a number
+    where the schema says string would be stored as if the platform had sent it as text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"must be a string, not {type(data).__name__}.")
+        return super().to_internal_value(data)
+
+
+class ExternalIdField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_length=1, max_length=255, **kwargs)
         self.validators.append(_Pattern(EXTERNAL_ID.pattern, EXTERNAL_ID_RULE, 255))
 
 
-class DeviceIdField(serializers.CharField):
+class DeviceIdField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_length=1, max_length=255, **kwargs)
         self.validators.append(
@@ -66,7 +76,7 @@ class DeviceIdField(serializers.CharField):
         )
 
 
-class TextLineField(serializers.CharField):
+class TextLineField(StrictCharField):
     """Free text other than a message (a name, a platform): no NUL, as PostgreSQL requires."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -75,7 +85,7 @@ class TextLineField(serializers.CharField):
 
 
 @extend_schema_field({"type": "string", "enum": ["", *sorted(ISO_3166_ALPHA2)]})
-class CountryField(serializers.CharField):
+class CountryField(StrictCharField):
     pass
 
 
@@ -179,7 +189,7 @@ class BirthDateSchema(OpenApiSerializerFieldExtension):
         }
 
 
-class MessageTextField(serializers.CharField):
+class MessageTextField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             min_length=1,

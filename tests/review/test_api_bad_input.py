@@ -131,6 +131,11 @@ def test_an_external_id_in_the_url_with_a_control_character_answers_400_naming_i
         ("participants.0.display_name", "Mia\x00", "participants[0].display_name"),
         ("platform", "acme\x00", "platform"),
         ("messages.0.text", "hey\x00", "messages[0].text"),
+        # A number where the schema says string (schemathesis found text: 0 stored as "0").
+        ("messages.0.text", 0, "messages[0].text"),
+        ("messages.0.external_id", 7, "messages[0].external_id"),
+        ("participants.0.display_name", 1.5, "participants[0].display_name"),
+        ("platform", True, "platform"),
     ],
     ids=lambda v: repr(v)[:24],
 )

@@ -5,6 +5,7 @@ two-factor requirement, members' two-factor and lockout state, unlocking)."""
 from __future__ import annotations
 
 from base64 import b32encode
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from django_otp import login as otp_login
 
 from review import admin_selectors, signin_selectors
 from review.client_ip import client_ip
-from review.models import ReviewError, Role
+from review.models import Membership, ReviewError, Role
 from review.services import signin
 from review.two_factor import SecondFactor, second_factor_state
 from review.views.base import ArtemisRequest, tenant_page
@@ -208,12 +209,17 @@ def admin_signin_two_factor(request: ArtemisRequest) -> HttpResponse:
     return redirect("admin_signin", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
-@require_POST
-def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+def _on_member(
+    request: ArtemisRequest,
+    membership_id: int,
+    service: Callable[..., Membership],
+    done: Callable[[str], str],
+) -> HttpResponse:
+    """An admin's action on one member's sign-in: 404 for another tenant's member, the
+    service's refusal as a message, else ``done(username)``."""
     _member_or_404(request, membership_id)
     try:
-        membership = signin.member_signin_unlock(
+        membership = service(
             tenant=request.tenant,
             actor=request.user,
             membership_id=membership_id,
@@ -222,27 +228,27 @@ def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResp
     except ReviewError as exc:
         messages.error(request, str(exc).partition(": ")[2] or str(exc))
     else:
-        messages.success(request, f"{membership.user.get_username()} can sign in again.")
+        messages.success(request, done(membership.user.get_username()))
     return redirect("admin_signin", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Role.ADMIN)
+@require_POST
+def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    return _on_member(
+        request, membership_id, signin.member_signin_unlock, lambda who: f"{who} can sign in again."
+    )
 
 
 @tenant_page(Role.ADMIN)
 @require_POST
 def admin_signin_reset(request: ArtemisRequest, membership_id: int) -> HttpResponse:
-    _member_or_404(request, membership_id)
-    try:
-        membership = signin.member_two_factor_reset(
-            tenant=request.tenant,
-            actor=request.user,
-            membership_id=membership_id,
-            ip=client_ip(request),
-        )
-    except ReviewError as exc:
-        messages.error(request, str(exc).partition(": ")[2] or str(exc))
-    else:
-        messages.success(
-            request,
-            f"{membership.user.get_username()}'s second factor is reset: they set up a new "
-            "authenticator at their next sign-in.",
-        )
-    return redirect("admin_signin", tenant_slug=request.tenant.slug)
+    return _on_member(
+        request,
+        membership_id,
+        signin.member_two_factor_reset,
+        lambda who: (
+            f"{who}'s second factor is reset: they set up a new authenticator at their "
+            "next sign-in."
+        ),
+    )

@@ -158,18 +158,39 @@ def invitation_revoke(*, tenant: Tenant, actor: AbstractBaseUser, invitation_id:
         raise ReviewError(
             f"invitation: the invitation of {invitation.invitee!r} is no longer pending"
         )
-    invitation.status = InvitationStatus.REVOKED
-    invitation.responded_at = timezone.now()
-    invitation.save(update_fields=["status", "responded_at"])
-    audit_record(
-        tenant=tenant,
-        actor=actor,
+    _close_invitation(
+        invitation, status=InvitationStatus.REVOKED, actor=actor,
         action=AuditAction.INVITATION_REVOKE,
+        detail={"invitee": invitation.invitee, "role": invitation.role},
+    )  # fmt: skip
+    return invitation
+
+
+def _close_invitation(
+    invitation: Invitation,
+    *,
+    status: InvitationStatus,
+    actor: AbstractBaseUser,
+    action: AuditAction,
+    detail: dict[str, object],
+    user: AbstractBaseUser | None = None,
+) -> None:
+    """Record an invitation's answer (accepted, declined, revoked) and audit it."""
+    invitation.status = status
+    invitation.responded_at = timezone.now()
+    fields = ["status", "responded_at"]
+    if user is not None:
+        invitation.user = user
+        fields.append("user")
+    invitation.save(update_fields=fields)
+    audit_record(
+        tenant=invitation.tenant,
+        actor=actor,
+        action=action,
         target_type="invitation",
         target_id=str(invitation.pk),
-        detail={"invitee": invitation.invitee, "role": invitation.role},
+        detail=detail,
     )
-    return invitation
 
 
 def _open_invitation_for(user: AbstractBaseUser, invitation_id: int) -> Invitation:
@@ -196,36 +217,20 @@ def invitation_accept(*, user: AbstractBaseUser, invitation_id: int) -> Membersh
             f"invitation: you are already a member of {tenant.name}; decline this invitation"
         )
     membership = Membership.objects.create(tenant=tenant, user=user, role=invitation.role)
-    invitation.status = InvitationStatus.ACCEPTED
-    invitation.responded_at = timezone.now()
-    invitation.user = user
-    invitation.save(update_fields=["status", "responded_at", "user"])
-    audit_record(
-        tenant=tenant,
-        actor=user,
-        action=AuditAction.INVITATION_ACCEPT,
-        target_type="invitation",
-        target_id=str(invitation.pk),
-        detail={"user": user.pk, "role": invitation.role},
-    )
+    _close_invitation(
+        invitation, status=InvitationStatus.ACCEPTED, actor=user, user=user,
+        action=AuditAction.INVITATION_ACCEPT, detail={"user": user.pk, "role": invitation.role},
+    )  # fmt: skip
     return membership
 
 
 @transaction.atomic
 def invitation_decline(*, user: AbstractBaseUser, invitation_id: int) -> Invitation:
     invitation = _open_invitation_for(user, invitation_id)
-    invitation.status = InvitationStatus.DECLINED
-    invitation.responded_at = timezone.now()
-    invitation.user = user
-    invitation.save(update_fields=["status", "responded_at", "user"])
-    audit_record(
-        tenant=invitation.tenant,
-        actor=user,
-        action=AuditAction.INVITATION_DECLINE,
-        target_type="invitation",
-        target_id=str(invitation.pk),
-        detail={"user": user.pk, "role": invitation.role},
-    )
+    _close_invitation(
+        invitation, status=InvitationStatus.DECLINED, actor=user, user=user,
+        action=AuditAction.INVITATION_DECLINE, detail={"user": user.pk, "role": invitation.role},
+    )  # fmt: skip
     return invitation
 
 

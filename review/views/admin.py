@@ -1,6 +1,6 @@
 """Admin pages: members and roles, invitations, API keys, the tenant policy and its versions.
 
-Admins only (``tenant_page(Role.ADMIN)``: moderators and supervisors get 403, another
+Admins only (``tenant_page(Capability.ADMINISTER)``: every other role gets 403, another
 tenant's slug 404). Every POST redirects; secrets shown once (a new user's password, a new
 API key) travel to the next page in the server-side session and are removed as they are
 shown.
@@ -24,6 +24,7 @@ from review.admin_forms import (
     PolicyForm,
     RollbackForm,
 )
+from review.capabilities import Capability
 from review.models import ReviewError, Role
 from review.services import members, policy
 from review.views.base import ArtemisRequest, tenant_page
@@ -65,7 +66,7 @@ def _pop_once(request: ArtemisRequest) -> dict[str, str] | None:
     return request.session.pop(_ONCE, None)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_home(request: ArtemisRequest) -> HttpResponse:
     return redirect("admin_members", tenant_slug=request.tenant.slug)
@@ -93,7 +94,7 @@ def _members_page(
     return _page(request, "review/admin_members.html", context, status=400 if failed else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_members(request: ArtemisRequest) -> HttpResponse:
     """The members, the invitations, and (POST) a new account created for this tenant."""
@@ -118,7 +119,7 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
     return _members_page(request, create_form=form)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_invite(request: ArtemisRequest) -> HttpResponse:
     """Invite a username or e-mail address. The answer is the same whether or not an
@@ -145,7 +146,7 @@ def admin_invite(request: ArtemisRequest) -> HttpResponse:
     return _members_page(request, invite_form=form)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> HttpResponse:
     _own_or_404(selectors.invitation_rows(tenant=request.tenant), invitation_id, "invitation")
@@ -160,7 +161,7 @@ def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> Http
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
@@ -181,7 +182,7 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
@@ -196,7 +197,7 @@ def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResp
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_keys(request: ArtemisRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
@@ -217,7 +218,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
     return _page(request, "review/admin_keys.html", context, status=400 if form.errors else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
     _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
@@ -243,7 +244,7 @@ def _queue_message(version: Any) -> str:
     )
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_policy(request: ArtemisRequest) -> HttpResponse:
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(request.tenant))
@@ -270,7 +271,7 @@ def admin_policy(request: ArtemisRequest) -> HttpResponse:
     return _page(request, "review/admin_policy.html", context, status=400 if form.errors else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
     form = RollbackForm(request.POST)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,11 +14,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from review import case_selectors
-from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError, Role
+from review.capabilities import Capability, member_can
+from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError
 from review.ncmec.report import ncmec_problems
 from review.ncmec.selectors import ncmec_submission_get
 from review.ncmec.services import ncmec_submission_request
-from review.views.base import RANK, ArtemisRequest, tenant_page
+from review.views.base import ArtemisRequest, tenant_page
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
@@ -33,7 +33,7 @@ def _case(request: ArtemisRequest, case_id: int) -> Case:
 
 
 def _may_submit(request: ArtemisRequest) -> bool:
-    return RANK[Role(request.membership.role)] >= RANK[Role.SUPERVISOR]
+    return member_can(request.membership, Capability.SUBMIT_REPORT)
 
 
 def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
     }
 
 
-@tenant_page()
+@tenant_page(Capability.READ_CASES, post=Capability.SUBMIT_REPORT)
 @require_http_methods(["GET", "POST"])
 def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
     """GET: the panel (alone under htmx, else on its own page). POST (supervisors and
@@ -62,8 +62,6 @@ def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     notice = ""
     if request.method == "POST":
-        if not _may_submit(request):
-            raise PermissionDenied("only a supervisor or an admin can report to NCMEC")
         try:
             ncmec_submission_request(case=case, actor=request.user)
         except ReviewError as exc:

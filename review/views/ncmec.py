@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,14 +55,17 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
     }
 
 
-@tenant_page(Capability.READ_CASES, post=Capability.SUBMIT_REPORT)
+@tenant_page(Capability.READ_CASES)
 @require_http_methods(["GET", "POST"])
 def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
-    """GET: the panel (alone under htmx, else on its own page). POST (supervisors and
-    admins): queue the report; the worker sends it after this request commits."""
+    """GET: the panel (alone under htmx, else on its own page). POST (who may submit a
+    report): queue the report; the worker sends it after this request commits."""
     case = _case(request, case_id)
     notice = ""
     if request.method == "POST":
+        # Checked after the case is found, so another moderator's case stays a 404.
+        if not _may_submit(request):
+            raise PermissionDenied("this needs the capability 'submit_report'")
         try:
             ncmec_submission_request(case=case, actor=request.user)
         except ReviewError as exc:

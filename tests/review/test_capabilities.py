@@ -242,3 +242,14 @@ def test_an_auditor_is_a_role_an_invitation_can_name_and_an_unknown_one_is_refus
         invitation_send(tenant=acme, actor=ada, invitee="someone", role="reader")
     invitation = invitation_send(tenant=acme, actor=ada, invitee="someone", role="auditor")
     assert invitation.role == Role.AUDITOR
+
+
+def test_the_agreement_report_lists_those_who_review_and_not_an_auditor(
+    acme: Tenant, alice: Any, sam: Any, audrey: Any
+) -> None:
+    decide(acme, alice)
+
+    page = signed_in(sam).get("/t/acme/supervision/agreement").content.decode()
+
+    assert "alice" in page
+    assert "audrey" not in page, "an auditor has no decisions and no exposure to report"

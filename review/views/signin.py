@@ -205,7 +205,7 @@ def admin_signin_two_factor(request: ArtemisRequest) -> HttpResponse:
         request,
         "Everyone now signs in with a second factor."
         if required
-        else "Supervisors and admins sign in with a second factor; moderators may.",
+        else "Supervisors, admins and auditors sign in with a second factor; moderators may.",
     )
     return redirect("admin_signin", tenant_slug=request.tenant.slug)
 

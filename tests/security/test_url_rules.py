@@ -509,7 +509,7 @@ def client_as(user: Any | None, *, csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=csrf)
     if user is not None:
         client.force_login(user)
-        pass_second_factor(client, user)  # staff, supervisors and admins need it
+        pass_second_factor(client, user)  # staff, supervisors, admins and auditors need it
     return client
 
 

@@ -58,7 +58,7 @@ KINDS = (
     SENT_INVITATION,
     INVITATION_TO_MODERATOR,
 )
-# A moderator sees only the cases she wrote; supervisors and admins see all of them.
+# A moderator sees only the cases she wrote; supervisors, admins and auditors see all.
 AUTHOR_ONLY = frozenset({CASE})
 
 

@@ -35,4 +35,4 @@ def escalations_waiting(membership: object) -> int | None:
         return None
     if not member_can(membership, Capability.APPROVE_CASE):
         return None
-    return case_selectors.case_inbox_count(tenant=membership.tenant)  # type: ignore[attr-defined]
+    return case_selectors.case_inbox_count(tenant=membership.tenant)

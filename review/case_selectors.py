@@ -1,17 +1,19 @@
 """Reads of escalation cases for the case pages. Each takes the tenant; what a member may see
-depends on their role: a moderator sees the cases they wrote, a supervisor or an admin sees
-every case of the tenant. A case the member may not see answers as if it did not exist."""
+depends on their capabilities: a moderator sees the cases they wrote, a member who may read
+every case (supervisor, admin, auditor) sees every case of the tenant. A case the member may
+not see answers as if it did not exist."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from review.models import AuditEvent, Case, CaseStatus, Membership, Role, Tenant
+from review.capabilities import Capability, member_can
+from review.models import AuditEvent, Case, CaseStatus, Membership, Tenant
 from review.selectors import case_list
 
 
 def _sees_all(membership: Membership) -> bool:
-    return membership.role in (Role.SUPERVISOR, Role.ADMIN)
+    return member_can(membership, Capability.READ_ALL_CASES)
 
 
 def case_list_visible(*, tenant: Tenant, membership: Membership) -> QuerySet[Case]:

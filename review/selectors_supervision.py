@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from review.agreement import agreement_rate, cohen_kappa
+from review.capabilities import Capability, roles_with
 from review.models import (
     Assessment,
     AuditEvent,
@@ -264,12 +265,16 @@ def agreement_report(
         .values_list("reviewer_id", "n")
     )
 
+    history = set(counts) | set(pairs) | set(done)
+    # Members who review, and anyone with a history here (an auditor who never reviewed is
+    # left out: a row of zeros says nothing).
+    reviewers = Q(role__in=roles_with(Capability.DECIDE)) | Q(user_id__in=history)
     people: dict[int, tuple[str, str]] = {
         m.user_id: (m.user.get_username(), m.get_role_display())
-        for m in Membership.objects.filter(tenant=tenant).select_related("user")
+        for m in Membership.objects.filter(reviewers, tenant=tenant).select_related("user")
     }
     # Former members keep their history on the report.
-    missing = (set(counts) | set(pairs) | set(done)) - set(people)
+    missing = history - set(people)
     for user in get_user_model().objects.filter(pk__in=missing):
         people[user.pk] = (user.get_username(), "former member")
     rows = [
@@ -348,7 +353,7 @@ def team_exposure(*, tenant: Tenant) -> list[MemberExposure]:
             role=m.get_role_display(),
             exposure=moderator_exposure(tenant=tenant, moderator=m.user),
         )
-        for m in Membership.objects.filter(tenant=tenant)
+        for m in Membership.objects.filter(tenant=tenant, role__in=roles_with(Capability.DECIDE))
         .select_related("user")
         .order_by("user__username")
     ]

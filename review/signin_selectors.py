@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from review.models import Membership, Role, Tenant
+from review.capabilities import member_needs_two_factor
+from review.models import Membership, Tenant
 
 
 def recent_failures(usernames: list[str]) -> dict[str, int]:
@@ -50,8 +51,7 @@ def member_signin_list(*, tenant: Tenant) -> list[MemberSignin]:
             MemberSignin(
                 membership=m,
                 two_factor=m.user_id in enrolled,
-                two_factor_required=tenant.require_two_factor
-                or m.role in (Role.SUPERVISOR, Role.ADMIN),
+                two_factor_required=tenant.require_two_factor or member_needs_two_factor(m),
                 failures=count,
                 locked=count >= settings.AXES_FAILURE_LIMIT,
             )

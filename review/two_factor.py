@@ -22,7 +22,8 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from review.models import Membership, Role
+from review.capabilities import roles_needing_two_factor
+from review.models import Membership
 
 
 class SecondFactor(StrEnum):
@@ -37,7 +38,7 @@ def two_factor_required(user: Any) -> bool:
         return True
     return (
         Membership.objects.filter(user=user)
-        .filter(Q(role__in=[Role.SUPERVISOR, Role.ADMIN]) | Q(tenant__require_two_factor=True))
+        .filter(Q(role__in=roles_needing_two_factor()) | Q(tenant__require_two_factor=True))
         .exists()
     )
 

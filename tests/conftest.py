@@ -74,6 +74,12 @@ def ada(acme: Tenant) -> Any:
     return MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada").user
 
 
+@pytest.fixture
+def audrey(acme: Tenant) -> Any:
+    """Audrey the auditor: reads decisions, cases and the audit trail; changes nothing."""
+    return MembershipFactory(tenant=acme, role=Role.AUDITOR, user__username="audrey").user
+
+
 def api_client_for(tenant: Tenant) -> APIClient:
     _, raw = api_key_create(tenant=tenant, name="tests")
     client = APIClient()

@@ -54,6 +54,8 @@ class Role(models.TextChoices):
     MODERATOR = "moderator", "Moderator"
     SUPERVISOR = "supervisor", "Supervisor"
     ADMIN = "admin", "Admin"
+    # Reads decisions, cases and the audit trail; changes nothing (review/capabilities.py).
+    AUDITOR = "auditor", "Auditor"
 
 
 class Membership(models.Model):

@@ -39,17 +39,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from review.capabilities import Capability, user_can
 from review.errors import Code
 from review.models import (
     AuditAction,
     Case,
     CaseKind,
     CaseStatus,
-    Membership,
     NcmecState,
     NcmecSubmission,
     ReviewError,
-    Role,
 )
 from review.ncmec import client as api
 from review.ncmec import schema
@@ -86,15 +85,6 @@ class NcmecRetryLater(ReviewError):
     code = "upstream"
 
 
-def _is_supervisor(case: Case, user: AbstractBaseUser) -> bool:
-    role = (
-        Membership.objects.filter(tenant_id=case.tenant_id, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return role in (Role.SUPERVISOR, Role.ADMIN)
-
-
 def _audit(case: Case, actor: AbstractBaseUser | None, step: str, **detail: Any) -> None:
     audit_record(
         tenant=case.tenant,
@@ -107,7 +97,7 @@ def _audit(case: Case, actor: AbstractBaseUser | None, step: str, **detail: Any)
 
 
 def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
-    if not _is_supervisor(case, actor):
+    if not user_can(tenant_id=case.tenant_id, user=actor, capability=Capability.SUBMIT_REPORT):
         raise ReviewError(
             "only a supervisor or an admin of this tenant can report to NCMEC", code="forbidden"
         )

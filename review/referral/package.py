@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from review import selectors
-from review.models import Case, CaseKind, CaseStatus, ReviewError, Role
+from review.capabilities import Capability, user_can
+from review.models import Case, CaseKind, CaseStatus, ReviewError
 from review.referral import documents, files, signing
 from review.referral.evidence import Evidence, evidence_gather, utc_iso
 
@@ -69,8 +69,7 @@ def package_unavailable(case: Case) -> str | None:
 
 
 def may_download(*, case: Case, user: Any) -> bool:
-    membership = selectors.membership_get(user=user, tenant_slug=case.tenant.slug)
-    return membership is not None and membership.role in (Role.SUPERVISOR, Role.ADMIN)
+    return user_can(tenant_id=case.tenant_id, user=user, capability=Capability.DOWNLOAD_PACKAGE)
 
 
 def provider_details(case: Case) -> dict[str, str]:

@@ -18,18 +18,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.account_data import IP_EVENTS, ISO_3166_ALPHA2, MAX_DEVICE_IDS, MAX_IP_EVENTS
+from review.capabilities import Capability, member_can, user_can
 from review.models import (
     CASE_ANNOTATIONS,
     AuditAction,
     Case,
     CaseKind,
     CaseStatus,
+    Membership,
     ReviewError,
-    Role,
 )
 from review.ncmec.report import ncmec_problems
 from review.services.audit import audit_record
-from review.services.cases import _role_of, case_lock, case_preserve, case_transition
+from review.services.cases import (
+    case_lock,
+    case_preserve,
+    case_transition,
+    case_transition_refusal,
+)
 
 # What the case editor may change, and nothing else.
 EDITABLE_FIELDS = (
@@ -55,7 +61,6 @@ MAX_TEXT = 20_000
 # now is taken as now, not refused as being in the future.
 CLOCK_SKEW = timedelta(hours=1)
 MAX_SHORT = 255
-SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 # -- validation -------------------------------------------------------------------------
@@ -348,7 +353,7 @@ def case_submit(*, case: Case, actor: AbstractBaseUser) -> Case:
 def case_send_back(*, case: Case, supervisor: AbstractBaseUser, reason: str) -> Case:
     """A supervisor returns the case to its author's draft, saying what to change."""
     case = case_lock(case=case)
-    if _role_of(case, supervisor) not in SUPERVISORS:
+    if not user_can(tenant_id=case.tenant_id, user=supervisor, capability=Capability.APPROVE_CASE):
         raise ReviewError("only a supervisor or an admin sends a case back", code="forbidden")
     if not reason.strip():
         raise ReviewError("say what the author should change", field="reason")
@@ -374,7 +379,7 @@ def case_record_delivery(
     """A supervisor records that an approved referral was handed to a law-enforcement
     agency: the case becomes delivered, then preserved for a year from the delivery date."""
     case = case_lock(case=case)
-    if _role_of(case, supervisor) not in SUPERVISORS:
+    if not user_can(tenant_id=case.tenant_id, user=supervisor, capability=Capability.SUBMIT_REPORT):
         raise ReviewError("only a supervisor or an admin records a delivery", code="forbidden")
     if case.kind != CaseKind.LAW_ENFORCEMENT:
         raise ReviewError(
@@ -406,30 +411,42 @@ def case_record_delivery(
     return case_preserve(case=case, actor=supervisor, start=delivered_on)
 
 
-@transaction.atomic
-def case_close(*, case: Case, actor: AbstractBaseUser, reason: str) -> Case:
-    """Close a case: a draft opened by mistake (its author or a supervisor), or a preserved
-    case whose preservation date has passed (a supervisor). Nothing else closes."""
-    case = case_lock(case=case)
-    role = _role_of(case, actor)
-    if not reason.strip():
-        raise ReviewError("say why the case is closed", field="reason")
+def case_close_refusal(
+    *, case: Case, actor: AbstractBaseUser, membership: Membership | None
+) -> str | None:
+    """Why ``actor`` (through ``membership``) may not close ``case`` now; None if they may.
+    The one place that decides it: ``case_close`` refuses with this, and the case page
+    offers the button only when it is None. A draft opened by mistake closes (its author,
+    or whoever approves cases); a preserved case closes after its preservation date (whoever
+    approves cases). Nothing else closes."""
+    if membership is None or not member_can(membership, Capability.WRITE_CASE):
+        return "only a member who writes cases closes one"
+    approver = member_can(membership, Capability.APPROVE_CASE)
     if case.status == CaseStatus.DRAFT:
-        if case.author_id != actor.pk and role not in SUPERVISORS:
-            raise ReviewError(
-                "only the author or a supervisor closes a draft case", code="forbidden"
-            )
+        if case.author_id != actor.pk and not approver:
+            return "only the author or a supervisor closes a draft case"
     elif case.status == CaseStatus.PRESERVED:
-        if role not in SUPERVISORS:
-            raise ReviewError(
-                "only a supervisor or an admin closes a preserved case", code="forbidden"
-            )
+        if not approver:
+            return "only a supervisor or an admin closes a preserved case"
         if case.preserve_until is None or case.preserve_until >= timezone.localdate():
-            raise ReviewError(
+            return (
                 f"case {case.reference} is preserved until "
                 f"{case.preserve_until.isoformat() if case.preserve_until else '?'}; "
                 "it can be closed only after that date"
             )
+    return case_transition_refusal(case=case, to=CaseStatus.CLOSED)
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor: AbstractBaseUser, reason: str) -> Case:
+    """Close a case, when ``case_close_refusal`` allows it, with a reason."""
+    case = case_lock(case=case)
+    if not reason.strip():
+        raise ReviewError("say why the case is closed", field="reason")
+    membership = Membership.objects.filter(tenant_id=case.tenant_id, user=actor).first()
+    refusal = case_close_refusal(case=case, actor=actor, membership=membership)
+    if refusal:
+        raise ReviewError(refusal)
     return case_transition(
         case=case, to=CaseStatus.CLOSED, actor=actor, detail={"reason": reason.strip()[:2000]}
     )

@@ -15,16 +15,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from review.capabilities import Capability, user_can
 from review.models import (
     CASE_HELD_STATUSES,
     AuditAction,
     Case,
     CaseStatus,
     Decision,
-    Membership,
     Participant,
     ReviewError,
-    Role,
 )
 from review.models.verdicts import CASE_KIND_OF
 from review.services.audit import audit_record
@@ -47,11 +46,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 EDITABLE = frozenset({CaseStatus.DRAFT})
 
 
-def _role_of(case: Case, user: AbstractBaseUser) -> str | None:
+def _may(case: Case, user: AbstractBaseUser, capability: Capability) -> bool:
+    return user_can(tenant_id=case.tenant_id, user=user, capability=capability)
+
+
+def case_transition_refusal(*, case: Case, to: str) -> str | None:
+    """Why the lifecycle does not allow ``case`` to become ``to`` now (None: it does)."""
+    current = CaseStatus(case.status)
+    if to in TRANSITIONS[current]:
+        return None
+    allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
     return (
-        Membership.objects.filter(tenant_id=case.tenant_id, user=user)
-        .values_list("role", flat=True)
-        .first()
+        f"case {case.reference} is {current.label.lower()}: it cannot become "
+        f"{CaseStatus(to).label.lower()} (allowed from here: {allowed})"
     )
 
 
@@ -65,12 +72,9 @@ def case_transition(
     """Move the case to ``to`` if the lifecycle allows it, and audit the move. Callers hold
     the case row's lock (``case_lock``) and set the fields that go with the new state."""
     current = CaseStatus(case.status)
-    if to not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
-        raise ReviewError(
-            f"case {case.reference} is {current.label.lower()}: it cannot become "
-            f"{CaseStatus(to).label.lower()} (allowed from here: {allowed})"
-        )
+    refusal = case_transition_refusal(case=case, to=to)
+    if refusal:
+        raise ReviewError(refusal)
     case.status = to
     if to == CaseStatus.CLOSED:
         case.closed_at = timezone.now()
@@ -175,7 +179,7 @@ def case_open(*, decision: Decision) -> Case:
 def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
     """Four eyes: a supervisor or admin who is not the case's author approves it."""
     case = case_lock(case=case)
-    if _role_of(case, supervisor) not in (Role.SUPERVISOR, Role.ADMIN):
+    if not _may(case, supervisor, Capability.APPROVE_CASE):
         raise ReviewError(
             "only a supervisor or an admin of this tenant can approve a case", code="forbidden"
         )
@@ -210,7 +214,7 @@ def case_extend_preservation(
     """A supervisor keeps a preserved case longer (law enforcement asked, say). Never
     shortens it."""
     case = case_lock(case=case)
-    if _role_of(case, supervisor) not in (Role.SUPERVISOR, Role.ADMIN):
+    if not _may(case, supervisor, Capability.SUBMIT_REPORT):
         raise ReviewError("only a supervisor or an admin can extend preservation", code="forbidden")
     if case.status != CaseStatus.PRESERVED or case.preserve_until is None:
         raise ReviewError(f"case {case.reference} is not preserved; nothing to extend")

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from review.capabilities import Capability, member_can, role_can, roles_with
 from review.models import (
     ApiKey,
     AuditAction,
@@ -42,9 +43,10 @@ def _role(role: str) -> Role:
 
 
 def _admins_left(tenant: Tenant, *, without: Membership) -> int:
+    """Members besides ``without`` who may administer the tenant."""
     return (
         Membership.objects.select_for_update()
-        .filter(tenant=tenant, role=Role.ADMIN)
+        .filter(tenant=tenant, role__in=roles_with(Capability.ADMINISTER))
         .exclude(pk=without.pk)
         .count()
     )
@@ -265,7 +267,9 @@ def member_set_role(
     previous = membership.role
     if previous == role_value:
         return membership
-    if previous == Role.ADMIN:
+    if role_can(previous, Capability.ADMINISTER) and not role_can(
+        role_value, Capability.ADMINISTER
+    ):
         if membership.user_id == actor.pk:
             raise ReviewError(
                 "you cannot take away your own admin role; ask another admin",
@@ -299,7 +303,10 @@ def member_remove(*, tenant: Tenant, actor: AbstractBaseUser, membership_id: int
         raise ReviewError(
             "you cannot remove yourself; ask another admin", field="member", code="forbidden"
         )
-    if membership.role == Role.ADMIN and _admins_left(tenant, without=membership) == 0:
+    if (
+        member_can(membership, Capability.ADMINISTER)
+        and _admins_left(tenant, without=membership) == 0
+    ):
         raise ReviewError(
             "this is the tenant's last admin; make someone else admin first",
             field="member",

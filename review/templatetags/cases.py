@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import template
 
 from review import case_selectors
-from review.models import CaseStatus, Role
+from review.capabilities import Capability, member_can
+from review.models import CaseStatus, Membership
 
 register = template.Library()
 
@@ -28,8 +29,10 @@ def case_status_label(value: str) -> str:
 
 @register.simple_tag
 def escalations_waiting(membership: object) -> int | None:
-    """How many cases wait for approval, for a supervisor's nav; None for a moderator."""
-    role = getattr(membership, "role", None)
-    if role not in (Role.SUPERVISOR, Role.ADMIN):
+    """How many cases wait for approval, for the nav of a member who approves cases; None
+    for anyone else."""
+    if not isinstance(membership, Membership):
         return None
-    return case_selectors.case_inbox_count(tenant=membership.tenant)  # type: ignore[attr-defined]
+    if not member_can(membership, Capability.APPROVE_CASE):
+        return None
+    return case_selectors.case_inbox_count(tenant=membership.tenant)

@@ -9,7 +9,8 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from review.models import AuditEvent, Case, ReviewError, Role
+from review.capabilities import Capability, member_can
+from review.models import AuditEvent, Case, ReviewError
 from review.referral import signing
 from review.referral.package import package_unavailable
 from review.referral.selectors import package_downloads
@@ -29,7 +30,7 @@ class PanelState:
 
 @register.simple_tag
 def referral_panel_state(case: Case, membership: Any) -> PanelState:
-    may = membership is not None and membership.role in (Role.SUPERVISOR, Role.ADMIN)
+    may = member_can(membership, Capability.DOWNLOAD_PACKAGE)
     key_problem, fingerprint = "", ""
     try:
         fingerprint = signing.fingerprint(signing.signing_key().public_key())

@@ -1,6 +1,6 @@
 """Admin pages: members and roles, invitations, API keys, the tenant policy and its versions.
 
-Admins only (``tenant_page(Role.ADMIN)``: moderators and supervisors get 403, another
+Admins only (``tenant_page(Capability.ADMINISTER)``: every other role gets 403, another
 tenant's slug 404). Every POST redirects; secrets shown once (a new user's password, a new
 API key) travel to the next page in the server-side session and are removed as they are
 shown.
@@ -25,6 +25,7 @@ from review.admin_forms import (
     RollbackForm,
     policy_form_field,
 )
+from review.capabilities import Capability
 from review.errors import add_to_form
 from review.models import ReviewError, Role
 from review.services import members, policy
@@ -58,7 +59,7 @@ def _pop_once(request: ArtemisRequest) -> dict[str, str] | None:
     return request.session.pop(_ONCE, None)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_home(request: ArtemisRequest) -> HttpResponse:
     return redirect("admin_members", tenant_slug=request.tenant.slug)
@@ -86,7 +87,7 @@ def _members_page(
     return _page(request, "review/admin_members.html", context, status=400 if failed else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_members(request: ArtemisRequest) -> HttpResponse:
     """The members, the invitations, and (POST) a new account created for this tenant."""
@@ -111,7 +112,7 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
     return _members_page(request, create_form=form)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_invite(request: ArtemisRequest) -> HttpResponse:
     """Invite a username or e-mail address. The answer is the same whether or not an
@@ -138,7 +139,7 @@ def admin_invite(request: ArtemisRequest) -> HttpResponse:
     return _members_page(request, invite_form=form)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> HttpResponse:
     _own_or_404(selectors.invitation_rows(tenant=request.tenant), invitation_id, "invitation")
@@ -153,7 +154,7 @@ def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> Http
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
@@ -174,7 +175,7 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
@@ -189,7 +190,7 @@ def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResp
     return redirect("admin_members", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_keys(request: ArtemisRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
@@ -210,7 +211,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
     return _page(request, "review/admin_keys.html", context, status=400 if form.errors else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
     _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
@@ -236,7 +237,7 @@ def _queue_message(version: Any) -> str:
     )
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_policy(request: ArtemisRequest) -> HttpResponse:
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(request.tenant))
@@ -263,7 +264,7 @@ def admin_policy(request: ArtemisRequest) -> HttpResponse:
     return _page(request, "review/admin_policy.html", context, status=400 if form.errors else 200)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
     form = RollbackForm(request.POST)

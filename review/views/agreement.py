@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from review import csv_safe, selectors_supervision
-from review.models import AuditAction, Role
+from review.capabilities import Capability
+from review.models import AuditAction
 from review.services.audit import audit_record
 from review.views.base import ArtemisRequest, tenant_page
 
@@ -63,7 +64,7 @@ def _number(value: float | None, digits: int = 2) -> Decimal | str:
     return "" if value is None else Decimal(f"{value:.{digits}f}")
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUPERVISE)
 @require_GET
 def agreement(request: ArtemisRequest) -> HttpResponse:
     start, end, preset, errors = _period(request)

@@ -8,14 +8,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from review import selectors_supervision
-from review.models import AuditAction, Role
+from review.capabilities import Capability
+from review.models import AuditAction
 from review.services.audit import audit_record
 from review.views.base import ArtemisRequest, tenant_page
 
 PAGE = 100
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.READ_AUDIT)
 @require_GET
 def audit_trail(request: ArtemisRequest) -> HttpResponse:
     action = request.GET.get("action", "")

@@ -1,4 +1,4 @@
-"""What every tenant page shares: the typed request and the tenant/role check."""
+"""What every tenant page shares: the typed request and the tenant/capability check."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
 from review import selectors
-from review.models import Membership, Role, Tenant
-
-RANK = {Role.MODERATOR: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+from review.capabilities import Capability, member_can
+from review.models import Membership, Tenant
 
 
 class ArtemisRequest(HttpRequest):
@@ -28,9 +27,13 @@ class ArtemisRequest(HttpRequest):
 View = Callable[..., HttpResponse]
 
 
-def tenant_page(min_role: str = Role.MODERATOR) -> Callable[[View], View]:
+def tenant_page(
+    capability: Capability, *, post: Capability | None = None
+) -> Callable[[View], View]:
     """Resolve the tenant in the URL through the user's own memberships (another tenant's
-    slug answers 404, as if it did not exist) and require at least ``min_role`` (403)."""
+    slug answers 404, as if it did not exist) and require ``capability`` (403), and ``post``
+    as well for a POST when given (a page anyone who reads it may see, but fewer may change).
+    """
 
     def decorate(view: View) -> View:
         @login_required
@@ -41,8 +44,10 @@ def tenant_page(min_role: str = Role.MODERATOR) -> Callable[[View], View]:
             membership = selectors.membership_get(user=request.user, tenant_slug=tenant_slug)
             if membership is None:
                 raise Http404("no such tenant")
-            if RANK[Role(membership.role)] < RANK[Role(min_role)]:
-                raise PermissionDenied(f"this page is for {Role(min_role).label.lower()}s")
+            needs = [capability] + ([post] if post and request.method == "POST" else [])
+            for need in needs:
+                if not member_can(membership, need):
+                    raise PermissionDenied(f"this needs the capability {need.value!r}")
             request.membership = membership  # type: ignore[attr-defined]
             request.tenant = membership.tenant  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)

@@ -12,10 +12,10 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import case_selectors
+from review.capabilities import Capability
 from review.case_forms import (
     CaseForm,
     DeliveryForm,
@@ -25,13 +25,11 @@ from review.case_forms import (
     format_offset,
 )
 from review.errors import add_to_form
-from review.models import CASE_ANNOTATIONS, Case, CaseKind, CaseStatus, ReviewError, Role
+from review.models import CASE_ANNOTATIONS, Case, CaseKind, CaseStatus, ReviewError
 from review.services import case_flow
 from review.services import cases as case_lifecycle
 from review.views.base import ArtemisRequest, tenant_page
 from review.views.ncmec import ncmec_panel_context
-
-SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
@@ -52,7 +50,7 @@ def _form_errors(form: forms.Form) -> str:
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
-@tenant_page()
+@tenant_page(Capability.READ_CASES)
 @require_GET
 def case_list(request: ArtemisRequest) -> HttpResponse:
     cases = case_selectors.case_list_visible(tenant=request.tenant, membership=request.membership)
@@ -72,7 +70,7 @@ def case_list(request: ArtemisRequest) -> HttpResponse:
     )
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.APPROVE_CASE)
 @require_GET
 def case_inbox(request: ArtemisRequest) -> HttpResponse:
     return render(
@@ -88,7 +86,6 @@ def case_inbox(request: ArtemisRequest) -> HttpResponse:
 
 def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) -> dict[str, object]:
     is_author = case.author_id == request.user.pk
-    role = request.membership.role
     editing = is_author and case.status == CaseStatus.DRAFT
     if editing and form is None:
         form = CaseForm(initial=CaseForm.initial_for(case))
@@ -108,7 +105,6 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "form": form,
         "editing": editing,
         "is_author": is_author,
-        "is_supervisor": role in SUPERVISORS,
         "problems": case_flow.case_problems(case),
         "annotation_labels": [CASE_ANNOTATIONS.get(a, a) for a in case.annotations],
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
@@ -119,19 +115,15 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "delivery_form": DeliveryForm(),
         "extend_form": ExtendForm(),
         "reason_form": ReasonForm(),
-        # Offered only when case_close would accept it: a preserved case is kept until
-        # its preservation date has passed.
-        "can_close": (case.status == CaseStatus.DRAFT and (is_author or role in SUPERVISORS))
-        or (
-            case.status == CaseStatus.PRESERVED
-            and role in SUPERVISORS
-            and case.preserve_until is not None
-            and case.preserve_until < timezone.localdate()
-        ),
+        # Offered only when case_close would accept it (the rule is case_close_refusal).
+        "can_close": case_flow.case_close_refusal(
+            case=case, actor=request.user, membership=request.membership
+        )
+        is None,
     }
 
 
-@tenant_page()
+@tenant_page(Capability.READ_CASES, post=Capability.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -161,7 +153,7 @@ def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page()
+@tenant_page(Capability.WRITE_CASE)
 @require_POST
 def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -174,7 +166,7 @@ def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.APPROVE_CASE)
 @require_POST
 def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -187,7 +179,7 @@ def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.APPROVE_CASE)
 @require_POST
 def case_send_back(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -202,7 +194,7 @@ def case_send_back(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUBMIT_REPORT)
 @require_POST
 def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -229,7 +221,7 @@ def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUBMIT_REPORT)
 @require_POST
 def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
@@ -251,7 +243,7 @@ def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-@tenant_page()
+@tenant_page(Capability.WRITE_CASE)
 @require_POST
 def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, selectors_supervision
+from review.capabilities import Capability
 from review.forms_supervision import SupervisorDecisionForm
 from review.models import (
     ESCALATIONS,
@@ -17,7 +18,6 @@ from review.models import (
     Conversation,
     Decision,
     ReviewError,
-    Role,
     SecondReview,
 )
 from review.services import audit, second_review, supervision
@@ -25,7 +25,7 @@ from review.views.base import ArtemisRequest, tenant_page
 from review.views.review import review_context
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUPERVISE)
 @require_GET
 def inbox(request: ArtemisRequest) -> HttpResponse:
     tenant = request.tenant
@@ -92,7 +92,7 @@ def _page(
     return render(request, "review/supervisor_review.html", context, status=status)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.READ_DECISIONS)
 @require_GET
 def supervisor_review(request: ArtemisRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
@@ -113,7 +113,7 @@ def supervisor_review(request: ArtemisRequest, conversation_id: int) -> HttpResp
     return _page(request, conversation)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUPERVISE)
 @require_POST
 def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
@@ -149,7 +149,7 @@ def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResp
     return redirect("inbox", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.SUPERVISE)
 @require_POST
 def disagreement_uphold(request: ArtemisRequest, review_id: int) -> HttpResponse:
     try:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from review import selectors
 from review.models import Invitation, ReviewError
 from review.services import members
+from review.views.home import landing
 
 
 @login_required
@@ -43,7 +44,7 @@ def invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
         request,
         f"You joined {membership.tenant.name} as {membership.get_role_display().lower()}.",
     )
-    return redirect("queue", tenant_slug=membership.tenant.slug)
+    return redirect(landing(membership), tenant_slug=membership.tenant.slug)
 
 
 @login_required

@@ -17,7 +17,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from review import feedback_selectors
-from review.models import ReviewError, Role
+from review.capabilities import Capability
+from review.models import ReviewError
 from review.models.training import TrainingRun
 from review.services import feedback, retrain
 from review.views.base import ArtemisRequest, tenant_page
@@ -73,7 +74,7 @@ def _rows(request: ArtemisRequest) -> tuple[list[VersionRow], ModelVersion | Non
     return rows, in_use
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def model_versions(request: ArtemisRequest) -> HttpResponse:
     rows, in_use = _rows(request)
@@ -115,7 +116,7 @@ def _training_context(request: ArtemisRequest) -> dict[str, Any]:
     return {"run": run, "run_metrics": metrics, "rule": RULE}
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def model_train(request: ArtemisRequest) -> HttpResponse:
     try:
@@ -134,7 +135,7 @@ def model_train(request: ArtemisRequest) -> HttpResponse:
     return redirect("model_versions", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def model_train_status(request: ArtemisRequest) -> HttpResponse:
     """The training panel alone, for htmx to poll while a run is queued or training; without
@@ -149,7 +150,7 @@ def model_train_status(request: ArtemisRequest) -> HttpResponse:
     return response
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpResponse:
     try:
@@ -173,7 +174,7 @@ def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpRespo
     return redirect("model_versions", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def model_labels_export(request: ArtemisRequest) -> HttpResponse:
     labels = feedback.labels_export(

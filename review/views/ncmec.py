@@ -15,11 +15,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from review import case_selectors
-from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError, Role
+from review.capabilities import Capability, member_can
+from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError
 from review.ncmec.report import ncmec_problems
 from review.ncmec.selectors import ncmec_submission_get
 from review.ncmec.services import ncmec_submission_request
-from review.views.base import RANK, ArtemisRequest, tenant_page
+from review.views.base import ArtemisRequest, tenant_page
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
@@ -33,7 +34,7 @@ def _case(request: ArtemisRequest, case_id: int) -> Case:
 
 
 def _may_submit(request: ArtemisRequest) -> bool:
-    return RANK[Role(request.membership.role)] >= RANK[Role.SUPERVISOR]
+    return member_can(request.membership, Capability.SUBMIT_REPORT)
 
 
 def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
@@ -54,16 +55,17 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
     }
 
 
-@tenant_page()
+@tenant_page(Capability.READ_CASES)
 @require_http_methods(["GET", "POST"])
 def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
-    """GET: the panel (alone under htmx, else on its own page). POST (supervisors and
-    admins): queue the report; the worker sends it after this request commits."""
+    """GET: the panel (alone under htmx, else on its own page). POST (who may submit a
+    report): queue the report; the worker sends it after this request commits."""
     case = _case(request, case_id)
     notice = ""
     if request.method == "POST":
+        # Checked after the case is found, so another moderator's case stays a 404.
         if not _may_submit(request):
-            raise PermissionDenied("only a supervisor or an admin can report to NCMEC")
+            raise PermissionDenied("this needs the capability 'submit_report'")
         try:
             ncmec_submission_request(case=case, actor=request.user)
         except ReviewError as exc:

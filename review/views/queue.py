@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from review import selectors, selectors_supervision
-from review.models import QueueStatus, Role
+from review.capabilities import Capability, member_can
+from review.models import QueueStatus
 from review.presentation import waited_label
 from review.views.base import ArtemisRequest, tenant_page
 from scoring import characteristics
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_GET
 def queue(request: ArtemisRequest) -> HttpResponse:
     filters = {
@@ -64,7 +65,7 @@ def queue(request: ArtemisRequest) -> HttpResponse:
         context["second_reviews_waiting"] = selectors_supervision.second_review_waiting_for(
             tenant=request.tenant, reviewer=request.user
         )
-        if request.membership.role != Role.MODERATOR:
+        if member_can(request.membership, Capability.SUPERVISE):
             context["supervision"] = selectors_supervision.supervision_counts(tenant=request.tenant)
     template = "review/queue.html#queue-table" if request.htmx else "review/queue.html"
     return render(request, template, context)

@@ -6,13 +6,14 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
 from review import selectors
-from review.models import Case, ReviewError, Role
+from review.capabilities import Capability
+from review.models import Case, ReviewError
 from review.referral.package import package_filename
 from review.services.referral import referral_package_download
 from review.views.base import ArtemisRequest, tenant_page
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.DOWNLOAD_PACKAGE)
 @require_GET
 def case_package(request: ArtemisRequest, case_id: int) -> HttpResponse:
     try:

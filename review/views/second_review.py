@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, selectors_supervision
+from review.capabilities import Capability
 from review.forms_supervision import SecondReviewForm
 from review.models import AuditAction, ReviewError, SecondReview, SecondReviewStatus
 from review.services import audit, second_review
@@ -33,7 +34,7 @@ def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
     return redirect("second_review", tenant_slug=request.tenant.slug, review_id=review.pk)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_GET
 def second_reviews(request: ArtemisRequest) -> HttpResponse:
     tenant = request.tenant
@@ -55,7 +56,7 @@ def second_reviews(request: ArtemisRequest) -> HttpResponse:
     )
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def second_review_next(request: ArtemisRequest) -> HttpResponse:
     return _claim_and_open(request)
@@ -82,7 +83,7 @@ def _page(
     return render(request, "review/second_review.html", context, status=status)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_GET
 def second_review_page(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
@@ -114,7 +115,7 @@ def second_review_page(request: ArtemisRequest, review_id: int) -> HttpResponse:
     return _page(request, review, SecondReviewForm())
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def second_review_record(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
@@ -148,7 +149,7 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
     return redirect("second_reviews", tenant_slug=request.tenant.slug)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def second_review_release(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
@@ -159,7 +160,7 @@ def second_review_release(request: ArtemisRequest, review_id: int) -> HttpRespon
     return redirect("second_reviews", tenant_slug=request.tenant.slug)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)

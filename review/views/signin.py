@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from review import admin_selectors, signin_selectors
+from review.capabilities import Capability
 from review.client_ip import client_ip
 from review.errors import add_to_form
-from review.models import Membership, ReviewError, Role
+from review.models import Membership, ReviewError
 from review.services import signin
 from review.two_factor import SecondFactor, second_factor_state
 from review.views.base import ArtemisRequest, tenant_page
@@ -176,7 +177,7 @@ def _member_or_404(request: ArtemisRequest, membership_id: int) -> None:
         raise Http404("no such member")
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_signin(request: ArtemisRequest) -> HttpResponse:
     context = {
@@ -189,7 +190,7 @@ def admin_signin(request: ArtemisRequest) -> HttpResponse:
     return render(request, "review/admin_signin.html", context)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_signin_two_factor(request: ArtemisRequest) -> HttpResponse:
     required = request.POST.get("require_two_factor") == "on"
@@ -200,7 +201,7 @@ def admin_signin_two_factor(request: ArtemisRequest) -> HttpResponse:
         request,
         "Everyone now signs in with a second factor."
         if required
-        else "Supervisors and admins sign in with a second factor; moderators may.",
+        else "Supervisors, admins and auditors sign in with a second factor; moderators may.",
     )
     return redirect("admin_signin", tenant_slug=request.tenant.slug)
 
@@ -228,7 +229,7 @@ def _on_member(
     return redirect("admin_signin", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     return _on_member(
@@ -236,7 +237,7 @@ def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResp
     )
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_signin_reset(request: ArtemisRequest, membership_id: int) -> HttpResponse:
     return _on_member(

@@ -9,7 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from review import csv_safe, selectors
-from review.models import AuditAction, Role, Verdict
+from review.capabilities import Capability
+from review.models import AuditAction, Verdict
 from review.services.audit import audit_record
 from review.views.base import ArtemisRequest, tenant_page
 
@@ -19,7 +20,7 @@ class _Echo:
         return value
 
 
-@tenant_page(Role.SUPERVISOR)
+@tenant_page(Capability.READ_DECISIONS)
 @require_GET
 def decision_log(request: ArtemisRequest) -> HttpResponse:
     decisions = selectors.decision_list(tenant=request.tenant)

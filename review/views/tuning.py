@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import charts, tuning
 from review.admin_forms import ApplyThresholdForm
-from review.models import ReviewError, Role
+from review.capabilities import Capability
+from review.models import ReviewError
 from review.services import policy
 from review.views.base import ArtemisRequest, tenant_page
 
@@ -41,7 +42,7 @@ def _candidate(raw: str | None, default: float) -> tuple[float, str]:
     return round(value, 4), ""
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_tuning(request: ArtemisRequest) -> HttpResponse:
     tenant = request.tenant
@@ -75,7 +76,7 @@ def admin_tuning(request: ArtemisRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@tenant_page(Role.ADMIN)
+@tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_tuning_apply(request: ArtemisRequest) -> HttpResponse:
     form = ApplyThresholdForm(request.POST)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors
+from review.capabilities import Capability
 from review.forms import DecisionForm
 from review.models import ESCALATIONS, AuditAction, Message, QueueItem, ReviewError
 from review.services import audit, moderation, queue
@@ -38,13 +39,13 @@ def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
     return redirect("review", tenant_slug=request.tenant.slug, item_id=item.pk)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def take_next(request: ArtemisRequest) -> HttpResponse:
     return _claim_and_open(request)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_GET
 def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
@@ -79,7 +80,7 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
     return render(request, "review/item.html", context)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpResponse:
     item = _item(request, item_id)
@@ -107,7 +108,7 @@ def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpRespon
     return render(request, "review/review.html#message-row", {**context, "row": row})
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
@@ -138,7 +139,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
     return redirect("queue", tenant_slug=request.tenant.slug)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
@@ -149,7 +150,7 @@ def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
     return redirect("queue", tenant_slug=request.tenant.slug)
 
 
-@tenant_page()
+@tenant_page(Capability.DECIDE)
 @require_POST
 def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)

@@ -106,6 +106,7 @@ def xss_world() -> tuple[TenantWorld, Any]:
     tenant = tenant_create(name=payload("tenant.name.0", 0), slug="acme", flag_threshold=0.0)
     alice, bob = member(tenant, "alice"), member(tenant, "bob")
     sam, ada = member(tenant, "sam", Role.SUPERVISOR), member(tenant, "ada", Role.ADMIN)
+    audrey = member(tenant, "audrey", Role.AUDITOR)
     other = tenant_create(name=payload("tenant.name.1", 1), slug="globex")
     member(other, "ada", Role.ADMIN)  # ada's home page lists both tenants by name
     policy.policy_change(
@@ -160,7 +161,7 @@ def xss_world() -> tuple[TenantWorld, Any]:
     assert waiting is not None
     world = TenantWorld(
         tenant=tenant, moderator=alice, other_moderator=bob, supervisor=sam, admin=ada,
-        api_key=raw, revoked_key="",
+        auditor=audrey, api_key=raw, revoked_key="",
     )  # fmt: skip
     world.ids = {
         ITEM: waiting.pk,
@@ -189,6 +190,8 @@ def pages(world: TenantWorld) -> Iterator[tuple[str, list[Any]]]:
             readers = [world.moderator, world.admin]
         elif rule.access in (Access.MODERATOR, Access.SUPERVISOR, Access.ADMIN):
             readers = list(dict.fromkeys([world.user_for(rule.access.value), world.admin]))
+            if rule.auditor_reads:
+                readers.append(world.auditor)
         else:
             continue  # public pages and the operator's admin show no tenant's text
         yield url_for(endpoint, worlds, slug_from=world, ids_from=world), readers

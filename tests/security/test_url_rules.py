@@ -5,14 +5,16 @@ For each URL, ``RULES`` below says who may use it (``Access``), which methods it
 which of its kwargs (and POST fields) carry another object of the tenant's, and how to build
 a real one (a key of ``tests/security/world.py``). From that rule the suite checks, with two
 tenants built by the real services (Acme: alice and bob the moderators, sam the supervisor,
-ada the admin; Globex: gita, gil, gwen, gus):
+ada the admin, audrey the auditor; Globex: gita, gil, gwen, gus, gail):
 
 - an anonymous visitor is sent to sign in (pages) or gets 401 in the API's error shape;
 - Acme's member who asks for Globex's slug gets 404, and so does one who puts a Globex id
   (or a Globex API conversation id) in an Acme URL or form: never 200, never Globex's data;
 - a moderator asking for another moderator's case gets 404 (moderators see their own cases);
 - every role below the required one gets 403 (Django's admin: a redirect to its sign-in;
-  the API: a revoked key gets 401);
+  the API: a revoked key gets 401). Moderator, supervisor and admin are a ladder here; the
+  auditor is off it: refused every tenant URL (every POST above all) but the pages it reads,
+  a GET of a rule with ``auditor_reads``, where it is let in;
 - a POST without a CSRF token gets 403 (the API takes no session at all: 401);
 - a method the rule does not list gets 405;
 - and, so none of the above passes by refusing everybody, the required role with its own
@@ -25,10 +27,12 @@ invitation_id>/accept", ..., name="invitation_accept")``):
 
 1. Add ``"invitation_accept": Rule(Access.MODERATOR, POST, ids={"invitation_id": INVITATION})``
    to ``RULES``: the access is the least role the view lets in (``post_access`` when a POST
-   needs more than a GET); ``methods`` are all it answers; ``ids`` maps each kwarg that names
-   a tenant's object to the kind of object; ``form_ids`` does the same for POST fields;
-   ``params`` builds kwargs that are not tenant-owned (Django admin's object ids); ``body``
-   builds a POST body that gets past validation, when a view validates before it looks up.
+   needs more than a GET), ``auditor_reads=True`` if the auditor may GET it (a page that
+   shows decisions, cases or the audit trail; ``review/capabilities.py``); ``methods`` are
+   all it answers; ``ids`` maps each kwarg that names a tenant's object to the kind of
+   object; ``form_ids`` does the same for POST fields; ``params`` builds kwargs that are not
+   tenant-owned (Django admin's object ids); ``body`` builds a POST body that gets past
+   validation, when a view validates before it looks up.
 2. If the kind of object is new, add it to ``KINDS`` in ``tests/security/world.py`` and build
    one in ``tenant_world`` with the real services (then both tenants have one).
 3. A page for a signed-in user with no tenant (two-factor enrolment, say) is
@@ -114,6 +118,9 @@ class Rule:
     methods: frozenset[str]
     ids: Mapping[str, str] = field(default_factory=dict)  # URL kwarg -> kind (world.py)
     post_access: Access | None = None  # when a POST needs a higher role than a GET
+    # The auditor may GET it (it reads decisions, cases and the audit trail); it is refused
+    # every other request of a tenant URL.
+    auditor_reads: bool = False
     form_ids: Mapping[str, str] = field(default_factory=dict)  # POST field -> kind
     params: Mapping[str, Callable[[Worlds], Any]] = field(default_factory=dict)
     body: Callable[[TenantWorld], dict[str, Any]] | None = None
@@ -237,9 +244,9 @@ RULES: dict[str, Rule] = {
     "renew": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
     "reveal": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM, "message_id": MESSAGE}),
     # --- cases ------------------------------------------------------------------------------
-    "cases": Rule(Access.MODERATOR, GET),
+    "cases": Rule(Access.MODERATOR, GET, auditor_reads=True),
     "case_inbox": Rule(Access.SUPERVISOR, GET),
-    "case": Rule(Access.MODERATOR, GET_POST, ids={"case_id": CASE}),
+    "case": Rule(Access.MODERATOR, GET_POST, ids={"case_id": CASE}, auditor_reads=True),
     "case_submit": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
     "case_approve": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
     "case_send_back": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
@@ -247,7 +254,11 @@ RULES: dict[str, Rule] = {
     "case_extend": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
     "case_close": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
     "case_ncmec": Rule(
-        Access.MODERATOR, GET_POST, ids={"case_id": CASE}, post_access=Access.SUPERVISOR
+        Access.MODERATOR,
+        GET_POST,
+        ids={"case_id": CASE},
+        post_access=Access.SUPERVISOR,
+        auditor_reads=True,
     ),
     "case_package": Rule(Access.SUPERVISOR, GET, ids={"case_id": CASE}),
     # --- second reviews and supervision -----------------------------------------------------
@@ -257,9 +268,11 @@ RULES: dict[str, Rule] = {
     "second_review_record": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
     "second_review_release": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
     "second_review_renew": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
-    "decision_log": Rule(Access.SUPERVISOR, GET),
+    "decision_log": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
     "inbox": Rule(Access.SUPERVISOR, GET),
-    "supervisor_review": Rule(Access.SUPERVISOR, GET, ids={"conversation_id": CONVERSATION}),
+    "supervisor_review": Rule(
+        Access.SUPERVISOR, GET, ids={"conversation_id": CONVERSATION}, auditor_reads=True
+    ),
     "supervisor_decide": Rule(
         Access.SUPERVISOR,
         POST,
@@ -269,7 +282,7 @@ RULES: dict[str, Rule] = {
     ),
     "disagreement_uphold": Rule(Access.SUPERVISOR, POST, ids={"review_id": SECOND_REVIEW}),
     "agreement": Rule(Access.SUPERVISOR, GET),
-    "audit_trail": Rule(Access.SUPERVISOR, GET),
+    "audit_trail": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
     # --- the tenant's admin pages -----------------------------------------------------------
     "admin_home": Rule(Access.ADMIN, GET),
     "admin_members": Rule(Access.ADMIN, GET_POST),
@@ -429,11 +442,12 @@ def worlds(django_db_setup: None, django_db_blocker: Any) -> Iterator[Worlds]:
     """
     with django_db_blocker.unblock(), transaction.atomic():
         acme = tenant_world(
-            name="Acme Chat", slug="acme", names=("alice", "bob", "sam", "ada"),
+            name="Acme Chat", slug="acme", names=("alice", "bob", "sam", "ada", "audrey"),
             model_generated=30,
         )  # fmt: skip
         globex = tenant_world(
-            name="Globex Messenger", slug="globex", names=("gita", "gil", "gwen", "gus"),
+            name="Globex Messenger", slug="globex",
+            names=("gita", "gil", "gwen", "gus", "gail"),
             model_generated=40,
         )  # fmt: skip
         operator = get_user_model().objects.create_superuser(
@@ -495,7 +509,7 @@ def client_as(user: Any | None, *, csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=csrf)
     if user is not None:
         client.force_login(user)
-        pass_second_factor(client, user)  # staff, supervisors and admins need it
+        pass_second_factor(client, user)  # staff, supervisors, admins and auditors need it
     return client
 
 
@@ -681,19 +695,26 @@ def test_an_api_upsert_of_another_tenants_external_id_makes_the_callers_own(
 # --- roles ----------------------------------------------------------------------------------
 
 
-def _below(need: Access) -> list[Access]:
+def _refused(rule: Rule, method: str) -> list[Role]:
+    """The tenant roles a request with ``method`` must refuse: those below the rule's rung of
+    the ladder, and the auditor everywhere but the pages it reads."""
+    need = rule.need(method)
     if need in TENANT_ROLES:
-        return list(TENANT_ROLES[: TENANT_ROLES.index(need)])
+        below = [Role(a.value) for a in TENANT_ROLES[: TENANT_ROLES.index(need)]]
+        reads = method == "GET" and rule.auditor_reads
+        return below if reads else [*below, Role.AUDITOR]
     if need is Access.STAFF:
-        return list(TENANT_ROLES)  # a tenant's admin is not the operator
+        return list(Role)  # a tenant's admin (or auditor) is not the operator
     return []
 
 
 @pytest.mark.parametrize(
     "endpoint",
-    applies(lambda r: any(_below(r.need(m)) for m in r.methods) or r.access is Access.API_KEY),
+    applies(
+        lambda r: any(_refused(r, m) for m in r.attacked_methods()) or r.access is Access.API_KEY
+    ),
 )
-def test_each_role_below_the_required_one_is_refused(endpoint: Endpoint, worlds: Worlds) -> None:
+def test_each_role_without_access_is_refused(endpoint: Endpoint, worlds: Worlds) -> None:
     rule = rule_for(endpoint)
     acme = worlds.acme
     url = url_for(endpoint, worlds, slug_from=acme, ids_from=acme)
@@ -703,8 +724,8 @@ def test_each_role_below_the_required_one_is_refused(endpoint: Endpoint, worlds:
             response = send(api_client(acme.revoked_key), method, url, rule, acme)
             assert response.status_code == 401, f"revoked key, {where(method, url)}"
             continue
-        for role in _below(need):
-            user = acme.user_for(role.value)
+        for role in _refused(rule, method):
+            user = acme.user_for(role)
             response = send(client_as(user), method, url, rule, acme)
             what = f"{user.username} ({role.value}), {where(method, url)}"
             if need is Access.STAFF:
@@ -770,3 +791,23 @@ def test_the_required_role_is_let_in_with_its_own_objects(
         else:
             assert status not in (401, 403, 404, 405), f"{where(method, url)}: {status}"
         no_500(response, where(method, url))
+
+
+@pytest.mark.parametrize("endpoint", applies(lambda r: r.auditor_reads))
+def test_the_auditor_is_let_in_where_it_reads(endpoint: Endpoint, worlds: Worlds) -> None:
+    rule = rule_for(endpoint)
+    acme = worlds.acme
+    url = url_for(endpoint, worlds, slug_from=acme, ids_from=acme)
+    response = send(client_as(acme.auditor), "GET", url, rule, acme)
+    status = response.status_code
+    assert status not in (401, 403, 404, 405), f"audrey (auditor), GET {url}: {status}"
+    no_500(response, f"audrey (auditor), GET {url}")
+
+
+def test_the_auditor_reads_only_tenant_pages() -> None:
+    odd = [
+        key
+        for key, rule in RULES.items()
+        if rule.auditor_reads and (rule.access not in TENANT_ROLES or "GET" not in rule.methods)
+    ]
+    assert not odd, f"auditor_reads on a rule that is not a tenant page with a GET: {odd}"

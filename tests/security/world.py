@@ -1,10 +1,11 @@
 """A tenant with one of everything a URL can name, built through the real services, for the
 attack suite (``test_url_rules.py``) and the stored-XSS crawl (``test_stored_xss.py``).
 
-Each tenant has four members: the case author and second reviewer (alice at Acme), another
-moderator whose decisions are sampled for second review (bob), a supervisor (sam) and an admin
-(ada). ``ids`` holds the primary key (or, for the API, the external id) of each kind of object
-a URL can carry; the rules table names these keys.
+Each tenant has five members: the case author and second reviewer (alice at Acme), another
+moderator whose decisions are sampled for second review (bob), a supervisor (sam), an admin
+(ada) and an auditor (audrey), who reads and changes nothing. ``ids`` holds the primary key
+(or, for the API, the external id) of each kind of object a URL can carry; the rules table
+names these keys.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ KINDS = (
     SENT_INVITATION,
     INVITATION_TO_MODERATOR,
 )
-# A moderator sees only the cases she wrote; supervisors and admins see all of them.
+# A moderator sees only the cases she wrote; supervisors, admins and auditors see all.
 AUTHOR_ONLY = frozenset({CASE})
 
 
@@ -68,6 +69,7 @@ class TenantWorld:
     other_moderator: Any  # decided the sampled conversation; not the case's author
     supervisor: Any
     admin: Any
+    auditor: Any
     api_key: str  # the raw key, for the API's Authorization header
     revoked_key: str
     ids: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class TenantWorld:
             Role.MODERATOR: self.moderator,
             Role.SUPERVISOR: self.supervisor,
             Role.ADMIN: self.admin,
+            Role.AUDITOR: self.auditor,
         }[Role(role)]
 
     def api(self, key: str | None = None) -> APIClient:
@@ -128,19 +131,21 @@ def api_conversation(slug: str, external_id: str, **fields: Any) -> dict[str, An
 
 
 def tenant_world(
-    *, name: str, slug: str, names: tuple[str, str, str, str], model_generated: int
+    *, name: str, slug: str, names: tuple[str, str, str, str, str], model_generated: int
 ) -> TenantWorld:
     """A tenant with its members and one object of each kind, made by the real services.
 
     ``names`` are the usernames of the moderator (case author), the other moderator, the
-    supervisor and the admin. Needs an otherwise empty queue (the helpers claim the next item).
+    supervisor, the admin and the auditor. Needs an otherwise empty queue (the helpers claim the
+    next item).
     """
     tenant = tenant_create(name=name, slug=slug)
-    author, decider, supervisor_name, admin_name = names
+    author, decider, supervisor_name, admin_name, auditor_name = names
     moderator = member(tenant, author)
     other = member(tenant, decider)
     supervisor = member(tenant, supervisor_name, Role.SUPERVISOR)
     admin = member(tenant, admin_name, Role.ADMIN)
+    auditor = member(tenant, auditor_name, Role.AUDITOR)
     sample_every_decision(tenant)
 
     case = escalate(tenant, moderator)  # the author's draft case (its decision is sampled too)
@@ -169,6 +174,7 @@ def tenant_world(
         other_moderator=other,
         supervisor=supervisor,
         admin=admin,
+        auditor=auditor,
         api_key=raw,
         revoked_key=revoked,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from review.models.audit import AuditAction, AuditChainHead, AuditEvent
-from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseKind, CaseStatus
+from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
 from review.models.core import (
     ApiKey,
     Assessment,
@@ -43,7 +43,6 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Case",
-    "CaseKind",
     "CaseStatus",
     "Conversation",
     "ConversationStatus",

@@ -42,7 +42,6 @@ from django.utils import timezone
 from review.models import (
     AuditAction,
     Case,
-    CaseKind,
     CaseStatus,
     Membership,
     NcmecState,
@@ -73,6 +72,9 @@ from review.services.leases import (
 from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.ncmec")
+
+# Who a finished report went to, as the case's receipt names it.
+RECIPIENT = "NCMEC CyberTipline"
 
 # How many unanswered /submit calls one run accepts before it stops and asks a human.
 MAX_UNANSWERED_SUBMITS = 2
@@ -106,13 +108,13 @@ def _audit(case: Case, actor: AbstractBaseUser | None, step: str, **detail: Any)
 def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
     if not _is_supervisor(case, actor):
         raise ReviewError("only a supervisor or an admin of this tenant can report to NCMEC")
-    if case.kind != CaseKind.NCMEC:
+    if case.target != "ncmec":
         raise ReviewError(
-            f"case {case.reference} is a law-enforcement referral; it is not reported to NCMEC"
+            f"case {case.reference} is a {case.target_label.lower()}; it is not reported to NCMEC"
         )
     if case.status != CaseStatus.APPROVED:
         raise ReviewError(
-            f"case {case.reference} is {CaseStatus(case.status).label.lower()}: only an "
+            f"case {case.reference} is {case.status_label.lower()}: only an "
             f"approved case can be reported to NCMEC"
         )
 
@@ -365,14 +367,13 @@ class _Run:
 
     @transaction.atomic
     def complete(self, submission: NcmecSubmission, *, receipt: str, file_ids: list[str]) -> Case:
-        """Store the receipt, move the case to submitted, and start the year of
-        preservation from the receipt's date."""
+        """Store the receipt (NCMEC's answer on the submission, the report id on the case),
+        move the case to submitted, and start the year of preservation from its date."""
         case = case_lock(case=self.case)
         now = timezone.now()
-        case.ncmec_report_id = submission.report_id
-        case.ncmec_file_ids = file_ids
-        case.ncmec_receipt = receipt
         case.submitted_at = now
+        case.submitted_to = RECIPIENT
+        case.submission_reference = submission.report_id
         case_transition(
             case=case,
             to=CaseStatus.SUBMITTED,
@@ -380,7 +381,14 @@ class _Run:
             detail={"ncmec_report_id": submission.report_id},
         )
         case = case_preserve(case=case, actor=self.actor, start=timezone.localdate(now))
-        self.save(state=NcmecState.FINISHED, last_error="", lease_token="", lease_until=None)
+        self.save(
+            state=NcmecState.FINISHED,
+            receipt=receipt,
+            file_ids=file_ids,
+            last_error="",
+            lease_token="",
+            lease_until=None,
+        )
         return case
 
 

@@ -17,11 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from review import case_selectors
 from review.case_forms import CaseForm, DeliveryForm, ExtendForm, ReasonForm, format_offset
-from review.models import CASE_ANNOTATIONS, Case, CaseKind, CaseStatus, ReviewError, Role
+from review.models import CASE_ANNOTATIONS, Case, CaseStatus, ReviewError, Role
 from review.services import case_flow
 from review.services import cases as case_lifecycle
 from review.views.base import ArtemisRequest, tenant_page
-from review.views.ncmec import ncmec_panel_context
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -81,6 +80,7 @@ def case_inbox(request: ArtemisRequest) -> HttpResponse:
 def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) -> dict[str, object]:
     is_author = case.author_id == request.user.pk
     role = request.membership.role
+    target = case.reporting_target
     editing = is_author and case.status == CaseStatus.DRAFT
     if editing and form is None:
         form = CaseForm(initial=CaseForm.initial_for(case))
@@ -106,9 +106,9 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
         "history": history,
         "sent_back": sent_back if case.status == CaseStatus.DRAFT else None,
-        "is_referral": case.kind == CaseKind.LAW_ENFORCEMENT,
-        **ncmec_panel_context(request, case),
-        "delivery_form": DeliveryForm(),
+        # The target's own panel (NCMEC's submission, a referral's delivery) and its context.
+        "target": target,
+        **target.panel_context(request, case),
         "extend_form": ExtendForm(),
         "reason_form": ReasonForm(),
         # Offered only when case_close would accept it: a preserved case is kept until

@@ -444,3 +444,48 @@ def case_submit_ncmec(
         run.fail("internal", f"the submission stopped unexpectedly ({type(exc).__name__}); "
                  f"submitting again resumes it")  # fmt: skip
         raise
+
+
+def ncmec_submission_retract(
+    *, case: Case, actor: AbstractBaseUser, client: api.CyberTiplineClient | None = None
+) -> NcmecSubmission:
+    """A supervisor withdraws the case's open, unfinished report (a run stopped and the
+    case should not go as it is). A finished report is NCMEC's and is never retracted. The
+    next submission starts clean with a new report."""
+    with transaction.atomic():
+        case = case_lock(case=case)
+        if not _is_supervisor(case, actor):
+            raise ReviewError("only a supervisor or an admin of this tenant can retract a report")
+        submission = NcmecSubmission.objects.filter(case=case).select_for_update().first()
+        if submission is None or not submission.report_id:
+            raise ReviewError(f"case {case.reference} has no open NCMEC report to retract")
+        if submission.state == NcmecState.FINISHED:
+            raise ReviewError(
+                f"case {case.reference}: report {submission.report_id} is finished; a "
+                "finished CyberTipline report cannot be retracted"
+            )
+        if lease_is_live(submission, lease=NCMEC_SUBMISSION):
+            raise ReviewError(f"case {case.reference} is being sent to NCMEC right now")
+        token = uuid.uuid4().hex
+        lease_take(submission, lease=NCMEC_SUBMISSION, holder=token)
+    run = _Run(case, actor, client or api.CyberTiplineClient(), token)
+    report_id = submission.report_id
+    after = run.retract(submission, why="withdrawn")
+    if after.report_id:
+        raise run.fail(
+            "retract",
+            f"NCMEC did not confirm the retraction of report {report_id}; it stays open "
+            "(NCMEC deletes unfinished reports after 24 hours)",
+        )
+    with transaction.atomic():
+        row = lease_held(
+            NcmecSubmission.objects.filter(case=case),
+            lease=NCMEC_SUBMISSION,
+            holder=token,
+            live=False,
+        )
+        return lease_release(
+            row,
+            lease=NCMEC_SUBMISSION,
+            last_error=f"report {report_id} was retracted; submitting again sends a new report",
+        )

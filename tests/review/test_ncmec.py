@@ -561,6 +561,71 @@ def test_only_an_approved_ncmec_case_can_be_submitted(
     assert cybertipline.state.requests == []
 
 
+# --- retracting through the reporting target ------------------------------------------------
+
+
+def open_report(case: Case, server: CyberTiplineServer) -> str:
+    """A report NCMEC opened for the case, left unfinished by a run that stopped."""
+    report_id = quick_client(server).submit(report_xml(case))
+    NcmecSubmission.objects.create(
+        tenant=case.tenant, case=case, state=NcmecState.FAILED, report_id=report_id
+    )
+    return report_id
+
+
+def test_a_supervisor_retracts_an_open_report_and_the_next_submission_starts_clean(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    report_id = open_report(case, cybertipline)
+
+    case.reporting_target.retract(case=case, actor=sam)
+
+    [withdrawn] = cybertipline.state.reports.values()
+    assert withdrawn.retracted
+    assert not withdrawn.finished
+    submission = NcmecSubmission.objects.get(case=case)
+    assert (submission.report_id, submission.retracted_report_ids) == ("", [report_id])
+    assert f"report {report_id} was retracted" in submission.last_error
+    assert AuditEvent.objects.filter(
+        action=AuditAction.NCMEC, detail__step="retract", detail__report_id=report_id,
+        detail__ok=True,
+    ).exists()  # fmt: skip
+
+    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
+
+    [finished] = cybertipline.state.finished()
+    assert case.submission_reference == str(finished.report_id) != report_id
+
+
+def test_a_finished_report_is_never_retracted(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
+
+    with pytest.raises(ReviewError, match="cannot be retracted"):
+        case.reporting_target.retract(case=case, actor=sam)
+
+    [report] = cybertipline.state.reports.values()
+    assert report.finished
+    assert not report.retracted
+    assert NcmecSubmission.objects.get(case=case).state == NcmecState.FINISHED
+
+
+def test_a_moderator_cannot_retract_a_report(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    report_id = open_report(case, cybertipline)
+
+    with pytest.raises(ReviewError, match="only a supervisor"):
+        case.reporting_target.retract(case=case, actor=alice)
+
+    assert not cybertipline.state.reports[int(report_id)].retracted
+    assert NcmecSubmission.objects.get(case=case).report_id == report_id
+
+
 # --- the page and the task ------------------------------------------------------------------
 
 

@@ -26,8 +26,8 @@ class LawEnforcementTarget(ReportingTarget):
     preservation = Preservation(
         days=365,
         why=(
-            "kept one year from the delivery, as for a CyberTipline report "
-            "(18 U.S.C. 2258A(h)), so the agency can ask for more by legal process"
+            "kept one year from the delivery, as a CyberTipline report is under "
+            "18 U.S.C. 2258A(h), so the agency can ask for more by legal process"
         ),
     )
     steps = (

@@ -67,6 +67,14 @@ def _weight_field(key: str) -> str:
     return f"weight_{key}"
 
 
+def policy_form_field(path: str) -> str:
+    """The policy form's field for a field the policy service names: one input per
+    severity weight (``severity_weights.grooming`` is ``weight_grooming``)."""
+    if path.startswith("severity_weights."):
+        return _weight_field(path.removeprefix("severity_weights."))
+    return path
+
+
 class PolicyForm(forms.Form):
     flag_threshold = forms.FloatField(
         min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.01"})
@@ -147,13 +155,6 @@ class PolicyForm(forms.Form):
         if self.cleaned_data.get("clear_webhook_secret"):
             return ""
         return self.cleaned_data.get("webhook_secret") or None
-
-    def add_service_error(self, message: str) -> None:
-        """Put a service's ``field: problem`` message by its field."""
-        field, _, problem = message.partition(": ")
-        if field.startswith("severity_weights."):
-            field = _weight_field(field.removeprefix("severity_weights."))
-        self.add_error(field if field in self.fields else None, problem or message)
 
 
 class RollbackForm(forms.Form):

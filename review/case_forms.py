@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 
+from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, ReviewError
 from review.services.case_flow import clean_reported, clean_victim
 
@@ -30,6 +31,24 @@ def format_offset(minutes: int | None) -> str:
         return ""
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# The editor's fields for the service's names of the case's fields, where they differ.
+_FORM_FIELDS = {"incident_at": "incident_local"}
+_DETAILS = {"reported_details": "reported_", "victim_details": "victim_"}
+
+
+def case_form_field(path: str) -> str:
+    """The editor's field for a field path ``case_update`` names: ``victim_details.age`` is
+    ``victim_age``, ``reported_details.ip_events[2].ip`` is ``reported_ip_events`` (one box,
+    a line per event) and ``reported_details.estimated_location.country`` is
+    ``reported_country``."""
+    head, _, rest = path.partition(".")
+    if head not in _DETAILS or not rest:
+        return _FORM_FIELDS.get(head, head)
+    keys = [part.split("[")[0] for part in rest.split(".")]
+    key = keys[-1] if keys[0] == "estimated_location" and len(keys) > 1 else keys[0]
+    return _DETAILS[head] + key
 
 
 def _lines(value: str) -> list[str]:
@@ -155,9 +174,7 @@ class CaseForm(forms.Form):
             try:
                 [cleaned] = clean_reported({"ip_events": [event]}, path="x")["ip_events"]
             except ReviewError as exc:
-                raise forms.ValidationError(
-                    f"Line {number}: {str(exc).partition(': ')[2]}"
-                ) from None
+                raise forms.ValidationError(f"Line {number}: {exc.message}") from None
             events.append(cleaned)
         return events
 
@@ -166,7 +183,7 @@ class CaseForm(forms.Form):
         try:
             clean_reported({"estimated_location": {"country": value}})
         except ReviewError as exc:
-            raise forms.ValidationError(str(exc).partition(": ")[2]) from None
+            raise forms.ValidationError(exc.message) from None
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -193,8 +210,7 @@ class CaseForm(forms.Form):
                 }
             )
         except ReviewError as exc:
-            name, _, message = str(exc).partition(": ")
-            self.add_error(name.replace("victim_details.", "victim_"), message)
+            add_to_form(self, exc, field_of=case_form_field)
         return data
 
     def case_fields(self) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from review.errors import ReviewError
+
 logger = logging.getLogger("artemis.api")
 
 
@@ -66,6 +68,11 @@ def error_response(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ReviewError):
+        # A service's refusal: its code is the answer's error and decides the status.
+        set_rollback()
+        fields = {exc.field: [exc.message]} if exc.field else None
+        return error_response(exc.code, str(exc), fields, exc.http_status)
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten(exc.detail)
         first = next(iter(fields.items()))

@@ -22,9 +22,8 @@ from rest_framework.views import APIView
 from review import selectors
 from review.api import inputs
 from review.api.auth import PlatformClient
-from review.api.errors import error_response
 from review.models import Conversation, Tenant
-from review.services.ingest import IngestError, UpsertResult, conversations_upsert, messages_append
+from review.services.ingest import UpsertResult, conversations_upsert, messages_append
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -96,13 +95,6 @@ EXTERNAL_ID_IN_PATH = OpenApiParameter(
 )
 
 
-def _ingest_error(exc: IngestError) -> Response:
-    code = "conflict" if exc.status == 409 else "invalid"
-    return error_response(
-        code, f"{exc.field}: {exc.message}", {exc.field: [exc.message]}, exc.status
-    )
-
-
 class ConversationUpsertApi(TenantApi):
     @extend_schema(
         operation_id="conversation_upsert",
@@ -112,10 +104,7 @@ class ConversationUpsertApi(TenantApi):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(inputs.ConversationInput)
-        try:
-            [result] = conversations_upsert(tenant=self.tenant, records=[data])
-        except IngestError as exc:
-            return _ingest_error(exc)
+        [result] = conversations_upsert(tenant=self.tenant, records=[data])
         return Response(UpsertOutput(result).data, status=_created_status(result))
 
 
@@ -132,14 +121,11 @@ class ConversationBatchUpsertApi(TenantApi):
     def post(self, request: Request) -> Response:
         data = self.validated(inputs.ConversationBatchInput)
         records = data["conversations"]
-        try:
-            results = conversations_upsert(
-                tenant=self.tenant,
-                records=records,
-                paths=[f"conversations[{i}]." for i in range(len(records))],
-            )
-        except IngestError as exc:
-            return _ingest_error(exc)
+        results = conversations_upsert(
+            tenant=self.tenant,
+            records=records,
+            paths=[f"conversations[{i}]." for i in range(len(records))],
+        )
         return Response({"conversations": UpsertOutput(results, many=True).data})
 
 
@@ -163,8 +149,6 @@ class ConversationMessagesAppendApi(TenantApi):
             )
         except Conversation.DoesNotExist:
             raise exceptions.NotFound(f"no conversation {external_id!r}.") from None
-        except IngestError as exc:
-            return _ingest_error(exc)
         return Response(UpsertOutput(result).data, status=_created_status(result))
 
 

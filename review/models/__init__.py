@@ -1,7 +1,9 @@
-"""Review domain models, one topic module each; import them from ``review.models``."""
+"""Review domain models, one topic module each; import them from ``review.models`` (which
+also re-exports the domain error, ``review.errors.ReviewError``)."""
 
 from __future__ import annotations
 
+from review.errors import ReviewError
 from review.models.audit import AuditAction, AuditChainHead, AuditEvent
 from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
 from review.models.core import (
@@ -15,7 +17,6 @@ from review.models.core import (
     QueueCount,
     QueueItem,
     QueueStatus,
-    ReviewError,
     Role,
     Tenant,
     default_severity_weights,

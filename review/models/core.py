@@ -14,10 +14,6 @@ from django.db.models import Q
 from scoring import characteristics
 
 
-class ReviewError(Exception):
-    """A state change the review domain does not allow; views and APIs turn it into a 4xx."""
-
-
 def default_severity_weights() -> dict[str, int]:
     return {c.key: c.severity for c in characteristics.CHARACTERISTICS}
 

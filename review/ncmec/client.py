@@ -58,12 +58,14 @@ CODES = {
 
 
 class CyberTiplineError(ReviewError):
-    """NCMEC answered with an error (``code``), or could not be reached."""
+    """NCMEC answered with an error (its ``response_code``), or could not be reached."""
 
-    def __init__(self, step: str, message: str, *, code: int | None = None) -> None:
+    code = "upstream"
+
+    def __init__(self, step: str, message: str, *, response_code: int | None = None) -> None:
         super().__init__(f"NCMEC {step}: {message}")
         self.step = step
-        self.code = code
+        self.response_code = response_code
 
 
 class CyberTiplineUnreachable(CyberTiplineError):
@@ -237,7 +239,9 @@ class CyberTiplineClient:
         if answer.code != OK:
             words = CODES.get(answer.code, "NCMEC reported an error")
             detail = f": {answer.description}" if answer.description else ""
-            raise CyberTiplineError(step, f"{words} (code {answer.code}){detail}", code=answer.code)
+            raise CyberTiplineError(
+                step, f"{words} (code {answer.code}){detail}", response_code=answer.code
+            )
         return answer
 
 

@@ -39,6 +39,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from review.errors import Code
 from review.models import (
     AuditAction,
     Case,
@@ -84,6 +85,8 @@ class NcmecRetryLater(ReviewError):
     """The run stopped on a network problem and left a state a rerun resumes; the task
     tries again later."""
 
+    code = "upstream"
+
 
 def _is_supervisor(case: Case, user: AbstractBaseUser) -> bool:
     role = (
@@ -107,7 +110,9 @@ def _audit(case: Case, actor: AbstractBaseUser | None, step: str, **detail: Any)
 
 def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
     if not _is_supervisor(case, actor):
-        raise ReviewError("only a supervisor or an admin of this tenant can report to NCMEC")
+        raise ReviewError(
+            "only a supervisor or an admin of this tenant can report to NCMEC", code="forbidden"
+        )
     if case.target != "ncmec":
         raise ReviewError(
             f"case {case.reference} is a {case.target_label.lower()}; it is not reported to NCMEC"
@@ -127,7 +132,9 @@ def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSub
     _check_submittable(case, actor)
     problems = ncmec_problems(case)
     if problems:
-        raise ReviewError("the report is not ready: " + "; ".join(str(p) for p in problems))
+        raise ReviewError(
+            "the report is not ready: " + "; ".join(str(p) for p in problems), code="invalid"
+        )
     submission, _ = NcmecSubmission.objects.select_for_update().get_or_create(
         case=case, defaults={"tenant": case.tenant}
     )
@@ -169,14 +176,18 @@ class _Run:
             )
         except LeaseNotHeld:
             raise ReviewError(
-                f"case {self.case.reference}: another run took over the NCMEC submission"
+                f"case {self.case.reference}: another run took over the NCMEC submission",
+                code="lease_lost",
             ) from None
 
     def audit(self, step: str, **detail: Any) -> None:
         _audit(self.case, self.actor, step, **detail)
 
-    def fail(self, step: str, message: str, *, resumable: bool = False) -> ReviewError:
-        """Record the failure for the panel and hand back the error to raise."""
+    def fail(
+        self, step: str, message: str, *, resumable: bool = False, code: Code = "upstream"
+    ) -> ReviewError:
+        """Record the failure for the panel and hand back the error to raise (``code``: what
+        kind of failure, NCMEC's refusal unless the caller says otherwise)."""
         with transaction.atomic(), contextlib.suppress(LeaseNotHeld):
             row = lease_held(
                 NcmecSubmission.objects.filter(case=self.case),
@@ -186,7 +197,7 @@ class _Run:
             )
             lease_release(row, lease=NCMEC_SUBMISSION, last_error=message)
         logger.warning("ncmec case=%s step=%s failed resumable=%s", self.case.pk, step, resumable)
-        return NcmecRetryLater(message) if resumable else ReviewError(message)
+        return NcmecRetryLater(message) if resumable else ReviewError(message, code=code)
 
     def retract(self, submission: NcmecSubmission, why: str) -> NcmecSubmission:
         """Withdraw the open report after a later step failed, and say so in the trail."""
@@ -194,9 +205,13 @@ class _Run:
         try:
             self.client.retract(report_id)
         except api.CyberTiplineError as exc:
-            if exc.code not in (api.REPORT_RETRACTED, api.UNKNOWN_REPORT):
+            if exc.response_code not in (api.REPORT_RETRACTED, api.UNKNOWN_REPORT):
                 self.audit(
-                    "retract", report_id=report_id, response_code=exc.code, ok=False, why=why
+                    "retract",
+                    report_id=report_id,
+                    response_code=exc.response_code,
+                    ok=False,
+                    why=why,
                 )
                 return submission  # kept: a rerun resumes it, or NCMEC deletes it in 24 h
         self.audit("retract", report_id=report_id, response_code=api.OK, ok=True, why=why)
@@ -219,7 +234,9 @@ class _Run:
         if problems:
             self.audit("validate", ok=False, problems=len(problems))
             raise self.fail(
-                "validate", "the report is not ready: " + "; ".join(str(p) for p in problems)
+                "validate",
+                "the report is not ready: " + "; ".join(str(p) for p in problems),
+                code="invalid",
             )
         document = report_xml(self.case)
         unanswered = 0
@@ -244,7 +261,7 @@ class _Run:
                     ) from exc
                 continue
             except api.CyberTiplineError as exc:
-                self.audit("submit", ok=False, response_code=exc.code)
+                self.audit("submit", ok=False, response_code=exc.response_code)
                 raise self.fail("submit", str(exc)) from exc
             # Committed before anything else happens: from here on a rerun resumes this
             # report instead of opening another.
@@ -257,8 +274,8 @@ class _Run:
     ) -> ReviewError:
         """A step after submit failed: retract (unless NCMEC no longer has the report)."""
         report_id = submission.report_id
-        self.audit(step, ok=False, report_id=report_id, response_code=exc.code)
-        if exc.code in (api.UNKNOWN_REPORT, api.REPORT_RETRACTED):
+        self.audit(step, ok=False, report_id=report_id, response_code=exc.response_code)
+        if exc.response_code in (api.UNKNOWN_REPORT, api.REPORT_RETRACTED):
             self.save(report_id="", file_id="", file_described=False)
             return self.fail(
                 step,
@@ -354,7 +371,7 @@ class _Run:
                 "finish", f"{exc}. Submitting again completes it.", resumable=True
             ) from exc
         except api.CyberTiplineError as exc:
-            if exc.code != api.ALREADY_FINISHED:
+            if exc.response_code != api.ALREADY_FINISHED:
                 raise self._refused(submission, "finish", exc) from exc
             # An earlier run finished it and lost the answer: this is that report's receipt.
             receipt = (
@@ -455,7 +472,10 @@ def ncmec_submission_retract(
     with transaction.atomic():
         case = case_lock(case=case)
         if not _is_supervisor(case, actor):
-            raise ReviewError("only a supervisor or an admin of this tenant can retract a report")
+            raise ReviewError(
+                "only a supervisor or an admin of this tenant can retract a report",
+                code="forbidden",
+            )
         submission = NcmecSubmission.objects.filter(case=case).select_for_update().first()
         if submission is None or not submission.report_id:
             raise ReviewError(f"case {case.reference} has no open NCMEC report to retract")

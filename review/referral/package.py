@@ -74,7 +74,8 @@ def provider_details(case: Case) -> dict[str, str]:
     if not contact:
         raise ReviewError(
             "ARTEMIS_LEGAL_PROCESS_CONTACT is not set: the cover sheet must say where to serve "
-            "legal process (a name, e-mail, telephone and postal address)"
+            "legal process (a name, e-mail, telephone and postal address)",
+            code="not_configured",
         )
     return {
         "name": settings.ARTEMIS_PROVIDER_NAME or case.tenant.name,
@@ -92,7 +93,9 @@ def referral_package_build(*, case: Case, actor: Any) -> tuple[bytes, str]:
     configured. Reads only: whoever hands the bytes to a person audits that
     (``review.services.referral.referral_package_download``)."""
     if not may_download(case=case, user=actor):
-        raise ReviewError("only a supervisor or an admin of this tenant can build a package")
+        raise ReviewError(
+            "only a supervisor or an admin of this tenant can build a package", code="forbidden"
+        )
     reason = package_unavailable(case)
     if reason:
         raise ReviewError(reason)

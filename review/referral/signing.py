@@ -36,12 +36,13 @@ def signing_key() -> Ed25519PrivateKey:
             f"{SETTING} (or {SETTING}_FILE) is not set: a referral package cannot be signed "
             "without the provider's Ed25519 key. Create one with "
             "`manage.py package_signing_key` and point "
-            f"{SETTING}_FILE at it"
+            f"{SETTING}_FILE at it",
+            code="not_configured",
         )
     try:
         return private_key_from_pem(pem.encode())
     except BadKey as exc:
-        raise ReviewError(f"{SETTING}: {exc}") from None
+        raise ReviewError(f"{SETTING}: {exc}", code="not_configured") from None
 
 
 def private_key_from_pem(pem: bytes) -> Ed25519PrivateKey:

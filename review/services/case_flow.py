@@ -65,34 +65,34 @@ def _short(value: Any, path: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ReviewError(f"{path}: must be text")
+        raise ReviewError("must be text", field=path)
     value = value.strip()
     if len(value) > MAX_SHORT:
-        raise ReviewError(f"{path}: at most {MAX_SHORT} characters")
+        raise ReviewError(f"at most {MAX_SHORT} characters", field=path)
     return value
 
 
 def _ip_event(event: Any, path: str) -> dict[str, str]:
     if not isinstance(event, dict):
-        raise ReviewError(f"{path}: must be an object with ip, at and event")
+        raise ReviewError("must be an object with ip, at and event", field=path)
     try:
         ip = str(ipaddress.ip_address(str(event.get("ip", "")).strip()))
     except ValueError:
         raise ReviewError(
-            f"{path}.ip: {event.get('ip')!r} is not an IPv4 or IPv6 address"
+            f"{event.get('ip')!r} is not an IPv4 or IPv6 address", field=f"{path}.ip"
         ) from None
     try:
         at = datetime.fromisoformat(str(event.get("at", "")).strip())
     except ValueError:
         raise ReviewError(
-            f"{path}.at: {event.get('at')!r} is not an ISO 8601 timestamp "
-            "(e.g. 2026-11-01T18:00:00+01:00)"
+            f"{event.get('at')!r} is not an ISO 8601 timestamp (e.g. 2026-11-01T18:00:00+01:00)",
+            field=f"{path}.at",
         ) from None
     if at.utcoffset() is None:
-        raise ReviewError(f"{path}.at: has no UTC offset (e.g. +01:00 or Z)")
+        raise ReviewError("has no UTC offset (e.g. +01:00 or Z)", field=f"{path}.at")
     kind = str(event.get("event") or "unknown").strip().lower()
     if kind not in IP_EVENTS:
-        raise ReviewError(f"{path}.event: {kind!r} is not one of {', '.join(IP_EVENTS)}")
+        raise ReviewError(f"{kind!r} is not one of {', '.join(IP_EVENTS)}", field=f"{path}.event")
     return {"ip": ip, "at": at.isoformat(), "event": kind}
 
 
@@ -100,7 +100,7 @@ def clean_reported(details: dict[str, Any], *, path: str = "reported_details") -
     """The reported user's details, checked; raises ReviewError naming the first bad key."""
     unknown = set(details) - set(REPORTED_KEYS)
     if unknown:
-        raise ReviewError(f"{path}.{sorted(unknown)[0]}: not a field of the reported user")
+        raise ReviewError("not a field of the reported user", field=f"{path}.{sorted(unknown)[0]}")
     out: dict[str, Any] = {}
     for key in ("esp_identifier", "screen_name", "display_name", "email"):
         if key in details:
@@ -108,19 +108,21 @@ def clean_reported(details: dict[str, Any], *, path: str = "reported_details") -
     if "ip_events" in details:
         events = details["ip_events"] or []
         if not isinstance(events, list) or len(events) > MAX_IP_EVENTS:
-            raise ReviewError(f"{path}.ip_events: a list of at most {MAX_IP_EVENTS} events")
+            raise ReviewError(
+                f"a list of at most {MAX_IP_EVENTS} events", field=f"{path}.ip_events"
+            )
         out["ip_events"] = [_ip_event(e, f"{path}.ip_events[{i}]") for i, e in enumerate(events)]
     if "device_ids" in details:
         ids = details["device_ids"] or []
         if not isinstance(ids, list) or len(ids) > MAX_DEVICE_IDS:
-            raise ReviewError(f"{path}.device_ids: a list of at most {MAX_DEVICE_IDS} ids")
+            raise ReviewError(f"a list of at most {MAX_DEVICE_IDS} ids", field=f"{path}.device_ids")
         out["device_ids"] = [
             v for i, d in enumerate(ids) if (v := _short(d, f"{path}.device_ids[{i}]"))
         ]
     if "estimated_location" in details:
         location = details["estimated_location"] or {}
         if not isinstance(location, dict) or set(location) - {"country", "region", "city"}:
-            raise ReviewError(f"{path}.estimated_location: only country, region and city")
+            raise ReviewError("only country, region and city", field=f"{path}.estimated_location")
         cleaned = {
             k: v
             for k in ("country", "region", "city")
@@ -130,8 +132,8 @@ def clean_reported(details: dict[str, Any], *, path: str = "reported_details") -
             cleaned["country"] = cleaned["country"].upper()
             if cleaned["country"] not in ISO_3166_ALPHA2:
                 raise ReviewError(
-                    f"{path}.estimated_location.country: {cleaned['country']!r} is not an "
-                    "ISO 3166-1 alpha-2 code (e.g. US, GB, DE)"
+                    f"{cleaned['country']!r} is not an ISO 3166-1 alpha-2 code (e.g. US, GB, DE)",
+                    field=f"{path}.estimated_location.country",
                 )
         out["estimated_location"] = cleaned
     return out
@@ -141,7 +143,7 @@ def clean_victim(details: dict[str, Any], *, path: str = "victim_details") -> di
     """The child's details, checked. Age and date of birth may both be unknown."""
     unknown = set(details) - set(VICTIM_KEYS)
     if unknown:
-        raise ReviewError(f"{path}.{sorted(unknown)[0]}: not a field of the child")
+        raise ReviewError("not a field of the child", field=f"{path}.{sorted(unknown)[0]}")
     out: dict[str, Any] = {}
     for key in ("screen_name", "display_name"):
         if key in details:
@@ -151,7 +153,7 @@ def clean_victim(details: dict[str, Any], *, path: str = "victim_details") -> di
         if age in (None, ""):
             out["age"] = None
         elif isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
-            raise ReviewError(f"{path}.age: a whole number of years, or empty when unknown")
+            raise ReviewError("a whole number of years, or empty when unknown", field=f"{path}.age")
         else:
             out["age"] = age
     if "date_of_birth" in details:
@@ -162,9 +164,11 @@ def clean_victim(details: dict[str, Any], *, path: str = "victim_details") -> di
             try:
                 parsed = born if isinstance(born, date) else date.fromisoformat(str(born))
             except ValueError:
-                raise ReviewError(f"{path}.date_of_birth: not a date (YYYY-MM-DD)") from None
+                raise ReviewError(
+                    "not a date (YYYY-MM-DD)", field=f"{path}.date_of_birth"
+                ) from None
             if parsed > timezone.localdate():
-                raise ReviewError(f"{path}.date_of_birth: is in the future")
+                raise ReviewError("is in the future", field=f"{path}.date_of_birth")
             out["date_of_birth"] = parsed.isoformat()
     return out
 
@@ -172,28 +176,28 @@ def clean_victim(details: dict[str, Any], *, path: str = "victim_details") -> di
 def _clean(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ReviewError(f"{sorted(unknown)[0]}: not a field the case editor changes")
+        raise ReviewError("not a field the case editor changes", field=sorted(unknown)[0])
     out: dict[str, Any] = {}
     for key in ("narrative", "urgency_reason"):
         if key in fields:
             value = fields[key] or ""
             if not isinstance(value, str) or len(value) > MAX_TEXT:
-                raise ReviewError(f"{key}: text of at most {MAX_TEXT:,} characters")
+                raise ReviewError(f"text of at most {MAX_TEXT:,} characters", field=key)
             out[key] = value.strip()
     if "incident_at" in fields:
         at = fields["incident_at"]
         if at is not None:
             if not isinstance(at, datetime) or at.utcoffset() is None:
-                raise ReviewError("incident_at: a date and time with its UTC offset")
+                raise ReviewError("a date and time with its UTC offset", field="incident_at")
             if at > timezone.now() + CLOCK_SKEW:
-                raise ReviewError("incident_at: is in the future")
+                raise ReviewError("is in the future", field="incident_at")
         out["incident_at"] = at
     if "annotations" in fields:
         chosen = list(dict.fromkeys(fields["annotations"] or []))
         bad = [a for a in chosen if a not in CASE_ANNOTATIONS]
         if bad:
             raise ReviewError(
-                f"annotations: {bad[0]!r} is not one of {', '.join(CASE_ANNOTATIONS)}"
+                f"{bad[0]!r} is not one of {', '.join(CASE_ANNOTATIONS)}", field="annotations"
             )
         out["annotations"] = chosen
     # Details merge into what the case holds: keys the editor does not show (the account's
@@ -266,8 +270,7 @@ def case_problems(case: Case) -> dict[str, str]:
     try:
         clean_reported({k: v for k, v in reported.items() if k in REPORTED_KEYS})
     except ReviewError as exc:
-        name, _, message = str(exc).partition(": ")
-        problems.setdefault(name.split("[")[0], message)
+        problems.setdefault((exc.field or "reported_details").split("[")[0], exc.message)
     victim = case.victim_details or {}
     age = victim.get("age")
     if isinstance(age, int) and age >= 18:
@@ -277,8 +280,7 @@ def case_problems(case: Case) -> dict[str, str]:
     try:
         clean_victim({k: v for k, v in victim.items() if k in VICTIM_KEYS})
     except ReviewError as exc:
-        name, _, message = str(exc).partition(": ")
-        problems.setdefault(name, message)
+        problems.setdefault(exc.field or "victim_details", exc.message)
     bad = [a for a in case.annotations or [] if a not in CASE_ANNOTATIONS]
     if bad:
         problems["annotations"] = f"Unknown annotation {bad[0]!r}."
@@ -304,7 +306,7 @@ def case_update(*, case: Case, actor: AbstractBaseUser, **fields: Any) -> Case:
             "only a draft can be edited"
         )
     if case.author_id != actor.pk:
-        raise ReviewError("only the case's author edits it while it is a draft")
+        raise ReviewError("only the case's author edits it while it is a draft", code="forbidden")
     cleaned = _clean(case, fields)
     changed = _changed_names(case, cleaned)
     if not changed:
@@ -331,12 +333,12 @@ def case_submit(*, case: Case, actor: AbstractBaseUser) -> Case:
     while anything is missing."""
     case = case_lock(case=case)
     if case.author_id != actor.pk:
-        raise ReviewError("only the case's author submits it for approval")
+        raise ReviewError("only the case's author submits it for approval", code="forbidden")
     if case.status == CaseStatus.DRAFT:
         problems = case_problems(case)
         if problems:
             listed = "; ".join(f"{name}: {message}" for name, message in problems.items())
-            raise ReviewError(f"case {case.reference} is not complete. {listed}")
+            raise ReviewError(f"case {case.reference} is not complete. {listed}", code="invalid")
     return case_transition(case=case, to=CaseStatus.AWAITING_APPROVAL, actor=actor)
 
 
@@ -345,9 +347,9 @@ def case_send_back(*, case: Case, supervisor: AbstractBaseUser, reason: str) -> 
     """A supervisor returns the case to its author's draft, saying what to change."""
     case = case_lock(case=case)
     if _role_of(case, supervisor) not in SUPERVISORS:
-        raise ReviewError("only a supervisor or an admin sends a case back")
+        raise ReviewError("only a supervisor or an admin sends a case back", code="forbidden")
     if not reason.strip():
-        raise ReviewError("reason: say what the author should change")
+        raise ReviewError("say what the author should change", field="reason")
     if case.status != CaseStatus.AWAITING_APPROVAL:
         raise ReviewError(f"case {case.reference} is not awaiting approval")
     return case_transition(
@@ -372,7 +374,7 @@ def case_record_delivery(
     as the receipt, then preserved by its target's rule from the delivery date."""
     case = case_lock(case=case)
     if _role_of(case, supervisor) not in SUPERVISORS:
-        raise ReviewError("only a supervisor or an admin records a delivery")
+        raise ReviewError("only a supervisor or an admin records a delivery", code="forbidden")
     target = case.reporting_target
     if not target.recorded_by_hand:
         raise ReviewError(
@@ -381,17 +383,18 @@ def case_record_delivery(
         )
     agency, reference = (agency or "").strip(), (reference or "").strip()
     if not agency:
-        raise ReviewError("agency: name the agency the referral was delivered to")
+        raise ReviewError("name the agency the referral was delivered to", field="agency")
     if not reference:
-        raise ReviewError("reference: give the agency's reference for the referral")
-    if len(agency) > MAX_SHORT or len(reference) > MAX_SHORT:
-        raise ReviewError(f"agency, reference: at most {MAX_SHORT} characters each")
+        raise ReviewError("give the agency's reference for the referral", field="reference")
+    for name, value in (("agency", agency), ("reference", reference)):
+        if len(value) > MAX_SHORT:
+            raise ReviewError(f"at most {MAX_SHORT} characters", field=name)
     if delivered_on is None:
-        raise ReviewError("delivered_on: give the date the referral was delivered")
+        raise ReviewError("give the date the referral was delivered", field="delivered_on")
     if delivered_on > timezone.localdate():
-        raise ReviewError("delivered_on: is in the future")
+        raise ReviewError("is in the future", field="delivered_on")
     if case.approved_at and delivered_on < timezone.localdate(case.approved_at):
-        raise ReviewError("delivered_on: is before the case was approved")
+        raise ReviewError("is before the case was approved", field="delivered_on")
     case.submitted_to = agency
     case.submission_reference = reference
     case.submitted_at = timezone.make_aware(datetime.combine(delivered_on, time()))
@@ -411,13 +414,17 @@ def case_close(*, case: Case, actor: AbstractBaseUser, reason: str) -> Case:
     case = case_lock(case=case)
     role = _role_of(case, actor)
     if not reason.strip():
-        raise ReviewError("reason: say why the case is closed")
+        raise ReviewError("say why the case is closed", field="reason")
     if case.status == CaseStatus.DRAFT:
         if case.author_id != actor.pk and role not in SUPERVISORS:
-            raise ReviewError("only the author or a supervisor closes a draft case")
+            raise ReviewError(
+                "only the author or a supervisor closes a draft case", code="forbidden"
+            )
     elif case.status == CaseStatus.PRESERVED:
         if role not in SUPERVISORS:
-            raise ReviewError("only a supervisor or an admin closes a preserved case")
+            raise ReviewError(
+                "only a supervisor or an admin closes a preserved case", code="forbidden"
+            )
         if case.preserve_until is None or case.preserve_until >= timezone.localdate():
             raise ReviewError(
                 f"case {case.reference} is preserved until "

@@ -178,10 +178,13 @@ def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
     """Four eyes: a supervisor or admin who is not the case's author approves it."""
     case = case_lock(case=case)
     if _role_of(case, supervisor) not in (Role.SUPERVISOR, Role.ADMIN):
-        raise ReviewError("only a supervisor or an admin of this tenant can approve a case")
+        raise ReviewError(
+            "only a supervisor or an admin of this tenant can approve a case", code="forbidden"
+        )
     if case.author_id == supervisor.pk:
         raise ReviewError(
-            "four eyes: the author of a case cannot approve it; another supervisor must"
+            "four eyes: the author of a case cannot approve it; another supervisor must",
+            code="forbidden",
         )
     case.approved_by = supervisor
     case.approved_at = timezone.now()
@@ -210,16 +213,17 @@ def case_extend_preservation(
     shortens it."""
     case = case_lock(case=case)
     if _role_of(case, supervisor) not in (Role.SUPERVISOR, Role.ADMIN):
-        raise ReviewError("only a supervisor or an admin can extend preservation")
+        raise ReviewError("only a supervisor or an admin can extend preservation", code="forbidden")
     if case.status != CaseStatus.PRESERVED or case.preserve_until is None:
         raise ReviewError(f"case {case.reference} is not preserved; nothing to extend")
     if until <= case.preserve_until:
         raise ReviewError(
-            f"until: {until.isoformat()} is not later than the current preservation date "
-            f"{case.preserve_until.isoformat()}"
+            f"{until.isoformat()} is not later than the current preservation date "
+            f"{case.preserve_until.isoformat()}",
+            field="until",
         )
     if not reason.strip():
-        raise ReviewError("reason: say why preservation is extended")
+        raise ReviewError("say why preservation is extended", field="reason")
     previous = case.preserve_until
     case.preserve_until = until
     case.save(update_fields=["preserve_until", "updated_at"])

@@ -234,11 +234,11 @@ def model_version_promote(
     its own). Promoting an older version is a rollback; both need a reason, and are audited."""
     reason = reason.strip()
     if not reason:
-        raise ReviewError("reason: say why the model in use should change")
+        raise ReviewError("say why the model in use should change", field="reason")
     if len(reason) > REASON_MAX:
-        raise ReviewError(f"reason: keep it under {REASON_MAX} characters")
+        raise ReviewError(f"keep it under {REASON_MAX} characters", field="reason")
     if model_version.tenant_id not in (None, tenant.pk):
-        raise ReviewError("no such model version")
+        raise ReviewError("no such model version", code="not_found")
     current = scoring_services.model_version_active(tenant=tenant)
     if current is not None and current.pk == model_version.pk:
         raise ReviewError(f"model {model_version.version} is already in use")

@@ -18,25 +18,17 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from review.models import Conversation, ConversationStatus, Message, Participant, Tenant
+from review.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    Participant,
+    ReviewError,
+    Tenant,
+)
 from review.services.scoring import conversations_request_score
 
 logger = logging.getLogger("artemis.ingest")
-
-
-class IngestError(Exception):
-    """Bad input found while writing; ``field`` names it as the client sent it."""
-
-    status = 400
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class IngestConflict(IngestError):
-    status = 409
 
 
 @dataclass(slots=True)
@@ -153,7 +145,8 @@ def _messages_add(
     existing: dict[str, Message],
 ) -> tuple[list[Message], int]:
     """Build the new Message rows of one conversation, checking each record against what is
-    stored. Raises IngestError / IngestConflict naming the record's field path."""
+    stored. Raises ReviewError naming the record's field path (code ``conflict`` for a
+    message stored with other content)."""
     new: list[Message] = []
     seen: dict[str, dict[str, Any]] = {}
     unchanged = 0
@@ -162,19 +155,19 @@ def _messages_add(
         path = f"{where}messages[{index}]"
         sender = senders.get(record["sender"])
         if sender is None or sender.pk not in allowed_senders:
-            raise IngestError(
-                f"{path}.sender",
+            raise ReviewError(
                 f"{record['sender']!r} is not a participant of conversation "
                 f"{conversation.external_id!r}; list it under participants.",
+                field=f"{path}.sender",
             )
         eid = record["external_id"]
         earlier = seen.get(eid)
         if earlier is not None:
             if _same_content(earlier, record):
                 continue
-            raise IngestError(
-                f"{path}.external_id",
+            raise ReviewError(
                 f"message {eid!r} appears twice in this request with different content.",
+                field=f"{path}.external_id",
             )
         seen[eid] = record
         stored = existing.get(eid)
@@ -187,10 +180,11 @@ def _messages_add(
             ):
                 unchanged += 1
                 continue
-            raise IngestConflict(
-                f"{path}.external_id",
+            raise ReviewError(
                 f"message {eid!r} of conversation {conversation.external_id!r} already exists "
                 "with different content; messages are never overwritten.",
+                field=f"{path}.external_id",
+                code="conflict",
             )
         new.append(
             Message(
@@ -263,9 +257,9 @@ def conversations_upsert(
     by_id: dict[str, int] = {}
     for index, record in enumerate(records):
         if record["external_id"] in by_id:
-            raise IngestError(
-                f"{paths[index]}external_id",
+            raise ReviewError(
                 f"conversation {record['external_id']!r} appears twice in this request.",
+                field=f"{paths[index]}external_id",
             )
         by_id[record["external_id"]] = index
 

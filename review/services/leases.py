@@ -31,6 +31,8 @@ Row = TypeVar("Row", bound=models.Model)
 class LeaseError(ReviewError):
     """The caller does not hold the lease it acts under."""
 
+    code = "lease_lost"
+
 
 class LeaseNotHeld(LeaseError):
     """Someone else holds the lease, or nobody does."""

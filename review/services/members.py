@@ -37,7 +37,7 @@ from review.validators import USERNAME_MAX, validate_invitee, validate_username
 
 def _role(role: str) -> Role:
     if role not in Role.values:
-        raise ReviewError(f"role: unknown role {role!r}; one of {', '.join(Role.values)}")
+        raise ReviewError(f"unknown role {role!r}; one of {', '.join(Role.values)}", field="role")
     return Role(role)
 
 
@@ -64,11 +64,12 @@ def member_create(
     role_value = _role(role)
     name = (name or "").strip()
     if not name:
-        raise ReviewError("name: enter a name for the new account, e.g. jo.smith")
+        raise ReviewError("enter a name for the new account, e.g. jo.smith", field="name")
     if "@" in name:
         raise ReviewError(
-            f"name: leave out the '@'; the account is named name@{tenant.slug}. To add "
-            "someone who already has an account, invite them."
+            f"leave out the '@'; the account is named name@{tenant.slug}. To add "
+            "someone who already has an account, invite them.",
+            field="name",
         )
     username = tenant_username(tenant, name)
     try:
@@ -76,13 +77,14 @@ def member_create(
     except ValidationError:
         room = USERNAME_MAX - len(tenant.slug) - 1
         raise ReviewError(
-            f"name: use only letters, digits and the characters . + - _ (no spaces), at most "
-            f"{room} characters."
+            "use only letters, digits and the characters . + - _ (no spaces), at most "
+            f"{room} characters.",
+            field="name",
         ) from None
     users = get_user_model().objects
     # Only an account this tenant created can be named name@<its slug>.
     if users.filter(username=username).exists():
-        raise ReviewError(f"name: {username!r} already exists; choose another name")
+        raise ReviewError(f"{username!r} already exists; choose another name", field="name")
     password = secrets.token_urlsafe(12)
     user = users.create_user(username=username, password=password)
     membership = Membership.objects.create(tenant=tenant, user=user, role=role_value)
@@ -113,19 +115,19 @@ def invitation_send(
     role_value = _role(role)
     invitee = (invitee or "").strip()
     if not invitee:
-        raise ReviewError("invitee: enter a username or an e-mail address")
+        raise ReviewError("enter a username or an e-mail address", field="invitee")
     try:
         validate_invitee(invitee)
     except ValidationError as exc:
-        raise ReviewError(f"invitee: {exc.messages[0]}") from None
+        raise ReviewError(f"{exc.messages[0]}", field="invitee") from None
     # The member list shows usernames, so this tells the admin nothing new.
     if Membership.objects.filter(tenant=tenant, user__username=invitee).exists():
-        raise ReviewError(f"invitee: {invitee!r} is already a member of this tenant")
+        raise ReviewError(f"{invitee!r} is already a member of this tenant", field="invitee")
     _expire_invitations(tenant=tenant, invitee=invitee)
     if Invitation.objects.filter(
         tenant=tenant, invitee=invitee, status=InvitationStatus.PENDING
     ).exists():
-        raise ReviewError(f"invitee: {invitee!r} already has a pending invitation")
+        raise ReviewError(f"{invitee!r} already has a pending invitation", field="invitee")
     now = timezone.now()
     invitation = Invitation.objects.create(
         tenant=tenant,
@@ -153,10 +155,14 @@ def invitation_revoke(*, tenant: Tenant, actor: AbstractBaseUser, invitation_id:
         Invitation.objects.select_for_update().filter(tenant=tenant, pk=invitation_id).first()
     )
     if invitation is None:
-        raise ReviewError("invitation: no such invitation for this tenant")
+        raise ReviewError(
+            "no such invitation for this tenant", field="invitation", code="not_found"
+        )
     if not invitation.is_open:
         raise ReviewError(
-            f"invitation: the invitation of {invitation.invitee!r} is no longer pending"
+            f"the invitation of {invitation.invitee!r} is no longer pending",
+            field="invitation",
+            code="conflict",
         )
     _close_invitation(
         invitation, status=InvitationStatus.REVOKED, actor=actor,
@@ -214,7 +220,9 @@ def invitation_accept(*, user: AbstractBaseUser, invitation_id: int) -> Membersh
     tenant = invitation.tenant
     if Membership.objects.filter(tenant=tenant, user=user).exists():
         raise ReviewError(
-            f"invitation: you are already a member of {tenant.name}; decline this invitation"
+            f"you are already a member of {tenant.name}; decline this invitation",
+            field="invitation",
+            code="conflict",
         )
     membership = Membership.objects.create(tenant=tenant, user=user, role=invitation.role)
     _close_invitation(
@@ -242,7 +250,7 @@ def _locked_membership(tenant: Tenant, membership_id: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise ReviewError("member: no such member of this tenant")
+        raise ReviewError("no such member of this tenant", field="member", code="not_found")
     return membership
 
 
@@ -259,10 +267,16 @@ def member_set_role(
         return membership
     if previous == Role.ADMIN:
         if membership.user_id == actor.pk:
-            raise ReviewError("role: you cannot take away your own admin role; ask another admin")
+            raise ReviewError(
+                "you cannot take away your own admin role; ask another admin",
+                field="role",
+                code="forbidden",
+            )
         if _admins_left(tenant, without=membership) == 0:
             raise ReviewError(
-                "role: this is the tenant's last admin; make someone else admin first"
+                "this is the tenant's last admin; make someone else admin first",
+                field="role",
+                code="conflict",
             )
     membership.role = role_value
     membership.save(update_fields=["role"])
@@ -282,9 +296,15 @@ def member_remove(*, tenant: Tenant, actor: AbstractBaseUser, membership_id: int
     """Remove a member from the tenant (the user account stays: the audit trail names it)."""
     membership = _locked_membership(tenant, membership_id)
     if membership.user_id == actor.pk:
-        raise ReviewError("member: you cannot remove yourself; ask another admin")
+        raise ReviewError(
+            "you cannot remove yourself; ask another admin", field="member", code="forbidden"
+        )
     if membership.role == Role.ADMIN and _admins_left(tenant, without=membership) == 0:
-        raise ReviewError("member: this is the tenant's last admin; make someone else admin first")
+        raise ReviewError(
+            "this is the tenant's last admin; make someone else admin first",
+            field="member",
+            code="conflict",
+        )
     user_id, role = membership.user_id, membership.role
     membership.delete()
     audit_record(
@@ -302,9 +322,9 @@ def api_key_issue(*, tenant: Tenant, actor: AbstractBaseUser, name: str) -> tupl
     """Create an API key for the platform; the secret is returned once, only its hash kept."""
     name = (name or "").strip()
     if not name:
-        raise ReviewError("name: say what the key is for, e.g. 'chat-prod'")
+        raise ReviewError("say what the key is for, e.g. 'chat-prod'", field="name")
     if len(name) > 100:
-        raise ReviewError("name: at most 100 characters")
+        raise ReviewError("at most 100 characters", field="name")
     api_key, raw = api_key_create(tenant=tenant, name=name, created_by=actor)
     audit_record(
         tenant=tenant,
@@ -322,9 +342,9 @@ def api_key_withdraw(*, tenant: Tenant, actor: AbstractBaseUser, api_key_id: int
     """Revoke a key: the platform's requests with it fail from now on."""
     api_key = ApiKey.objects.select_for_update().filter(tenant=tenant, pk=api_key_id).first()
     if api_key is None:
-        raise ReviewError("api_key: no such key for this tenant")
+        raise ReviewError("no such key for this tenant", field="api_key", code="not_found")
     if api_key.revoked_at is not None:
-        raise ReviewError(f"api_key: {api_key.prefix}… is already revoked")
+        raise ReviewError(f"{api_key.prefix}… is already revoked", field="api_key", code="conflict")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
     audit_record(

@@ -29,12 +29,14 @@ from review.services.webhooks import webhook_enqueue
 def decision_check(*, verdict: str, reason_code: str) -> None:
     """Raise ReviewError unless the verdict exists and the reason code goes with it."""
     if verdict not in Verdict.values:
-        raise ReviewError(f"unknown verdict {verdict!r}")
+        raise ReviewError(f"unknown verdict {verdict!r}", code="invalid")
     label, allowed = REASON_CODES.get(reason_code, ("", frozenset()))
     if not label:
-        raise ReviewError(f"unknown reason code {reason_code!r}")
+        raise ReviewError(f"unknown reason code {reason_code!r}", code="invalid")
     if verdict not in allowed:
-        raise ReviewError(f"reason {label!r} does not go with {Verdict(verdict).label.lower()!r}")
+        raise ReviewError(
+            f"reason {label!r} does not go with {Verdict(verdict).label.lower()!r}", code="invalid"
+        )
 
 
 @transaction.atomic
@@ -114,7 +116,7 @@ def decision_carry_out(*, decision: Decision) -> None:
 def message_reveal(*, tenant: Tenant, moderator: AbstractBaseUser, message: Message) -> None:
     """Audit that a moderator chose to see a message the UI had hidden."""
     if message.conversation.tenant_id != tenant.pk:
-        raise ReviewError("no such message")
+        raise ReviewError("no such message", code="not_found")
     audit_record(
         tenant=tenant,
         actor=moderator,

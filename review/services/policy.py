@@ -50,9 +50,9 @@ def _number(field: str, value: Any, low: float, high: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ReviewError(f"{field}: must be a number; got {value!r}") from None
+        raise ReviewError(f"must be a number; got {value!r}", field=field) from None
     if number != number or not low <= number <= high:  # NaN fails the first test
-        raise ReviewError(f"{field}: must be between {low:g} and {high:g}; got {value!r}")
+        raise ReviewError(f"must be between {low:g} and {high:g}; got {value!r}", field=field)
     return number
 
 
@@ -64,15 +64,16 @@ def policy_validate(policy: dict[str, Any]) -> dict[str, Any]:
     clean["urgent_threshold"] = _number("urgent_threshold", policy["urgent_threshold"], 0, 1)
     if clean["urgent_threshold"] < clean["flag_threshold"]:
         raise ReviewError(
-            f"urgent_threshold: must be at least the flag threshold "
-            f"({clean['flag_threshold']:g}); got {clean['urgent_threshold']:g}"
+            "must be at least the flag threshold "
+            f"({clean['flag_threshold']:g}); got {clean['urgent_threshold']:g}",
+            field="urgent_threshold",
         )
     weights = policy["severity_weights"]
     if not isinstance(weights, dict):
-        raise ReviewError("severity_weights: must map each characteristic to a number")
+        raise ReviewError("must map each characteristic to a number", field="severity_weights")
     unknown = sorted(set(weights) - set(characteristics.BY_KEY))
     if unknown:
-        raise ReviewError(f"severity_weights: unknown characteristic {unknown[0]!r}")
+        raise ReviewError(f"unknown characteristic {unknown[0]!r}", field="severity_weights")
     clean["severity_weights"] = {
         c.key: _number(
             f"severity_weights.{c.key}", weights.get(c.key, c.severity), 0, MAX_SEVERITY_WEIGHT
@@ -84,20 +85,20 @@ def policy_validate(policy: dict[str, Any]) -> dict[str, Any]:
     )
     days = policy["retention_days"]
     if isinstance(days, bool) or (not isinstance(days, int) and not str(days).isdigit()):
-        raise ReviewError(f"retention_days: must be a whole number of days; got {days!r}")
+        raise ReviewError(f"must be a whole number of days; got {days!r}", field="retention_days")
     clean["retention_days"] = int(days)
     if not 1 <= clean["retention_days"] <= MAX_RETENTION_DAYS:
         raise ReviewError(
-            f"retention_days: must be between 1 and {MAX_RETENTION_DAYS}; got {days!r}"
+            f"must be between 1 and {MAX_RETENTION_DAYS}; got {days!r}", field="retention_days"
         )
     url = (policy.get("webhook_url") or "").strip()
     if url:
         if len(url) > 200:
-            raise ReviewError("webhook_url: must be at most 200 characters")
+            raise ReviewError("must be at most 200 characters", field="webhook_url")
         try:
             outbound.url_check(url)  # no DNS here: see _webhook_url_check_addresses
         except outbound.Refused as exc:
-            raise ReviewError(f"webhook_url: {exc}; got {url!r}") from None
+            raise ReviewError(f"{exc}; got {url!r}", field="webhook_url") from None
     clean["webhook_url"] = url
     return clean
 
@@ -112,7 +113,7 @@ def _webhook_url_check_addresses(url: str) -> None:
     except outbound.Unresolved:
         pass
     except outbound.Refused as exc:
-        raise ReviewError(f"webhook_url: {exc}; got {url!r}") from None
+        raise ReviewError(f"{exc}; got {url!r}", field="webhook_url") from None
 
 
 def _next_number(tenant: Tenant) -> int:
@@ -132,7 +133,7 @@ def _record(
     """The one write path: lock the tenant, validate, save, version, re-evaluate, audit."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("reason: say why the policy changes; every change needs a reason")
+        raise ReviewError("say why the policy changes; every change needs a reason", field="reason")
     new_url = str(changes.get("webhook_url") or "").strip()
     if new_url and new_url != tenant.webhook_url:
         _webhook_url_check_addresses(new_url)
@@ -156,7 +157,7 @@ def _record(
     clean = policy_validate(proposed)
     secret_changed = secret is not None and secret != tenant.webhook_secret
     if secret is not None and len(secret) > 200:
-        raise ReviewError("webhook_secret: must be at most 200 characters")
+        raise ReviewError("must be at most 200 characters", field="webhook_secret")
     for field, value in clean.items():
         setattr(tenant, field, value)
     if secret_changed:
@@ -230,7 +231,7 @@ def policy_rollback(
     The webhook secret is not part of a version and stays as it is."""
     target = PolicyVersion.objects.filter(tenant=tenant, number=version_number).first()
     if target is None:
-        raise ReviewError(f"version: no policy version {version_number} for this tenant")
+        raise ReviewError(f"no policy version {version_number} for this tenant", field="version")
     changes = {k: target.after[k] for k in POLICY_FIELDS if k in target.after}
     return _record(
         tenant=tenant,

@@ -47,7 +47,7 @@ def training_run_request(
     Refused (ReviewError) while another run of the tenant is queued or training."""
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise ReviewError(f"reason: keep it under {REASON_MAX} characters")
+        raise ReviewError(f"keep it under {REASON_MAX} characters", field="reason")
     # The tenant row's lock serialises two admins pressing Train at once; the partial unique
     # constraint on the table is the backstop.
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()

@@ -114,13 +114,17 @@ def second_review_record(
     """Record the blind verdict and compare it with the first. The first decision is left
     exactly as it was; a disagreement waits in the supervisors' inbox."""
     if verdict in NOT_SAMPLED:
-        raise ReviewError("a second review needs a verdict; skip it if you cannot give one")
+        raise ReviewError(
+            "a second review needs a verdict; skip it if you cannot give one", code="invalid"
+        )
     decision_check(verdict=verdict, reason_code=reason_code)
     locked = _held(review, reviewer)
     first = locked.decision
     if first.moderator_id == reviewer.pk:
         # _eligible already keeps it from them; this guards a hand-crafted claim.
-        raise ReviewError("you made the first decision; someone else must review it")
+        raise ReviewError(
+            "you made the first decision; someone else must review it", code="forbidden"
+        )
     now = timezone.now()
     locked.status = SecondReviewStatus.DONE
     locked.reviewer = reviewer

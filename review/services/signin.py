@@ -96,11 +96,13 @@ def member_signin_unlock(
         Membership.objects.select_related("user").filter(tenant=tenant, pk=membership_id).first()
     )
     if membership is None:
-        raise ReviewError("member: no such member of this tenant")
+        raise ReviewError("no such member of this tenant", field="member", code="not_found")
     username = membership.user.get_username()
     deleted, _ = AccessAttempt.objects.filter(username=username).delete()
     if not deleted:
-        raise ReviewError(f"member: {username} has no failed sign-ins to clear")
+        raise ReviewError(
+            f"{username} has no failed sign-ins to clear", field="member", code="conflict"
+        )
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -123,13 +125,21 @@ def member_two_factor_reset(
         Membership.objects.select_related("user").filter(tenant=tenant, pk=membership_id).first()
     )
     if membership is None:
-        raise ReviewError("member: no such member of this tenant")
+        raise ReviewError("no such member of this tenant", field="member", code="not_found")
     if membership.user_id == actor.pk:
-        raise ReviewError("member: you cannot reset your own second factor; ask another admin")
+        raise ReviewError(
+            "you cannot reset your own second factor; ask another admin",
+            field="member",
+            code="forbidden",
+        )
     deleted = TOTPDevice.objects.filter(user_id=membership.user_id).delete()[0]
     deleted += StaticDevice.objects.filter(user_id=membership.user_id).delete()[0]
     if not deleted:
-        raise ReviewError(f"member: {membership.user.get_username()} has no second factor set up")
+        raise ReviewError(
+            f"{membership.user.get_username()} has no second factor set up",
+            field="member",
+            code="conflict",
+        )
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -186,7 +196,7 @@ def _wait_message(devices: list[Device]) -> str | None:
         allowed, data = device.verify_is_allowed()
         if not allowed and data and data.get("locked_until"):
             seconds = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
-            return f"code: too many wrong codes; wait {seconds} seconds before the next try"
+            return f"too many wrong codes; wait {seconds} seconds before the next try"
     return None
 
 
@@ -198,10 +208,10 @@ def two_factor_enrol_finish(
     token = _normalise(token)
     device = TOTPDevice.objects.filter(user=user, confirmed=False, name=AUTHENTICATOR).first()
     if device is None:
-        raise ReviewError("code: start again: no authenticator is being set up")
+        raise ReviewError("start again: no authenticator is being set up", field="code")
     wait = _wait_message([device])
     if wait:
-        raise ReviewError(wait)
+        raise ReviewError(wait, field="code", code="conflict")
     with transaction.atomic():
         verified = verify_token(user, device.persistent_id, token)
         if verified is None:
@@ -210,7 +220,9 @@ def two_factor_enrol_finish(
                 detail={"stage": "enrol", "method": AUTHENTICATOR},
             )  # fmt: skip
     if verified is None:
-        raise ReviewError("code: that code is not right; enter the 6 digits your app shows now")
+        raise ReviewError(
+            "that code is not right; enter the 6 digits your app shows now", field="code"
+        )
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=verified.pk).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -240,12 +252,14 @@ def two_factor_check(*, user: Any, token: str, ip: str | None) -> Verified:
     up by this). Wrong codes slow the next try down exponentially."""
     token = _normalise(token)
     if not token:
-        raise ReviewError("code: enter the code from your authenticator app, or a recovery code")
+        raise ReviewError(
+            "enter the code from your authenticator app, or a recovery code", field="code"
+        )
     totp = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     static = list(StaticDevice.objects.filter(user=user, confirmed=True))
     wait = _wait_message([*totp, *static])
     if wait:
-        raise ReviewError(wait)
+        raise ReviewError(wait, field="code", code="conflict")
     is_totp = token.isdigit() and len(token) in (6, 8)
     method = AUTHENTICATOR if is_totp else "recovery_code"
     verified: Device | None = None
@@ -265,5 +279,5 @@ def two_factor_check(*, user: Any, token: str, ip: str | None) -> Verified:
             left = StaticToken.objects.filter(device__user=user).count()
             _audit_person(user, AuditAction.TWO_FACTOR_RECOVERY, ip=ip, detail={"codes_left": left})
     if verified is None:
-        raise ReviewError("code: that code is not right (or that recovery code was used)")
+        raise ReviewError("that code is not right (or that recovery code was used)", field="code")
     return Verified(verified, None if is_totp else left)

@@ -40,7 +40,7 @@ def decision_supersede(
     Open second-review disagreements on the conversation are resolved by it.
     """
     if verdict == Verdict.ASK_SUPERVISOR:
-        raise ReviewError("you are the supervisor here: choose a verdict")
+        raise ReviewError("you are the supervisor here: choose a verdict", code="invalid")
     decision_check(verdict=verdict, reason_code=reason_code)
     try:
         locked = (
@@ -49,7 +49,7 @@ def decision_supersede(
             .get(tenant=tenant, pk=current.pk)
         )
     except Decision.DoesNotExist:
-        raise ReviewError("no such decision") from None
+        raise ReviewError("no such decision", code="not_found") from None
     if Decision.objects.filter(supersedes=locked).exists():
         raise ReviewError(
             "someone decided on this conversation in the meantime; read the latest decision first"

@@ -38,7 +38,7 @@ def tenant_lock_policy(*, tenant_id: int) -> Tenant:
 @transaction.atomic
 def membership_set(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Membership:
     if role not in Role.values:
-        raise ReviewError(f"unknown role {role!r}; one of {', '.join(Role.values)}")
+        raise ReviewError(f"unknown role {role!r}; one of {', '.join(Role.values)}", code="invalid")
     membership, _ = Membership.objects.update_or_create(
         tenant=tenant, user=user, defaults={"role": role}
     )

@@ -23,7 +23,9 @@ from review.admin_forms import (
     MemberCreateForm,
     PolicyForm,
     RollbackForm,
+    policy_form_field,
 )
+from review.errors import add_to_form
 from review.models import ReviewError, Role
 from review.services import members, policy
 from review.views.base import ArtemisRequest, tenant_page
@@ -39,15 +41,6 @@ def _page(
     if "once" in context:
         response["Cache-Control"] = "no-store"
     return response
-
-
-def _field_error(form: Any, message: str, *, default: str) -> None:
-    """Put a service's ``field: problem`` message by that field (else by ``default``)."""
-    field, _, problem = message.partition(": ")
-    if field in form.fields and problem:
-        form.add_error(field, problem)
-    else:
-        form.add_error(default, message)
 
 
 def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
@@ -109,7 +102,7 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ReviewError as exc:
-            _field_error(form, str(exc), default="name")
+            add_to_form(form, exc)
         else:
             name = membership.user.get_username()
             _show_once(request, kind="password", label=name, secret=password)
@@ -133,7 +126,7 @@ def admin_invite(request: ArtemisRequest) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ReviewError as exc:
-            _field_error(form, str(exc), default="invitee")
+            add_to_form(form, exc)
         else:
             messages.success(
                 request,
@@ -206,7 +199,7 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
                 tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
             )
         except ReviewError as exc:
-            _field_error(form, str(exc), default="name")
+            add_to_form(form, exc)
         else:
             _show_once(request, kind="api_key", label=api_key.name, secret=raw)
             return redirect("admin_keys", tenant_slug=request.tenant.slug)
@@ -257,7 +250,7 @@ def admin_policy(request: ArtemisRequest) -> HttpResponse:
                 webhook_secret=form.secret(),
             )
         except ReviewError as exc:
-            form.add_service_error(str(exc))
+            add_to_form(form, exc, field_of=policy_form_field)
         else:
             messages.success(request, _queue_message(version))
             return redirect("admin_policy", tenant_slug=request.tenant.slug)

@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import case_selectors
-from review.case_forms import CaseForm, DeliveryForm, ExtendForm, ReasonForm, format_offset
+from review.case_forms import (
+    CaseForm,
+    DeliveryForm,
+    ExtendForm,
+    ReasonForm,
+    case_form_field,
+    format_offset,
+)
+from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, CaseStatus, ReviewError, Role
 from review.services import case_flow
 from review.services import cases as case_lifecycle
@@ -143,7 +151,7 @@ def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
     try:
         case = case_flow.case_update(case=case, actor=request.user, **form.case_fields())
     except ReviewError as exc:
-        form.add_error(None, str(exc))
+        add_to_form(form, exc, field_of=case_form_field)
         return render(request, template, _page_context(request, case, form), status=refused)
     if request.htmx:
         context = _page_context(request, case, None)

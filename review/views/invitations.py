@@ -37,7 +37,7 @@ def invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
     except Invitation.DoesNotExist:
         raise Http404("no such invitation") from None
     except ReviewError as exc:
-        messages.error(request, str(exc).partition(": ")[2])
+        messages.error(request, exc.message)
         return redirect("invitations")
     messages.success(
         request,

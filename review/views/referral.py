@@ -24,7 +24,9 @@ def case_package(request: ArtemisRequest, case_id: int) -> HttpResponse:
             case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR")
         )
     except ReviewError as exc:
-        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            str(exc), status=exc.http_status, content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{package_filename(case, sha256)}"'
     response["Content-Length"] = str(len(data))

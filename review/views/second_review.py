@@ -166,5 +166,5 @@ def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse
     try:
         second_review.second_review_renew(review=review, reviewer=request.user)
     except ReviewError as exc:
-        return HttpResponse(str(exc), status=409)
+        return HttpResponse(str(exc), status=exc.http_status)
     return HttpResponse(status=204)

@@ -25,6 +25,7 @@ from django_otp import login as otp_login
 
 from review import admin_selectors, signin_selectors
 from review.client_ip import client_ip
+from review.errors import add_to_form
 from review.models import Membership, ReviewError, Role
 from review.services import signin
 from review.two_factor import SecondFactor, second_factor_state
@@ -82,11 +83,6 @@ def _grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def _code_error(form: CodeForm, exc: ReviewError) -> None:
-    _, _, problem = str(exc).partition(": ")
-    form.add_error("code", problem or str(exc))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
@@ -103,7 +99,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 user=user, token=form.cleaned_data["code"], ip=client_ip(request)
             )
         except ReviewError as exc:
-            _code_error(form, exc)
+            add_to_form(form, exc)
         else:
             otp_login(request, device)
             request.session.cycle_key()
@@ -153,7 +149,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 user=user, token=form.cleaned_data["code"], ip=client_ip(request)
             )
         except ReviewError as exc:
-            _code_error(form, exc)
+            add_to_form(form, exc)
         else:
             otp_login(request, result.device)
             request.session.cycle_key()
@@ -226,7 +222,7 @@ def _on_member(
             ip=client_ip(request),
         )
     except ReviewError as exc:
-        messages.error(request, str(exc).partition(": ")[2] or str(exc))
+        messages.error(request, exc.message)
     else:
         messages.success(request, done(membership.user.get_username()))
     return redirect("admin_signin", tenant_slug=request.tenant.slug)

@@ -156,5 +156,5 @@ def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
     try:
         queue.queue_item_renew(item=item, moderator=request.user)
     except ReviewError as exc:
-        return HttpResponse(str(exc), status=409)
+        return HttpResponse(str(exc), status=exc.http_status)
     return HttpResponse(status=204)

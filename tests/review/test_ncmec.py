@@ -327,7 +327,7 @@ def test_an_invalid_report_is_refused_with_4100_and_the_reason(
     with pytest.raises(CyberTiplineError) as refused:
         client.submit(b"<report><incidentSummary/></report>")
 
-    assert refused.value.code == 4100
+    assert refused.value.response_code == 4100
     assert "rejected the document as invalid against its schema (code 4100)" in str(refused.value)
     assert "incidentType" in str(refused.value), "NCMEC's own reason is passed on"
     assert cybertipline.state.reports == {}
@@ -344,7 +344,7 @@ def test_finishing_a_report_twice_answers_5102(
         client.finish(report_id)
 
     assert receipt.report_id == report_id
-    assert again.value.code == 5102
+    assert again.value.response_code == 5102
     with pytest.raises(CyberTiplineError, match="code 5102"):
         client.retract(report_id)
 

@@ -9,3 +9,6 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from review import signals  # noqa: F401  (connects the audit receivers)
+        from review.reporting.targets import targets_check
+
+        targets_check()  # a broken reporting target stops the app here, named

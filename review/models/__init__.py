@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from review.errors import ReviewError
 from review.models.audit import AuditAction, AuditChainHead, AuditEvent
-from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseKind, CaseStatus
+from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
 from review.models.core import (
     ApiKey,
     Assessment,
@@ -44,7 +44,6 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Case",
-    "CaseKind",
     "CaseStatus",
     "Conversation",
     "ConversationStatus",

@@ -1,15 +1,18 @@
-"""Escalation cases: what a moderator's escalation becomes on its way to NCMEC or to law
-enforcement, and the preservation duty that follows.
+"""Escalation cases: what a moderator's escalation becomes on its way to a reporting target
+(NCMEC's CyberTipline, a law-enforcement agency: ``review.reporting.targets``), and the
+preservation duty that follows.
 
 A case is opened by an escalation decision and moves
 
-    draft -> awaiting_approval -> approved -> submitted (NCMEC) | delivered (law enforcement)
-          -> preserved -> closed
+    draft -> awaiting_approval -> approved -> submitted -> preserved -> closed
 
-A supervisor who is not the case's author approves it (four eyes). Once a report is
-submitted or a package delivered, the conversation and its participants must be kept for a
-year (18 U.S.C. 2258A(h)): ``preserve_until`` holds that date, and nothing may purge the
-case, its conversation or its participants before it. Transitions are audited.
+whatever its target: "submitted" is the report sent to NCMEC or the referral delivered to
+an agency, shown in the target's own words. A supervisor who is not the case's author
+approves it (four eyes). Once it is submitted, the conversation and its participants must be
+kept for as long as the target's preservation rule says (a year for NCMEC and US law
+enforcement, 18 U.S.C. 2258A(h)): ``preserve_until`` holds that date, and nothing may purge
+the case, its conversation or its participants before it. Transitions are audited. What a
+target keeps of its own (NCMEC's report and file ids, its answer) lives in its own table.
 """
 
 from __future__ import annotations
@@ -18,18 +21,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class CaseKind(models.TextChoices):
-    NCMEC = "ncmec", "NCMEC CyberTipline report"
-    LAW_ENFORCEMENT = "law_enforcement", "Law-enforcement referral"
+from review.reporting.targets import ReportingTarget, target_get
 
 
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     APPROVED = "approved", "Approved"
-    SUBMITTED = "submitted", "Submitted to NCMEC"
-    DELIVERED = "delivered", "Delivered to law enforcement"
+    # Reported to the case's target; the case page says it in the target's words
+    # ("Submitted to NCMEC", "Delivered to law enforcement": Case.status_label).
+    SUBMITTED = "submitted", "Submitted"
     PRESERVED = "preserved", "Preserved"
     CLOSED = "closed", "Closed"
 
@@ -42,10 +43,13 @@ CASE_HELD_STATUSES = frozenset(
         CaseStatus.AWAITING_APPROVAL,
         CaseStatus.APPROVED,
         CaseStatus.SUBMITTED,
-        CaseStatus.DELIVERED,
         CaseStatus.PRESERVED,
     }
 )
+
+# Statuses this app stored before reporting targets; still in old audit events, so the
+# history can name them.
+LEGACY_STATUS_LABELS: dict[str, str] = {"delivered": "Delivered to law enforcement"}
 
 # NCMEC's report annotations that apply to a grooming chat (cyber_tipline.xsd, <annotations>).
 CASE_ANNOTATIONS: dict[str, str] = {
@@ -53,6 +57,19 @@ CASE_ANNOTATIONS: dict[str, str] = {
     "csamSolicitation": "Solicitation of imagery (CSAM)",
     "minorToMinorInteraction": "Minor-to-minor interaction",
 }
+
+
+def status_label(value: str, *, target: str | None = None) -> str:
+    """A stored status in words: "submitted" as the target says it when the target is
+    known, a status stored before targets by its old label, an unknown value as it is."""
+    if value == CaseStatus.SUBMITTED and target:
+        return target_get(target).submitted_label
+    if value in LEGACY_STATUS_LABELS:
+        return LEGACY_STATUS_LABELS[value]
+    try:
+        return str(CaseStatus(value).label)
+    except ValueError:
+        return value
 
 
 class Case(models.Model):
@@ -65,7 +82,9 @@ class Case(models.Model):
     decision = models.OneToOneField(
         "review.Decision", on_delete=models.PROTECT, related_name="case"
     )
-    kind = models.CharField(max_length=20, choices=CaseKind.choices)
+    # Where the case is reported: a name in review.reporting.targets.REGISTRY ("ncmec",
+    # "law_enforcement"). No choices here: a new target needs no migration of this table.
+    target = models.CharField(max_length=40)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(
@@ -106,17 +125,14 @@ class Case(models.Model):
     urgency_reason = models.TextField(blank=True)
     annotations = models.JSONField(default=list, blank=True)  # keys of CASE_ANNOTATIONS
 
-    # NCMEC submission: the ids the CyberTipline returned and the finish receipt.
-    ncmec_report_id = models.CharField(max_length=40, blank=True)
-    ncmec_file_ids = models.JSONField(default=list, blank=True)
-    ncmec_receipt = models.TextField(blank=True)
+    # The receipt, whatever the target: when the case was submitted, to whom (NCMEC's
+    # CyberTipline, the agency a referral was handed to) and their reference (the report
+    # id, the agency's reference). A target's own details live in its own table.
     submitted_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    # A law-enforcement referral: the agency it was handed to and the agency's reference.
-    delivered_to = models.CharField(max_length=255, blank=True)
-    delivery_reference = models.CharField(max_length=255, blank=True)
-    # Nothing about the case may be purged before this date (one year from the NCMEC
-    # receipt or the delivery; a supervisor can extend it).
+    submitted_to = models.CharField(max_length=255, blank=True)
+    submission_reference = models.CharField(max_length=255, blank=True)
+    # Nothing about the case may be purged before this date (the target's preservation
+    # from the submission; a supervisor can extend it).
     preserve_until = models.DateField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -134,7 +150,20 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"case {self.pk} ({self.kind}, {self.status})"
+        return f"case {self.pk} ({self.target}, {self.status})"
+
+    @property
+    def reporting_target(self) -> ReportingTarget:
+        return target_get(self.target)
+
+    @property
+    def target_label(self) -> str:
+        return self.reporting_target.label
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, "submitted" in the target's own ("Submitted to NCMEC")."""
+        return status_label(self.status, target=self.target)
 
     @property
     def reference(self) -> str:

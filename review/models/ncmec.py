@@ -46,6 +46,10 @@ class NcmecSubmission(models.Model):
     # report we cannot name; it is never finished, and NCMEC deletes it after 24 hours.
     unanswered_submits = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Once finished: the file ids NCMEC's finish answer lists, and that answer as it came
+    # (the receipt). ``report_id`` is then the report that was made.
+    file_ids = models.JSONField(default=list, blank=True)
+    receipt = models.TextField(blank=True)
     # One run at a time: a run holds the lease while it talks to NCMEC.
     lease_token = models.CharField(max_length=40, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)

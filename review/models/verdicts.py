@@ -3,12 +3,13 @@
 Each row says everything the rest of Artemis needs to know about a verdict: the value stored
 in ``Decision.verdict``, the label moderators read, its shortcut key on the review page, the
 reason codes it may go with, what it does to the account on the platform (the webhook), the
-case it opens, and what it teaches the model. ``Verdict`` (the model field's choices), the
-decision forms, the feedback export, threshold tuning and case opening all read this table, so
-a new verdict is one row here plus the migration for the new choice.
+case it opens (by its reporting target's name), and what it teaches the model. ``Verdict``
+(the model field's choices), the decision forms, the feedback export, threshold tuning and
+case opening all read this table, so a new verdict is one row here plus the migration for the
+new choice.
 
 The table checks itself on import: a row that leaves a field out, names an unknown reason
-code or case kind, or reuses a value or a key, stops the app from starting, naming the row.
+code or reporting target, or reuses a value or a key, stops the app from starting, naming the row.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, fields
 
 from django.db import models
 
-from review.models.cases import CaseKind
+from review.reporting.targets import REGISTRY as TARGETS
 
 
 class AccountAction(enum.StrEnum):
@@ -63,7 +64,9 @@ class VerdictRow:
     key: str  # the review page's shortcut, one lower-case letter
     reasons: tuple[str, ...]  # the reason codes this verdict may go with
     account_action: AccountAction
-    opens_case: CaseKind | None  # the case an escalation opens; None opens none
+    # The reporting target of the case an escalation opens (a name in
+    # review.reporting.targets.REGISTRY); None opens none.
+    opens_case: str | None
     training: TrainingLabel
 
     def __post_init__(self) -> None:
@@ -84,8 +87,11 @@ class VerdictRow:
             raise ValueError(f"{name}: unknown reason code {', '.join(map(repr, unknown))}")
         if not isinstance(self.account_action, AccountAction):
             raise ValueError(f"{name}: account_action must be an AccountAction")
-        if self.opens_case is not None and not isinstance(self.opens_case, CaseKind):
-            raise ValueError(f"{name}: opens_case must be a CaseKind or None")
+        if self.opens_case is not None and self.opens_case not in TARGETS:
+            raise ValueError(
+                f"{name}: opens_case {self.opens_case!r} is not a reporting target "
+                f"({', '.join(TARGETS)}) or None"
+            )
         if not isinstance(self.training, TrainingLabel):
             raise ValueError(f"{name}: training must be a TrainingLabel")
 
@@ -141,7 +147,7 @@ VERDICTS: tuple[VerdictRow, ...] = (
         key="e",
         reasons=_ACTING,
         account_action=AccountAction.NONE,
-        opens_case=CaseKind.NCMEC,
+        opens_case="ncmec",
         training=TrainingLabel.POSITIVE,
     ),
     VerdictRow(
@@ -150,7 +156,7 @@ VERDICTS: tuple[VerdictRow, ...] = (
         key="l",
         reasons=_ACTING,
         account_action=AccountAction.NONE,
-        opens_case=CaseKind.LAW_ENFORCEMENT,
+        opens_case="law_enforcement",
         training=TrainingLabel.POSITIVE,
     ),
     VerdictRow(
@@ -196,10 +202,10 @@ SHORTCUT_KEYS: dict[str, str] = {row.value: row.key for row in VERDICTS}
 ACCOUNT_ACTIONS: frozenset[str] = frozenset(
     row.value for row in VERDICTS if row.account_action is not AccountAction.NONE
 )
-CASE_KIND_OF: dict[str, CaseKind] = {
+CASE_TARGET_OF: dict[str, str] = {
     row.value: row.opens_case for row in VERDICTS if row.opens_case is not None
 }
-ESCALATIONS: frozenset[str] = frozenset(CASE_KIND_OF)  # the verdicts that open a case
+ESCALATIONS: frozenset[str] = frozenset(CASE_TARGET_OF)  # the verdicts that open a case
 POSITIVE: frozenset[str] = frozenset(
     row.value for row in VERDICTS if row.training is TrainingLabel.POSITIVE
 )

@@ -30,7 +30,7 @@ from django.conf import settings
 from lxml import etree
 
 from review import selectors
-from review.models import CASE_ANNOTATIONS, Case, CaseKind
+from review.models import CASE_ANNOTATIONS, Case
 from review.ncmec import schema
 from review.ncmec.transcript import offset_label, transcript_name, utc_iso
 from scoring import characteristics
@@ -420,10 +420,12 @@ def ncmec_problems(case: Case) -> list[Problem]:
     from, in words a moderator understands. Empty means the report is ready: it was built
     and it validates against NCMEC's schema."""
     problems: list[Problem] = []
-    if case.kind != CaseKind.NCMEC:
+    if case.target != "ncmec":
         problems.append(
             Problem(
-                "kind", "Case kind", "this case is a law-enforcement referral, not an NCMEC report"
+                "target",
+                "Reporting target",
+                f"this case is a {case.target_label.lower()}, not an NCMEC report",
             )
         )
     email = settings.NCMEC_REPORTER_EMAIL.strip()

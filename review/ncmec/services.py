@@ -44,7 +44,6 @@ from review.errors import Code
 from review.models import (
     AuditAction,
     Case,
-    CaseKind,
     CaseStatus,
     NcmecState,
     NcmecSubmission,
@@ -74,6 +73,9 @@ from review.services.outbox import outbox_add
 
 logger = logging.getLogger("artemis.ncmec")
 
+# Who a finished report went to, as the case's receipt names it.
+RECIPIENT = "NCMEC CyberTipline"
+
 # How many unanswered /submit calls one run accepts before it stops and asks a human.
 MAX_UNANSWERED_SUBMITS = 2
 
@@ -101,13 +103,13 @@ def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
         raise ReviewError(
             "only a supervisor or an admin of this tenant can report to NCMEC", code="forbidden"
         )
-    if case.kind != CaseKind.NCMEC:
+    if case.target != "ncmec":
         raise ReviewError(
-            f"case {case.reference} is a law-enforcement referral; it is not reported to NCMEC"
+            f"case {case.reference} is a {case.target_label.lower()}; it is not reported to NCMEC"
         )
     if case.status != CaseStatus.APPROVED:
         raise ReviewError(
-            f"case {case.reference} is {CaseStatus(case.status).label.lower()}: only an "
+            f"case {case.reference} is {case.status_label.lower()}: only an "
             f"approved case can be reported to NCMEC"
         )
 
@@ -372,14 +374,13 @@ class _Run:
 
     @transaction.atomic
     def complete(self, submission: NcmecSubmission, *, receipt: str, file_ids: list[str]) -> Case:
-        """Store the receipt, move the case to submitted, and start the year of
-        preservation from the receipt's date."""
+        """Store the receipt (NCMEC's answer on the submission, the report id on the case),
+        move the case to submitted, and start the year of preservation from its date."""
         case = case_lock(case=self.case)
         now = timezone.now()
-        case.ncmec_report_id = submission.report_id
-        case.ncmec_file_ids = file_ids
-        case.ncmec_receipt = receipt
         case.submitted_at = now
+        case.submitted_to = RECIPIENT
+        case.submission_reference = submission.report_id
         case_transition(
             case=case,
             to=CaseStatus.SUBMITTED,
@@ -387,7 +388,14 @@ class _Run:
             detail={"ncmec_report_id": submission.report_id},
         )
         case = case_preserve(case=case, actor=self.actor, start=timezone.localdate(now))
-        self.save(state=NcmecState.FINISHED, last_error="", lease_token="", lease_until=None)
+        self.save(
+            state=NcmecState.FINISHED,
+            receipt=receipt,
+            file_ids=file_ids,
+            last_error="",
+            lease_token="",
+            lease_until=None,
+        )
         return case
 
 
@@ -443,3 +451,51 @@ def case_submit_ncmec(
         run.fail("internal", f"the submission stopped unexpectedly ({type(exc).__name__}); "
                  f"submitting again resumes it")  # fmt: skip
         raise
+
+
+def ncmec_submission_retract(
+    *, case: Case, actor: AbstractBaseUser, client: api.CyberTiplineClient | None = None
+) -> NcmecSubmission:
+    """A supervisor withdraws the case's open, unfinished report (a run stopped and the
+    case should not go as it is). A finished report is NCMEC's and is never retracted. The
+    next submission starts clean with a new report."""
+    with transaction.atomic():
+        case = case_lock(case=case)
+        if not user_can(tenant_id=case.tenant_id, user=actor, capability=Capability.SUBMIT_REPORT):
+            raise ReviewError(
+                "only a supervisor or an admin of this tenant can retract a report",
+                code="forbidden",
+            )
+        submission = NcmecSubmission.objects.filter(case=case).select_for_update().first()
+        if submission is None or not submission.report_id:
+            raise ReviewError(f"case {case.reference} has no open NCMEC report to retract")
+        if submission.state == NcmecState.FINISHED:
+            raise ReviewError(
+                f"case {case.reference}: report {submission.report_id} is finished; a "
+                "finished CyberTipline report cannot be retracted"
+            )
+        if lease_is_live(submission, lease=NCMEC_SUBMISSION):
+            raise ReviewError(f"case {case.reference} is being sent to NCMEC right now")
+        token = uuid.uuid4().hex
+        lease_take(submission, lease=NCMEC_SUBMISSION, holder=token)
+    run = _Run(case, actor, client or api.CyberTiplineClient(), token)
+    report_id = submission.report_id
+    after = run.retract(submission, why="withdrawn")
+    if after.report_id:
+        raise run.fail(
+            "retract",
+            f"NCMEC did not confirm the retraction of report {report_id}; it stays open "
+            "(NCMEC deletes unfinished reports after 24 hours)",
+        )
+    with transaction.atomic():
+        row = lease_held(
+            NcmecSubmission.objects.filter(case=case),
+            lease=NCMEC_SUBMISSION,
+            holder=token,
+            live=False,
+        )
+        return lease_release(
+            row,
+            lease=NCMEC_SUBMISSION,
+            last_error=f"report {report_id} was retracted; submitting again sends a new report",
+        )

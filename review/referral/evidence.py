@@ -105,10 +105,11 @@ def _case_data(case: Case) -> dict[str, Any]:
     decision = case.decision
     return {
         "reference": case.reference,
-        "kind": case.kind,
-        "kind_label": case.get_kind_display(),
+        # "kind" is the reporting target's name (format /1 kept the key).
+        "kind": case.target,
+        "kind_label": case.target_label,
         "status": case.status,
-        "status_label": case.get_status_display(),
+        "status_label": case.status_label,
         "tenant": {"slug": case.tenant.slug, "name": case.tenant.name},
         "conversation": case.conversation.external_id,
         "decision": {
@@ -131,10 +132,14 @@ def _case_data(case: Case) -> dict[str, Any]:
         "annotations": [
             {"key": key, "label": CASE_ANNOTATIONS.get(key, key)} for key in case.annotations
         ],
-        "ncmec_report_id": case.ncmec_report_id,
-        "ncmec_file_ids": case.ncmec_file_ids,
-        "submitted_at_utc": utc_iso(case.submitted_at),
-        "delivered_at_utc": utc_iso(case.delivered_at),
+        # Format /1's keys for what the target gave back; each target fills its own.
+        "ncmec_report_id": "",
+        "ncmec_file_ids": [],
+        "submitted_at_utc": "",
+        "delivered_at_utc": "",
+        **case.reporting_target.package_fields(case),
+        "submitted_to": case.submitted_to,
+        "submission_reference": case.submission_reference,
         "preserve_until": case.preserve_until.isoformat() if case.preserve_until else "",
         "reported_participant": (
             case.reported_participant.external_id if case.reported_participant else ""

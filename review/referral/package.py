@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from review.capabilities import Capability, user_can
-from review.models import Case, CaseKind, CaseStatus, ReviewError
+from review.models import Case, CaseStatus, ReviewError
 from review.referral import documents, files, signing
 from review.referral.evidence import Evidence, evidence_gather, utc_iso
 
@@ -40,31 +40,26 @@ DEFAULT_LEGAL_INSTRUCTIONS = (
     "child: say so in the subject line."
 )
 
-# A law-enforcement case may be packaged once a supervisor has approved it; an NCMEC case
-# once its report is submitted (police may ask for the same material). A closed case may be
-# packaged only if it got that far before it was closed.
-_READY = {
-    CaseKind.LAW_ENFORCEMENT: frozenset(
-        {CaseStatus.APPROVED, CaseStatus.DELIVERED, CaseStatus.PRESERVED}
-    ),
-    CaseKind.NCMEC: frozenset({CaseStatus.SUBMITTED, CaseStatus.PRESERVED}),
-}
+# The case's target says when it may be packaged: a law-enforcement case once a supervisor
+# has approved it (the package is what is delivered); an NCMEC case once its report is
+# submitted (police may ask for the same material). A closed case may be packaged only if
+# it got that far before it was closed.
+_SUBMITTED = frozenset({CaseStatus.SUBMITTED, CaseStatus.PRESERVED})
 
 
 def package_unavailable(case: Case) -> str | None:
     """Why the case cannot be packaged yet, or None when it can."""
     status = CaseStatus(case.status)
-    if case.kind == CaseKind.LAW_ENFORCEMENT:
-        got_there = case.approved_at is not None
-        needs = "once a supervisor has approved the case"
+    target = case.reporting_target
+    if target.package_from_approval:
+        ready_in, got_there = _SUBMITTED | {CaseStatus.APPROVED}, case.approved_at is not None
     else:
-        got_there = case.submitted_at is not None or bool(case.ncmec_report_id)
-        needs = "for an NCMEC case, once the CyberTipline report is submitted"
-    ready = status in _READY[CaseKind(case.kind)] or (status == CaseStatus.CLOSED and got_there)
-    if ready:
+        ready_in, got_there = _SUBMITTED, case.submitted_at is not None
+    if status in ready_in or (status == CaseStatus.CLOSED and got_there):
         return None
     return (
-        f"case {case.reference} is {status.label.lower()}: a referral package can be built {needs}"
+        f"case {case.reference} is {case.status_label.lower()}: a referral package can be "
+        f"built {target.package_needs}"
     )
 
 

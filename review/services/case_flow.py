@@ -1,6 +1,8 @@
 """The work on a case after it is opened: the author completes it in the editor, submits it
 for approval, a supervisor approves it or sends it back, records the delivery of a referral
-(which starts preservation), and a case is closed when that is allowed.
+(which starts preservation), and a case is closed when that is allowed. What differs between
+reporting targets (what else blocks a case, whether a person records its submission) is
+asked of ``case.reporting_target``.
 
 Every function is one transaction and leaves an audit event. Edits are audited by the
 *names* of the fields that changed, never their values: a narrative quotes the chat, and the
@@ -23,12 +25,10 @@ from review.models import (
     CASE_ANNOTATIONS,
     AuditAction,
     Case,
-    CaseKind,
     CaseStatus,
     Membership,
     ReviewError,
 )
-from review.ncmec.report import ncmec_problems
 from review.services.audit import audit_record
 from review.services.cases import (
     case_lock,
@@ -289,13 +289,11 @@ def case_problems(case: Case) -> dict[str, str]:
     bad = [a for a in case.annotations or [] if a not in CASE_ANNOTATIONS]
     if bad:
         problems["annotations"] = f"Unknown annotation {bad[0]!r}."
-    if case.kind == CaseKind.NCMEC and not problems:
-        # The report itself must build and validate against NCMEC's schema before a
-        # supervisor sees it. Settings (the reporter's address) are the operator's to fix
-        # and are shown on the NCMEC panel instead.
-        for problem in ncmec_problems(case):
-            if not problem.field.isupper():
-                problems.setdefault(problem.field, str(problem))
+    if not problems:
+        # Then what the target itself needs (NCMEC: the report builds and validates
+        # against its schema) before a supervisor sees the case.
+        for name, message in case.reporting_target.problems(case).items():
+            problems.setdefault(name, message)
     return problems
 
 
@@ -376,14 +374,17 @@ def case_record_delivery(
     reference: str,
     delivered_on: date | None,
 ) -> Case:
-    """A supervisor records that an approved referral was handed to a law-enforcement
-    agency: the case becomes delivered, then preserved for a year from the delivery date."""
+    """A supervisor records that an approved case was handed over by hand (a referral to a
+    law-enforcement agency): the case becomes submitted, with the agency and its reference
+    as the receipt, then preserved by its target's rule from the delivery date."""
     case = case_lock(case=case)
     if not user_can(tenant_id=case.tenant_id, user=supervisor, capability=Capability.SUBMIT_REPORT):
         raise ReviewError("only a supervisor or an admin records a delivery", code="forbidden")
-    if case.kind != CaseKind.LAW_ENFORCEMENT:
+    target = case.reporting_target
+    if not target.recorded_by_hand:
         raise ReviewError(
-            f"case {case.reference} is an NCMEC report: it is submitted, not delivered"
+            f"case {case.reference} is reported by Artemis itself ({target.label}): it is "
+            "submitted, not delivered"
         )
     agency, reference = (agency or "").strip(), (reference or "").strip()
     if not agency:
@@ -399,12 +400,12 @@ def case_record_delivery(
         raise ReviewError("is in the future", field="delivered_on")
     if case.approved_at and delivered_on < timezone.localdate(case.approved_at):
         raise ReviewError("is before the case was approved", field="delivered_on")
-    case.delivered_to = agency
-    case.delivery_reference = reference
-    case.delivered_at = timezone.make_aware(datetime.combine(delivered_on, time()))
+    case.submitted_to = agency
+    case.submission_reference = reference
+    case.submitted_at = timezone.make_aware(datetime.combine(delivered_on, time()))
     case_transition(
         case=case,
-        to=CaseStatus.DELIVERED,
+        to=CaseStatus.SUBMITTED,
         actor=supervisor,
         detail={"agency": agency, "reference": reference, "delivered_on": delivered_on.isoformat()},
     )

@@ -2,13 +2,14 @@
 lifecycle. Each move is one transaction and one audit event; a move the lifecycle does not
 allow raises ReviewError naming the states involved.
 
-The editor, the NCMEC submission and the referral package build on these functions; none of
-them changes ``Case.status`` by hand.
+The editor, each reporting target's submission and the referral package build on these
+functions; none of them changes ``Case.status`` by hand. Nothing here knows a target: what
+differs between them (how long a case is preserved, say) is asked of ``case.reporting_target``.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,20 +26,17 @@ from review.models import (
     Participant,
     ReviewError,
 )
-from review.models.verdicts import CASE_KIND_OF
+from review.models.cases import status_label
+from review.models.verdicts import CASE_TARGET_OF
 from review.services.audit import audit_record
-
-# The preservation duty: one year from the NCMEC receipt or from delivery (2258A(h)(1)).
-PRESERVATION = timedelta(days=365)
 
 # Which moves the lifecycle allows, from each state.
 TRANSITIONS: dict[str, frozenset[str]] = {
     CaseStatus.DRAFT: frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.CLOSED}),
     # A supervisor approves, or sends the case back to its author with a reason.
     CaseStatus.AWAITING_APPROVAL: frozenset({CaseStatus.APPROVED, CaseStatus.DRAFT}),
-    CaseStatus.APPROVED: frozenset({CaseStatus.SUBMITTED, CaseStatus.DELIVERED}),
+    CaseStatus.APPROVED: frozenset({CaseStatus.SUBMITTED}),
     CaseStatus.SUBMITTED: frozenset({CaseStatus.PRESERVED}),
-    CaseStatus.DELIVERED: frozenset({CaseStatus.PRESERVED}),
     CaseStatus.PRESERVED: frozenset({CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset(),
 }
@@ -57,8 +55,8 @@ def case_transition_refusal(*, case: Case, to: str) -> str | None:
         return None
     allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
     return (
-        f"case {case.reference} is {current.label.lower()}: it cannot become "
-        f"{CaseStatus(to).label.lower()} (allowed from here: {allowed})"
+        f"case {case.reference} is {case.status_label.lower()}: it cannot become "
+        f"{status_label(to, target=case.target).lower()} (allowed from here: {allowed})"
     )
 
 
@@ -150,8 +148,8 @@ def participant_details(participant: Participant) -> dict[str, Any]:
 def case_open(*, decision: Decision) -> Case:
     """Open the draft case an escalation decision calls for, prefilled from the conversation
     and from what the platform sent about its users. Idempotent per decision."""
-    kind = CASE_KIND_OF.get(decision.verdict)
-    if kind is None:
+    target = CASE_TARGET_OF.get(decision.verdict)
+    if target is None:
         raise ReviewError(f"a {decision.get_verdict_display().lower()} decision opens no case")
     existing = Case.objects.filter(decision=decision).first()
     if existing is not None:
@@ -160,7 +158,7 @@ def case_open(*, decision: Decision) -> Case:
         tenant=decision.tenant,
         conversation=decision.conversation,
         decision=decision,
-        kind=kind,
+        target=target,
         author=decision.moderator,
         **_prefill(decision),
     )
@@ -170,7 +168,11 @@ def case_open(*, decision: Decision) -> Case:
         action=AuditAction.CASE_OPEN,
         target_type="case",
         target_id=str(case.pk),
-        detail={"kind": case.kind, "decision": decision.pk, "conversation": case.conversation_id},
+        detail={
+            "target": case.target,
+            "decision": decision.pk,
+            "conversation": case.conversation_id,
+        },
     )
     return case
 
@@ -195,10 +197,10 @@ def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
 
 @transaction.atomic
 def case_preserve(*, case: Case, actor: AbstractBaseUser | None, start: date) -> Case:
-    """Start the preservation duty: the case and its conversation are kept until a year
-    after ``start`` (the NCMEC receipt or the delivery)."""
+    """Start the preservation duty: the case and its conversation are kept for as long as
+    its target's rule says from ``start`` (the NCMEC receipt, the delivery)."""
     case = case_lock(case=case)
-    case.preserve_until = start + PRESERVATION
+    case.preserve_until = case.reporting_target.preservation.until(start)
     return case_transition(
         case=case,
         to=CaseStatus.PRESERVED,

@@ -7,7 +7,8 @@ from django import template
 
 from review import case_selectors
 from review.capabilities import Capability, member_can
-from review.models import CaseStatus, Membership
+from review.models import Membership
+from review.models.cases import status_label
 
 register = template.Library()
 
@@ -19,12 +20,11 @@ def problem(problems: dict[str, str] | None, name: str) -> str:
 
 
 @register.filter
-def case_status_label(value: str) -> str:
-    """``{{ "awaiting_approval"|case_status_label }}``: "awaiting approval", for the history."""
-    try:
-        return CaseStatus(value).label.lower()
-    except ValueError:
-        return value
+def case_status_label(value: str, case: object = None) -> str:
+    """``{{ "awaiting_approval"|case_status_label }}``: "awaiting approval", for the history;
+    ``{{ "submitted"|case_status_label:case }}`` in the case's target's words ("submitted
+    to ncmec")."""
+    return status_label(value, target=getattr(case, "target", None)).lower()
 
 
 @register.simple_tag

@@ -25,11 +25,10 @@ from review.case_forms import (
     format_offset,
 )
 from review.errors import add_to_form
-from review.models import CASE_ANNOTATIONS, Case, CaseKind, CaseStatus, ReviewError
+from review.models import CASE_ANNOTATIONS, Case, CaseStatus, ReviewError
 from review.services import case_flow
 from review.services import cases as case_lifecycle
 from review.views.base import ArtemisRequest, tenant_page
-from review.views.ncmec import ncmec_panel_context
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
@@ -86,6 +85,7 @@ def case_inbox(request: ArtemisRequest) -> HttpResponse:
 
 def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) -> dict[str, object]:
     is_author = case.author_id == request.user.pk
+    target = case.reporting_target
     editing = is_author and case.status == CaseStatus.DRAFT
     if editing and form is None:
         form = CaseForm(initial=CaseForm.initial_for(case))
@@ -110,9 +110,9 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
         "history": history,
         "sent_back": sent_back if case.status == CaseStatus.DRAFT else None,
-        "is_referral": case.kind == CaseKind.LAW_ENFORCEMENT,
-        **ncmec_panel_context(request, case),
-        "delivery_form": DeliveryForm(),
+        # The target's own panel (NCMEC's submission, a referral's delivery) and its context.
+        "target": target,
+        **target.panel_context(request, case),
         "extend_form": ExtendForm(),
         "reason_form": ReasonForm(),
         # Offered only when case_close would accept it (the rule is case_close_refusal).

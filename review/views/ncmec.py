@@ -1,6 +1,7 @@
 """The NCMEC panel of a case: its submission's status, and the Submit button for
 supervisors and admins. The case page includes ``review/_ncmec_panel.html`` with
-``ncmec_panel_context``; this module also serves the panel on its own page."""
+``ncmec_panel_context`` (NCMEC's reporting target asks for it); this module also serves the
+panel on its own page."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from review import case_selectors
 from review.capabilities import Capability, member_can
-from review.models import Case, CaseKind, CaseStatus, NcmecState, ReviewError
+from review.models import Case, CaseStatus, NcmecState, ReviewError
 from review.ncmec.report import ncmec_problems
 from review.ncmec.selectors import ncmec_submission_get
 from review.ncmec.services import ncmec_submission_request
@@ -46,7 +47,7 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
     return {
         "case": case,
         "ncmec": submission,
-        "ncmec_applies": case.kind == CaseKind.NCMEC,
+        "ncmec_applies": case.target == "ncmec",
         "ncmec_busy": busy,
         # Only worth computing while the report can still be sent.
         "ncmec_problems": ncmec_problems(case) if approved and not finished else [],

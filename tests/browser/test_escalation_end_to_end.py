@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from review.models import Case, CaseKind, CaseStatus, QueueItem, Role, Tenant
+from review.models import Case, CaseStatus, QueueItem, Role, Tenant
 from review.ncmec import schema
 from review.ncmec.localserver import CyberTiplineServer
 from review.ncmec.transcript import transcript_build
@@ -143,7 +143,7 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     report_case = escalate_and_complete(
         page, base, "escalate_ncmec", "The adult asks the child to keep the chat secret."
     )
-    assert report_case.kind == CaseKind.NCMEC
+    assert report_case.target == "ncmec"
     approve(page, base, report_case)
     # Sam approved it and may also report it: the four eyes are the author's and his.
     assert "Not sent yet" in page.inner_text("#ncmec-panel")
@@ -159,10 +159,10 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     [stored] = report.files.values()
     assert stored.md5 == transcript_build(report_case).md5, "the transcript file, intact"
     assert report_case.status == CaseStatus.PRESERVED
-    assert report_case.ncmec_report_id == str(report.report_id)
+    assert report_case.ncmec_submission.report_id == str(report.report_id)
     assert report_case.preserve_until == report_case.submitted_at.date() + timedelta(days=365)
     panel = page.inner_text("#ncmec-panel")
-    assert report_case.ncmec_report_id in panel
+    assert report_case.ncmec_submission.report_id in panel
     assert stored.file_id in panel
     page.click("#ncmec-panel summary")
     assert "reportDoneResponse" in page.inner_text("#ncmec-panel pre"), "the receipt is shown"
@@ -170,7 +170,7 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
         "#preserve-until"
     )
     history = page.inner_text(".history-list")
-    assert f"finish (report {report_case.ncmec_report_id})" in history
+    assert f"finish (report {report_case.ncmec_submission.report_id})" in history
     assert "approved → submitted" in history
     assert page.locator("#case-close").count() == 0, "preserved: nothing to close for a year"
     page.screenshot(path=str(ARTIFACTS / "case-ncmec-submitted.png"), full_page=True)
@@ -179,7 +179,7 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     referral = escalate_and_complete(
         page, base, "escalate_law_enforcement", "The adult proposes to meet the child."
     )
-    assert referral.kind == CaseKind.LAW_ENFORCEMENT
+    assert referral.target == "law_enforcement"
     approve(page, base, referral)
     with page.expect_download() as download:
         page.click("text=Download the referral package (ZIP)")
@@ -205,7 +205,7 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
 
     referral.refresh_from_db()
     assert referral.status == CaseStatus.PRESERVED
-    assert referral.delivered_to == "Springfield Police Department"
+    assert referral.submitted_to == "Springfield Police Department"
     assert referral.preserve_until == timezone.localdate() + timedelta(days=365)
     assert page.inner_text("#case-status") == "Preserved"
     page.screenshot(path=str(ARTIFACTS / "case-referral-delivered.png"), full_page=True)

@@ -15,7 +15,6 @@ from review.models import (
     AuditAction,
     AuditEvent,
     Case,
-    CaseKind,
     CaseStatus,
     ReviewError,
     Role,
@@ -73,7 +72,7 @@ def test_an_escalation_opens_a_draft_case_prefilled_from_the_conversation(
 ) -> None:
     case = escalate(acme, alice)
 
-    assert (case.status, case.kind, case.author) == (CaseStatus.DRAFT, CaseKind.NCMEC, alice)
+    assert (case.status, case.target, case.author) == (CaseStatus.DRAFT, "ncmec", alice)
     assert case.victim_participant.external_id == "kid-0"
     assert case.reported_participant.external_id == "adult-0"
     assert case.reported_details["esp_identifier"] == "adult-0"
@@ -88,7 +87,7 @@ def test_an_escalation_opens_a_draft_case_prefilled_from_the_conversation(
 def test_a_law_enforcement_escalation_opens_a_referral_case(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice, verdict="escalate_law_enforcement")
 
-    assert case.kind == CaseKind.LAW_ENFORCEMENT
+    assert case.target == "law_enforcement"
 
 
 def test_a_case_cannot_skip_approval(acme: Tenant, alice: Any) -> None:
@@ -142,7 +141,7 @@ def test_preservation_can_be_extended_but_never_shortened(
     case = escalate(acme, alice)
     case_transition(case=case, to=CaseStatus.AWAITING_APPROVAL, actor=alice)
     case = case_approve(case=case, supervisor=sam)
-    case_transition(case=case, to=CaseStatus.DELIVERED, actor=sam)
+    case_transition(case=case, to=CaseStatus.SUBMITTED, actor=sam)
     case = case_preserve(case=case, actor=sam, start=date(2026, 11, 25))
 
     with pytest.raises(ReviewError, match="not later than"):

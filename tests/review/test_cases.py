@@ -18,7 +18,6 @@ from review.models import (
     AuditAction,
     AuditEvent,
     Case,
-    CaseKind,
     CaseStatus,
     ReviewError,
     Role,
@@ -214,7 +213,7 @@ def test_an_escalation_decision_lands_on_the_case_editor(acme: Tenant, alice: An
 
     case = Case.objects.get(decision__queue_item=item)
     assert decided["Location"] == f"/t/acme/cases/{case.pk}"
-    assert case.kind == CaseKind.LAW_ENFORCEMENT
+    assert case.target == "law_enforcement"
 
 
 # -- four eyes through the views --------------------------------------------------------
@@ -368,7 +367,7 @@ def test_each_move_through_the_views_is_audited(acme: Tenant, alice: Any, sam: A
     assert [(e.actor_label, e.detail["to"]) for e in moves] == [
         ("alice", "awaiting_approval"),
         ("sam", "approved"),
-        ("sam", "delivered"),
+        ("sam", "submitted"),
         ("sam", "preserved"),
     ]
 
@@ -390,7 +389,7 @@ def test_recording_a_delivery_preserves_the_referral_for_a_year(
 
     case.refresh_from_db()
     assert case.status == CaseStatus.PRESERVED
-    assert (case.delivered_to, case.delivery_reference) == ("County Sheriff", "CS-1")
+    assert (case.submitted_to, case.submission_reference) == ("County Sheriff", "CS-1")
     assert case.preserve_until == delivered_on + timedelta(days=365)
     assert f"Preserved until {case.preserve_until:%Y-%m-%d}" in response.content.decode()
 
@@ -465,7 +464,7 @@ def test_a_preserved_case_closes_only_after_its_preservation_date(
     acme: Tenant, alice: Any, sam: Any
 ) -> None:
     case = approved_referral(acme, alice, sam)
-    case_transition(case=case, to=CaseStatus.DELIVERED, actor=sam)
+    case_transition(case=case, to=CaseStatus.SUBMITTED, actor=sam)
     case = case_preserve(case=case, actor=sam, start=dj_timezone.localdate() - timedelta(days=365))
     assert case.preserve_until == dj_timezone.localdate()
     client = signed_in(sam)

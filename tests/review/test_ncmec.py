@@ -374,11 +374,12 @@ def test_an_approved_case_is_reported_once_and_preserved_from_the_receipt(
 
     [report] = cybertipline.state.finished()
     assert case.status == CaseStatus.PRESERVED
-    assert case.ncmec_report_id == str(report.report_id)
+    assert case.submission_reference == str(report.report_id)
+    assert case.ncmec_submission.report_id == case.submission_reference
     assert case.preserve_until == case.submitted_at.date() + timedelta(days=365)
     [stored] = report.files.values()
-    assert case.ncmec_file_ids == [stored.file_id]
-    assert "<reportDoneResponse>" in case.ncmec_receipt
+    assert case.ncmec_submission.file_ids == [stored.file_id]
+    assert "<reportDoneResponse>" in case.ncmec_submission.receipt
     assert stored.md5 == transcript_build(case).md5
     details = etree.fromstring(stored.details)
     assert details.findtext("fileViewedByEsp") == "false", "nobody viewed it in the console"
@@ -391,7 +392,7 @@ def test_an_approved_case_is_reported_once_and_preserved_from_the_receipt(
     assert [(d["step"], d["ok"]) for d in steps] == [
         ("submit", True), ("upload", True), ("fileinfo", True), ("finish", True),
     ]  # fmt: skip
-    assert all(d.get("report_id") == case.ncmec_report_id for d in steps)
+    assert all(d.get("report_id") == case.submission_reference for d in steps)
     trail = json.dumps(list(AuditEvent.objects.values_list("detail", flat=True)))
     assert not any(text in trail for text in TEXTS), "no message text in the audit trail"
     # Running it again sends nothing.
@@ -428,7 +429,7 @@ def test_a_validation_refusal_is_surfaced_and_leaves_the_case_approved(
     case.refresh_from_db()
     submission = NcmecSubmission.objects.get(case=case)
     assert case.status == CaseStatus.APPROVED
-    assert not case.ncmec_report_id
+    assert not case.submission_reference
     assert submission.state == NcmecState.FAILED
     assert "code 4100" in submission.last_error
     assert AuditEvent.objects.filter(
@@ -459,7 +460,7 @@ def test_a_failed_upload_retracts_the_report_and_a_new_attempt_starts_clean(
     case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
 
     [finished] = cybertipline.state.finished()
-    assert case.ncmec_report_id == str(finished.report_id) != str(first.report_id)
+    assert case.submission_reference == str(finished.report_id) != str(first.report_id)
 
 
 def test_a_submit_timeout_then_success_never_makes_a_second_report(
@@ -476,7 +477,7 @@ def test_a_submit_timeout_then_success_never_makes_a_second_report(
     reports = cybertipline.state.reports
     assert len(submissions(cybertipline)) == 2
     [finished] = cybertipline.state.finished()
-    assert case.ncmec_report_id == str(finished.report_id)
+    assert case.submission_reference == str(finished.report_id)
     [orphan] = [r for r in reports.values() if not r.finished]
     assert orphan.files == {}, "nothing was ever sent to the unanswered report"
     assert NcmecSubmission.objects.get(case=case).unanswered_submits == 1
@@ -507,9 +508,9 @@ def test_a_lost_finish_answer_is_settled_by_5102_without_a_second_report(
 
     [report] = cybertipline.state.reports.values()
     assert report.finished
-    assert case.ncmec_report_id == str(report.report_id)
+    assert case.submission_reference == str(report.report_id)
     assert case.status == CaseStatus.PRESERVED
-    assert "5102" in case.ncmec_receipt
+    assert "5102" in case.ncmec_submission.receipt
     assert len(submissions(cybertipline)) == 1
 
 
@@ -526,7 +527,7 @@ def test_a_rerun_after_a_crash_resumes_the_open_report_instead_of_submitting_aga
 
     case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
 
-    assert case.ncmec_report_id == report_id
+    assert case.submission_reference == report_id
     assert len(submissions(cybertipline)) == 1
     assert [r.report_id for r in cybertipline.state.finished()] == [int(report_id)]
 
@@ -560,6 +561,71 @@ def test_only_an_approved_ncmec_case_can_be_submitted(
     assert cybertipline.state.requests == []
 
 
+# --- retracting through the reporting target ------------------------------------------------
+
+
+def open_report(case: Case, server: CyberTiplineServer) -> str:
+    """A report NCMEC opened for the case, left unfinished by a run that stopped."""
+    report_id = quick_client(server).submit(report_xml(case))
+    NcmecSubmission.objects.create(
+        tenant=case.tenant, case=case, state=NcmecState.FAILED, report_id=report_id
+    )
+    return report_id
+
+
+def test_a_supervisor_retracts_an_open_report_and_the_next_submission_starts_clean(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    report_id = open_report(case, cybertipline)
+
+    case.reporting_target.retract(case=case, actor=sam)
+
+    [withdrawn] = cybertipline.state.reports.values()
+    assert withdrawn.retracted
+    assert not withdrawn.finished
+    submission = NcmecSubmission.objects.get(case=case)
+    assert (submission.report_id, submission.retracted_report_ids) == ("", [report_id])
+    assert f"report {report_id} was retracted" in submission.last_error
+    assert AuditEvent.objects.filter(
+        action=AuditAction.NCMEC, detail__step="retract", detail__report_id=report_id,
+        detail__ok=True,
+    ).exists()  # fmt: skip
+
+    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
+
+    [finished] = cybertipline.state.finished()
+    assert case.submission_reference == str(finished.report_id) != report_id
+
+
+def test_a_finished_report_is_never_retracted(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    case = case_submit_ncmec(case=case, actor=sam, client=quick_client(cybertipline))
+
+    with pytest.raises(ReviewError, match="cannot be retracted"):
+        case.reporting_target.retract(case=case, actor=sam)
+
+    [report] = cybertipline.state.reports.values()
+    assert report.finished
+    assert not report.retracted
+    assert NcmecSubmission.objects.get(case=case).state == NcmecState.FINISHED
+
+
+def test_a_moderator_cannot_retract_a_report(
+    acme: Tenant, alice: Any, sam: Any, cybertipline: CyberTiplineServer
+) -> None:
+    case = approved_case(acme, alice, sam)
+    report_id = open_report(case, cybertipline)
+
+    with pytest.raises(ReviewError, match="only a supervisor"):
+        case.reporting_target.retract(case=case, actor=alice)
+
+    assert not cybertipline.state.reports[int(report_id)].retracted
+    assert NcmecSubmission.objects.get(case=case).report_id == report_id
+
+
 # --- the page and the task ------------------------------------------------------------------
 
 
@@ -585,7 +651,7 @@ def test_a_supervisor_queues_the_report_and_the_worker_sends_it(
     case.refresh_from_db()
     assert case.status == CaseStatus.PRESERVED
     panel = browser.get(f"/t/acme/cases/{case.pk}/ncmec", HTTP_HX_REQUEST="true")
-    assert case.ncmec_report_id in panel.content.decode()
+    assert case.submission_reference in panel.content.decode()
     assert "Submit to NCMEC" not in panel.content.decode()
 
 

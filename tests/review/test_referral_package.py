@@ -29,6 +29,8 @@ from review.models import (
     Case,
     CaseStatus,
     Message,
+    NcmecState,
+    NcmecSubmission,
     Participant,
     ReviewError,
     Role,
@@ -477,7 +479,9 @@ def test_an_ncmec_case_can_be_packaged_once_its_report_is_submitted(
     with pytest.raises(ReviewError, match="once the CyberTipline report is submitted"):
         referral_package_build(case=case, actor=sam)
 
-    case.ncmec_report_id = "123456"
+    NcmecSubmission.objects.create(
+        tenant=acme, case=case, state=NcmecState.FINISHED, report_id="123456"
+    )
     case.submitted_at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     case = case_transition(case=case, to=CaseStatus.SUBMITTED, actor=sam)
     files = members(referral_package_build(case=case, actor=sam)[0])

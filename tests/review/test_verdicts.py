@@ -13,8 +13,8 @@ from review import feedback_selectors, tuning
 from review.forms import DecisionForm
 from review.models import Case, Decision, Tenant, Verdict, WebhookDelivery
 from review.models import verdicts as table
-from review.models.cases import CaseKind
 from review.models.verdicts import AccountAction, TrainingLabel, VerdictRow
+from review.reporting.targets import target_names
 from review.services.moderation import decision_create
 from review.services.queue import queue_item_claim_next
 from tests.review_support import flagged_item
@@ -63,7 +63,10 @@ def test_a_row_with_an_unknown_reason_code_is_refused_naming_the_code() -> None:
         ({"key": "T"}, "restrict: key 'T' must be one lower-case letter"),
         ({"value": "Restrict"}, "Restrict: the value must be a lower-case identifier"),
         ({"account_action": "suspend"}, "restrict: account_action must be an AccountAction"),
-        ({"opens_case": "ncmec"}, "restrict: opens_case must be a CaseKind or None"),
+        (
+            {"opens_case": "cybertip_ca"},
+            "restrict: opens_case 'cybertip_ca' is not a reporting target",
+        ),
     ],
 )
 def test_a_row_with_an_empty_or_unknown_field_is_refused(
@@ -176,8 +179,8 @@ def test_each_verdict_opens_the_case_its_row_names_and_no_other(
 ) -> None:
     for row in table.VERDICTS:
         case = Case.objects.filter(decision=one_decision_per_verdict[row.value]).first()
-        assert (case.kind if case else None) == row.opens_case, row.value
-    assert {row.opens_case for row in table.VERDICTS} >= set(CaseKind)
+        assert (case.target if case else None) == row.opens_case, row.value
+    assert {row.opens_case for row in table.VERDICTS} >= target_names()
 
 
 @pytest.mark.django_db

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After htmx (it answers an htmx request with HX-Redirect): a member who must use a
     # second factor reaches nothing but enrolment or verification until they have.
-    "review.two_factor.TwoFactorMiddleware",
+    "review.signin.two_factor.TwoFactorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -88,7 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "review.capabilities.template_context",
+                "review.tenancy.capabilities.template_context",
             ],
         },
     },
@@ -175,8 +175,8 @@ AXES_FAILURE_LIMIT = envint("ARTEMIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 # ... until this long after the last failure (or an admin unlocks the member).
 AXES_COOLOFF_TIME = timedelta(minutes=envint("ARTEMIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "review.client_ip.client_ip"
-AXES_LOCKOUT_CALLABLE = "review.views.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "review.signin.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "review.signin.views.locked_out"
 # A success must not wipe the failures: it would clear every failure from that address too,
 # so an attacker with one account of their own could reset the count between guesses.
 AXES_RESET_ON_SUCCESS = False
@@ -225,12 +225,12 @@ if envbool("SECURE_PROXY_SSL_HEADER", False):
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["review.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["review.intake.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["review.api.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["review.intake.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "review.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "review.intake.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     # The client address for throttling: X-Forwarded-For only as far as our own proxies.
     "NUM_PROXIES": ARTEMIS_PROXY_COUNT,
@@ -253,7 +253,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "review.api.inputs.list_limits",
+        "review.intake.api.inputs.list_limits",
     ],
 }
 # A batch may carry up to 10 MB of JSON; the API answers 413 past that, naming the limit.
@@ -319,7 +319,7 @@ ARTEMIS_CHALLENGER_GENERATED = envint("ARTEMIS_CHALLENGER_GENERATED", 0, minimum
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
 
-# --- Outbound calls to tenant-chosen addresses (webhooks; review/outbound.py) -------------
+# --- Outbound calls to tenant-chosen addresses (webhooks; review/outbound/addresses.py) ----------
 # Hosts ("host" or "host:port") the operator trusts: Artemis may call them over plain http
 # and at a loopback or private address, e.g. a local receiver in development. Every other
 # host must be https at public addresses only. Prefer host:port: "127.0.0.1" alone would let

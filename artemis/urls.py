@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
-    path("api/v1/", include("review.api.urls")),
+    path("api/v1/", include("review.intake.api.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (api/docs?script), so
     # the page needs no inline script under the Content-Security-Policy.
@@ -25,8 +25,8 @@ urlpatterns = [
     path("", include("review.urls")),
 ]
 
-# Under /api/ even Django's own errors answer in the API's JSON shape (review/api/errors.py).
-handler400 = "review.api.errors.bad_request"
-handler403 = "review.api.errors.permission_denied"
-handler404 = "review.api.errors.page_not_found"
-handler500 = "review.api.errors.server_error"
+# Under /api/ even Django's own errors answer in the API's JSON shape (review/intake/api/errors.py).
+handler400 = "review.intake.api.errors.bad_request"
+handler403 = "review.intake.api.errors.permission_denied"
+handler404 = "review.intake.api.errors.page_not_found"
+handler500 = "review.intake.api.errors.server_error"

@@ -52,9 +52,9 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from review import selectors
     from review.models import Membership, QueueItem, QueueStatus, Role, Tenant
-    from review.services.queue import queue_item_claim_next
+    from review.queue import selectors
+    from review.queue.services import queue_item_claim_next
 
     began = time.perf_counter()
     tenant = Tenant.objects.create(name="Bench", slug="bench")

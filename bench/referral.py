@@ -52,6 +52,10 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from review.cases.flow import case_submit, case_update
+    from review.cases.referral.package import referral_package_build
+    from review.cases.services import case_approve
+    from review.decisions.services import decision_create
     from review.models import (
         Assessment,
         Conversation,
@@ -62,11 +66,7 @@ def main() -> None:
         Role,
         Tenant,
     )
-    from review.referral.package import referral_package_build
-    from review.services.case_flow import case_submit, case_update
-    from review.services.cases import case_approve
-    from review.services.moderation import decision_create
-    from review.services.queue import queue_item_claim_next
+    from review.queue.services import queue_item_claim_next
 
     tenant = Tenant.objects.create(name="Bench", slug="bench")
     users = get_user_model().objects

@@ -8,7 +8,7 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self) -> None:
-        from review import signals  # noqa: F401  (connects the audit receivers)
-        from review.reporting.targets import targets_check
+        from review.cases.targets import targets_check
+        from review.signin import signals  # noqa: F401  (connects the audit receivers)
 
         targets_check()  # a broken reporting target stops the app here, named

@@ -1,16 +1,4 @@
-"""The review domain's one error, as data: what went wrong (``message``), which input it is
-about (``field``, or None) and a short stable machine code (``code``).
-
-Services raise ``ReviewError``; views, the API and forms read its attributes, never its text:
-
-    raise ReviewError("at most 100 characters", field="name")
-    raise ReviewError("no such member of this tenant", field="member", code="not_found")
-
-``str(error)`` is the human-readable sentence ("name: at most 100 characters"), for a flash
-message or a command's output. The code decides the HTTP status (``http_status``) and is the
-``error`` of an API answer. When no code is given, an error that names a field is
-``invalid`` and one that does not is a ``conflict`` (the state does not allow the change).
-"""
+"""The review domain's one error, raised by services and shown to the person who caused it."""
 
 from __future__ import annotations
 

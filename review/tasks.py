@@ -7,12 +7,12 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from review.ncmec.services import NcmecRetryLater, case_submit_ncmec
-from review.services.outbox import outbox_send
-from review.services.queue_counts import queue_counts_compact
-from review.services.retention import retention_purge_all
-from review.services.scoring import conversation_score, conversations_sweep_unscored
-from review.services.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
+from review.cases.ncmec.services import NcmecRetryLater, case_submit_ncmec
+from review.intake.scoring import conversation_score, conversations_sweep_unscored
+from review.outbound.outbox import outbox_send
+from review.outbound.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
+from review.policy.retention import retention_purge_all
+from review.queue.services import queue_counts_compact
 
 logger = logging.getLogger("artemis.tasks")
 
@@ -92,8 +92,8 @@ def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
     resumes from what was committed; it never opens a second report."""
     from django.contrib.auth import get_user_model
 
+    from review.cases.selectors import case_get
     from review.models import ReviewError, Tenant
-    from review.selectors import case_get
 
     tenant = Tenant.objects.get(pk=tenant_id)
     case = case_get(tenant=tenant, pk=case_id)
@@ -127,7 +127,7 @@ def train_challenger(tenant_id: int, run_id: int, actor_id: int) -> None:
     from django.contrib.auth import get_user_model
 
     from review.models import Tenant
-    from review.services.retrain import training_run_execute
+    from review.policy.retrain import training_run_execute
 
     tenant = Tenant.objects.get(pk=tenant_id)
     actor = get_user_model().objects.get(pk=actor_id)

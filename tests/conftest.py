@@ -20,7 +20,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from review.models import Role, Tenant
-from review.services.tenants import api_key_create
+from review.tenancy.services import api_key_create
 from tests.factories import MembershipFactory, TenantFactory
 
 REQUIRE_SERVICES = os.environ.get("ARTEMIS_REQUIRE_SERVICES") == "1"

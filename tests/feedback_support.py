@@ -13,7 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from review.api.inputs import ConversationInput
+from review.decisions.services import decision_create
+from review.intake.api.inputs import ConversationInput
+from review.intake.services import conversations_upsert
 from review.models import (
     Assessment,
     Conversation,
@@ -22,8 +24,6 @@ from review.models import (
     QueueStatus,
     Tenant,
 )
-from review.services.ingest import conversations_upsert
-from review.services.moderation import decision_create
 from scoring.dataset import LabelledConversation
 from scoring.feedback import is_held_out
 from scoring.generator import generate_conversations

@@ -15,7 +15,7 @@ from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from review.models import Assessment, Conversation, Message, Participant, QueueItem, Tenant
-from review.services.queue import characteristic_bits, characteristic_tags
+from review.queue.services import characteristic_bits, characteristic_tags
 
 PASSWORD = "correct horse battery staple"
 

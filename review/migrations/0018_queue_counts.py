@@ -3,7 +3,7 @@
 
 PostgreSQL: statement-level triggers with transition tables, one aggregated insert per
 statement however many rows it touched. SQLite: row-level triggers (it has no others).
-The score bands are ``review.selectors.SCORE_BANDS`` as they were when this was written;
+The score bands are ``review.queue.selectors.SCORE_BANDS`` as they were when this was written;
 a change to those needs a migration that reinstalls the triggers.
 """
 

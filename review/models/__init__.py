@@ -3,33 +3,32 @@ also re-exports the domain error, ``review.errors.ReviewError``)."""
 
 from __future__ import annotations
 
+from review.audit.models import AuditAction, AuditChainHead, AuditEvent
+from review.cases.models import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
+from review.cases.ncmec.models import NcmecState, NcmecSubmission
+from review.decisions.models import Decision, Resolution, SecondReview, SecondReviewStatus
+from review.decisions.verdicts import ACCOUNT_ACTIONS, ESCALATIONS, REASON_CODES, Verdict
 from review.errors import ReviewError
-from review.models.audit import AuditAction, AuditChainHead, AuditEvent
-from review.models.cases import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
-from review.models.core import (
+from review.intake.models import Assessment, Conversation, ConversationStatus, Message, Participant
+from review.outbound.models import DeliveryStatus, OutboxMessage, WebhookDelivery
+from review.policy.models import (
+    RUNNING_STATUSES,
+    PolicyVersion,
+    QueueWithdrawal,
+    RetentionRun,
+    TrainingRun,
+    TrainingStatus,
+)
+from review.queue.models import QueueCount, QueueItem, QueueStatus
+from review.tenancy.models import (
     ApiKey,
-    Assessment,
-    Conversation,
-    ConversationStatus,
+    Invitation,
+    InvitationStatus,
     Membership,
-    Message,
-    Participant,
-    QueueCount,
-    QueueItem,
-    QueueStatus,
     Role,
     Tenant,
     default_severity_weights,
 )
-from review.models.decisions import Decision
-from review.models.invitations import Invitation, InvitationStatus
-from review.models.ncmec import NcmecState, NcmecSubmission
-from review.models.outbox import OutboxMessage
-from review.models.policy import PolicyVersion, QueueWithdrawal, RetentionRun
-from review.models.second_review import Resolution, SecondReview, SecondReviewStatus
-from review.models.training import RUNNING_STATUSES, TrainingRun, TrainingStatus
-from review.models.verdicts import ACCOUNT_ACTIONS, ESCALATIONS, REASON_CODES, Verdict
-from review.models.webhooks import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ACCOUNT_ACTIONS",

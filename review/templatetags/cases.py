@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django import template
 
-from review import case_selectors
-from review.capabilities import Capability, member_can
+from review.cases import selectors as case_selectors
+from review.cases.models import status_label
 from review.models import Membership
-from review.models.cases import status_label
+from review.tenancy.capabilities import Capability, member_can
 
 register = template.Library()
 

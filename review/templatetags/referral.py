@@ -9,11 +9,11 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from review.capabilities import Capability, member_can
+from review.cases.referral import signing
+from review.cases.referral.package import package_unavailable
+from review.cases.referral.selectors import package_downloads
 from review.models import AuditEvent, Case, ReviewError
-from review.referral import signing
-from review.referral.package import package_unavailable
-from review.referral.selectors import package_downloads
+from review.tenancy.capabilities import Capability, member_can
 
 register = template.Library()
 
@@ -41,6 +41,6 @@ def referral_panel_state(case: Case, membership: Any) -> PanelState:
         unavailable=package_unavailable(case) or "",
         key_problem=key_problem,
         key_fingerprint=fingerprint,
-        url=reverse("case_package", args=[case.tenant.slug, case.pk]),
+        url=reverse("cases:case_package", args=[case.tenant.slug, case.pk]),
         downloads=package_downloads(tenant=case.tenant, case=case)[:10] if may else [],
     )

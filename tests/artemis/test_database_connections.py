@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from review.models import Tenant
-from review.services.tenants import api_key_create
+from review.tenancy.services import api_key_create
 from tests.conftest import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

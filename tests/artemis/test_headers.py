@@ -23,14 +23,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from artemis.headers import CACHEABLE_VIEW_NAMES
+from review.cases.referral import signing
+from review.decisions.second_review import second_review_claim_next
 from review.models import Membership, Message, Tenant
-from review.referral import signing
-from review.services.members import invitation_send
-from review.services.queue import queue_item_claim_next
-from review.services.second_review import second_review_claim_next
-from review.services.tenants import api_key_create
+from review.queue.services import queue_item_claim_next
+from review.tenancy.services import api_key_create, invitation_send
+from tests.review.cases.test_cases import approved_referral
 from tests.review.supervision_support import decide, sample_every_decision
-from tests.review.test_cases import approved_referral
 from tests.review_support import authenticator, flagged_item, pass_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +38,35 @@ pytestmark = pytest.mark.django_db
 # header is checked on a response that really shows chat, account or case data (a wrong id
 # would give a 404 that proves nothing).
 MUST_SHOW_DATA = {
-    "queue", "review", "reveal", "decision_log", "decision_log?format=csv", "cases",
-    "case_inbox", "case", "case_package", "second_reviews", "second_review", "inbox",
-    "supervisor_review", "agreement", "agreement?format=csv", "audit_trail",
-    "admin_members", "admin_keys", "admin_policy", "admin_tuning", "model_versions",
-    "model_labels_export", "invitations", "api-conversation-detail", "admin:auth_user_changelist",
+    "queue:queue",
+    "decisions:review",
+    "decisions:reveal",
+    "decisions:decision_log",
+    "decisions:decision_log?format=csv",
+    "cases:cases",
+    "cases:case_inbox",
+    "cases:case",
+    "cases:case_package",
+    "decisions:second_reviews",
+    "decisions:second_review",
+    "decisions:inbox",
+    "decisions:supervisor_review",
+    "decisions:agreement",
+    "decisions:agreement?format=csv",
+    "audit:audit_trail",
+    "tenancy:admin_members",
+    "tenancy:admin_keys",
+    "policy:admin_policy",
+    "policy:admin_tuning",
+    "policy:model_versions",
+    "policy:model_labels_export",
+    "invitations",
+    "api-conversation-detail",
+    "admin:auth_user_changelist",
     "admin:auth_user_change",
-}  # fmt: skip
+}
 # Exports that are a query string on a page's URL rather than a URL of their own.
-QUERY_VARIANTS = {"decision_log": "?format=csv", "agreement": "?format=csv"}
+QUERY_VARIANTS = {"decisions:decision_log": "?format=csv", "decisions:agreement": "?format=csv"}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from review.two_factor import SecondFactor, second_factor_state, two_factor_required
+from review.signin.two_factor import SecondFactor, second_factor_state, two_factor_required
 from tests.review_support import PASSWORD, authenticator, totp_code
 
 

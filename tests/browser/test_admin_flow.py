@@ -18,7 +18,7 @@ from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
 from tests.factories import MembershipFactory
 from tests.feedback_support import decide_as_labelled, decision_set
-from tests.review.test_policy import scored_conversation
+from tests.review.policy.test_policy import scored_conversation
 from tests.review_support import flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from review.cases.referral import signing
 from review.models import AuditEvent, Role, Tenant
-from review.referral import signing
 from scoring import characteristics
 from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import page  # noqa: F401 - the Chromium fixture
 from tests.factories import MembershipFactory
+from tests.review.cases.test_cases import approved_referral
 from tests.review.supervision_support import decide, sample_every_decision
-from tests.review.test_cases import approved_referral
 from tests.review_support import flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

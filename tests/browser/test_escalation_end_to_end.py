@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from review.cases.ncmec import schema
+from review.cases.ncmec.localserver import CyberTiplineServer
+from review.cases.ncmec.transcript import transcript_build
+from review.cases.referral import signing
 from review.models import Case, CaseStatus, QueueItem, Role, Tenant
-from review.ncmec import schema
-from review.ncmec.localserver import CyberTiplineServer
-from review.ncmec.transcript import transcript_build
-from review.referral import signing
 from scoring.models import ModelVersion
 from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture

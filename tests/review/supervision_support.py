@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.decisions.services import decision_create
 from review.models import Decision, Role, Tenant
-from review.services.moderation import decision_create
-from review.services.queue import queue_item_claim_next
+from review.queue.services import queue_item_claim_next
 from tests.factories import MembershipFactory
 from tests.review_support import flagged_item
 

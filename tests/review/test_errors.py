@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from review.admin_forms import ApiKeyForm, PolicyForm, policy_form_field
-from review.case_forms import CaseForm, case_form_field
+from review.cases.forms import CaseForm, case_form_field
 from review.errors import HTTP_STATUS, ReviewError, add_to_form
 from review.models import Membership, PolicyVersion, Tenant
 from review.models import ReviewError as ReexportedReviewError
-from review.services.leases import LeaseExpired, LeaseNotHeld
+from review.policy.forms import PolicyForm, policy_form_field
+from review.queue.leases import LeaseExpired, LeaseNotHeld
+from review.tenancy.forms import ApiKeyForm
 from scoring import characteristics
 from tests.review_support import signed_in
 

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from review.management.commands.seed_demo import in_progress
 from review.models import Message as StoredMessage
 from review.models import Participant as StoredParticipant
-from review.views.review import Row, message_row
+from review.transcript import Row, message_row
 from scoring.characteristics import BLURRED_KEYS
 from scoring.dataset import LabelledConversation
 from scoring.engine import Engine

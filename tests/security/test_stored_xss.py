@@ -18,12 +18,15 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from review.cases import flow as case_flow
+from review.decisions import services as moderation
+from review.decisions.second_review import second_review_claim_next, second_review_record
+from review.intake.scoring import conversation_score
 from review.models import Conversation, QueueItem, QueueStatus, Role, SecondReview
-from review.services import case_flow, members, moderation, policy
-from review.services.queue import queue_item_claim_next
-from review.services.scoring import conversation_score
-from review.services.second_review import second_review_claim_next, second_review_record
-from review.services.tenants import api_key_create, tenant_create
+from review.policy import services as policy
+from review.queue.services import queue_item_claim_next
+from review.tenancy import services as members
+from review.tenancy.services import api_key_create, tenant_create
 from tests.browser.test_moderator_flow import page  # noqa: F401 - the Chromium fixture
 from tests.review.supervision_support import member
 from tests.review_support import pass_second_factor
@@ -46,7 +49,7 @@ from tests.security.world import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Downloads, not pages: a browser saves them instead of rendering them.
-DOWNLOADS = frozenset({"model_labels_export", "case_package"})
+DOWNLOADS = frozenset({"policy:model_labels_export", "cases:case_package"})
 
 
 def payload(label: str, variant: int, *, in_url: bool = False) -> str:
@@ -70,7 +73,7 @@ VARIANTS = 6
 
 
 def api_payload(slug: str, k: int) -> dict[str, Any]:
-    """A conversation whose every text field (review/api/inputs.py) carries payload ``k``.
+    """A conversation whose every text field (review/intake/api/inputs.py) carries payload ``k``.
     (``email`` must be an address and ``ip_events[].event`` one of a list: no text gets in.)"""
 
     def p(field: str, *, in_url: bool = False) -> str:
@@ -152,7 +155,7 @@ def xss_world() -> tuple[TenantWorld, Any]:
     )  # fmt: skip
     held = second_review_claim_next(tenant=tenant, reviewer=alice)
     assert held is not None
-    # Usernames are letters, digits and @.+-_ (review/validators.py): no payload gets in.
+    # Usernames are letters, digits and @.+-_ (review/tenancy/validators.py): no payload gets in.
     membership, _ = members.member_create(
         tenant=tenant, actor=ada, name="newcomer", role=Role.MODERATOR
     )

@@ -28,7 +28,7 @@ invitation_id>/accept", ..., name="invitation_accept")``):
 1. Add ``"invitation_accept": Rule(Access.MODERATOR, POST, ids={"invitation_id": INVITATION})``
    to ``RULES``: the access is the least role the view lets in (``post_access`` when a POST
    needs more than a GET), ``auditor_reads=True`` if the auditor may GET it (a page that
-   shows decisions, cases or the audit trail; ``review/capabilities.py``); ``methods`` are
+   shows decisions, cases or the audit trail; ``review/tenancy/capabilities.py``); ``methods`` are
    all it answers; ``ids`` maps each kwarg that names a tenant's object to the kind of
    object; ``form_ids`` does the same for POST fields; ``params`` builds kwargs that are not
    tenant-owned (Django admin's object ids); ``body`` builds a POST body that gets past
@@ -236,77 +236,85 @@ RULES: dict[str, Rule] = {
         Access.SIGNED_IN, POST, ids={"invitation_id": INVITATION_TO_MODERATOR}
     ),
     # --- the queue and a moderator's work ---------------------------------------------------
-    "queue": Rule(Access.MODERATOR, GET),
-    "next": Rule(Access.MODERATOR, POST),
-    "review": Rule(Access.MODERATOR, GET, ids={"item_id": ITEM}),
-    "decide": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
-    "release": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
-    "renew": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
-    "reveal": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM, "message_id": MESSAGE}),
+    "queue:queue": Rule(Access.MODERATOR, GET),
+    "decisions:next": Rule(Access.MODERATOR, POST),
+    "decisions:review": Rule(Access.MODERATOR, GET, ids={"item_id": ITEM}),
+    "decisions:decide": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
+    "decisions:release": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
+    "decisions:renew": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM}),
+    "decisions:reveal": Rule(Access.MODERATOR, POST, ids={"item_id": ITEM, "message_id": MESSAGE}),
     # --- cases ------------------------------------------------------------------------------
-    "cases": Rule(Access.MODERATOR, GET, auditor_reads=True),
-    "case_inbox": Rule(Access.SUPERVISOR, GET),
-    "case": Rule(Access.MODERATOR, GET_POST, ids={"case_id": CASE}, auditor_reads=True),
-    "case_submit": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
-    "case_approve": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
-    "case_send_back": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
-    "case_deliver": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
-    "case_extend": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
-    "case_close": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
-    "case_ncmec": Rule(
+    "cases:cases": Rule(Access.MODERATOR, GET, auditor_reads=True),
+    "cases:case_inbox": Rule(Access.SUPERVISOR, GET),
+    "cases:case": Rule(Access.MODERATOR, GET_POST, ids={"case_id": CASE}, auditor_reads=True),
+    "cases:case_submit": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
+    "cases:case_approve": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
+    "cases:case_send_back": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
+    "cases:case_deliver": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
+    "cases:case_extend": Rule(Access.SUPERVISOR, POST, ids={"case_id": CASE}),
+    "cases:case_close": Rule(Access.MODERATOR, POST, ids={"case_id": CASE}),
+    "cases:case_ncmec": Rule(
         Access.MODERATOR,
         GET_POST,
         ids={"case_id": CASE},
         post_access=Access.SUPERVISOR,
         auditor_reads=True,
     ),
-    "case_package": Rule(Access.SUPERVISOR, GET, ids={"case_id": CASE}),
+    "cases:case_package": Rule(Access.SUPERVISOR, GET, ids={"case_id": CASE}),
     # --- second reviews and supervision -----------------------------------------------------
-    "second_reviews": Rule(Access.MODERATOR, GET),
-    "second_review_next": Rule(Access.MODERATOR, POST),
-    "second_review": Rule(Access.MODERATOR, GET, ids={"review_id": SECOND_REVIEW}),
-    "second_review_record": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
-    "second_review_release": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
-    "second_review_renew": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
-    "decision_log": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
-    "inbox": Rule(Access.SUPERVISOR, GET),
-    "supervisor_review": Rule(
+    "decisions:second_reviews": Rule(Access.MODERATOR, GET),
+    "decisions:second_review_next": Rule(Access.MODERATOR, POST),
+    "decisions:second_review": Rule(Access.MODERATOR, GET, ids={"review_id": SECOND_REVIEW}),
+    "decisions:second_review_record": Rule(
+        Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}
+    ),
+    "decisions:second_review_release": Rule(
+        Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}
+    ),
+    "decisions:second_review_renew": Rule(Access.MODERATOR, POST, ids={"review_id": SECOND_REVIEW}),
+    "decisions:decision_log": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
+    "decisions:inbox": Rule(Access.SUPERVISOR, GET),
+    "decisions:supervisor_review": Rule(
         Access.SUPERVISOR, GET, ids={"conversation_id": CONVERSATION}, auditor_reads=True
     ),
-    "supervisor_decide": Rule(
+    "decisions:supervisor_decide": Rule(
         Access.SUPERVISOR,
         POST,
         ids={"conversation_id": CONVERSATION},
         form_ids={"supersedes": DECISION},
         body=_supersede,
     ),
-    "disagreement_uphold": Rule(Access.SUPERVISOR, POST, ids={"review_id": SECOND_REVIEW}),
-    "agreement": Rule(Access.SUPERVISOR, GET),
-    "audit_trail": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
+    "decisions:disagreement_uphold": Rule(
+        Access.SUPERVISOR, POST, ids={"review_id": SECOND_REVIEW}
+    ),
+    "decisions:agreement": Rule(Access.SUPERVISOR, GET),
+    "audit:audit_trail": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
     # --- the tenant's admin pages -----------------------------------------------------------
-    "admin_home": Rule(Access.ADMIN, GET),
-    "admin_members": Rule(Access.ADMIN, GET_POST),
-    "admin_signin": Rule(Access.ADMIN, GET),
-    "admin_signin_two_factor": Rule(Access.ADMIN, POST, body=lambda w: {"require": "on"}),
-    "admin_signin_unlock": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
-    "admin_signin_reset": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
-    "admin_invite": Rule(
+    "tenancy:admin_home": Rule(Access.ADMIN, GET),
+    "tenancy:admin_members": Rule(Access.ADMIN, GET_POST),
+    "signin:admin_signin": Rule(Access.ADMIN, GET),
+    "signin:admin_signin_two_factor": Rule(Access.ADMIN, POST, body=lambda w: {"require": "on"}),
+    "signin:admin_signin_unlock": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    "signin:admin_signin_reset": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    "tenancy:admin_invite": Rule(
         Access.ADMIN, POST, body=lambda w: {"invitee": "someone-new", "role": "moderator"}
     ),
-    "admin_invitation_revoke": Rule(Access.ADMIN, POST, ids={"invitation_id": SENT_INVITATION}),
-    "admin_member_role": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
-    "admin_member_remove": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
-    "admin_keys": Rule(Access.ADMIN, GET_POST),
-    "admin_key_revoke": Rule(Access.ADMIN, POST, ids={"key_id": API_KEY}),
-    "admin_policy": Rule(Access.ADMIN, GET_POST),
-    "admin_policy_rollback": Rule(Access.ADMIN, POST),
-    "admin_tuning": Rule(Access.ADMIN, GET),
-    "admin_tuning_apply": Rule(Access.ADMIN, POST),
-    "model_versions": Rule(Access.ADMIN, GET),
-    "model_version_promote": Rule(Access.ADMIN, POST, ids={"version_id": MODEL_VERSION}),
-    "model_labels_export": Rule(Access.ADMIN, GET),
-    "model_train": Rule(Access.ADMIN, POST),
-    "model_train_status": Rule(Access.ADMIN, GET),
+    "tenancy:admin_invitation_revoke": Rule(
+        Access.ADMIN, POST, ids={"invitation_id": SENT_INVITATION}
+    ),
+    "tenancy:admin_member_role": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    "tenancy:admin_member_remove": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    "tenancy:admin_keys": Rule(Access.ADMIN, GET_POST),
+    "tenancy:admin_key_revoke": Rule(Access.ADMIN, POST, ids={"key_id": API_KEY}),
+    "policy:admin_policy": Rule(Access.ADMIN, GET_POST),
+    "policy:admin_policy_rollback": Rule(Access.ADMIN, POST),
+    "policy:admin_tuning": Rule(Access.ADMIN, GET),
+    "policy:admin_tuning_apply": Rule(Access.ADMIN, POST),
+    "policy:model_versions": Rule(Access.ADMIN, GET),
+    "policy:model_version_promote": Rule(Access.ADMIN, POST, ids={"version_id": MODEL_VERSION}),
+    "policy:model_labels_export": Rule(Access.ADMIN, GET),
+    "policy:model_train": Rule(Access.ADMIN, POST),
+    "policy:model_train_status": Rule(Access.ADMIN, GET),
     # --- the ingestion API and its documentation --------------------------------------------
     "api-conversation-upsert": Rule(Access.API_KEY, POST, body=_upsert),
     "api-conversation-batch": Rule(Access.API_KEY, POST, body=_batch),

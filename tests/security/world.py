@@ -16,17 +16,16 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
+from review.decisions.second_review import second_review_claim_next
 from review.models import QueueItem, QueueStatus, Role, SecondReview, Tenant
-from review.services.members import invitation_send
-from review.services.second_review import second_review_claim_next
-from review.services.tenants import api_key_create, api_key_revoke, tenant_create
+from review.tenancy.services import api_key_create, api_key_revoke, invitation_send, tenant_create
 from scoring.feedback import train_challenger
 from scoring.models import ModelVersion
 from scoring.seed import load_seed_messages
 from scoring.services import model_version_register
 from scoring.training import TrainResult
+from tests.review.cases.test_case_lifecycle import escalate
 from tests.review.supervision_support import decide, member, sample_every_decision
-from tests.review.test_case_lifecycle import escalate
 from tests.review_support import flagged_item
 
 # The kinds of object a URL (or a POST field) can name; a rule says which kwarg holds which.

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review.models import Tenant
-from review.services.tenants import api_key_create
+from review.tenancy.services import api_key_create
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review.models import ReviewError
-from review.services.tenants import tenant_create
+from review.tenancy.services import tenant_create
 
 
 class Command(BaseCommand):

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review.feedback_selectors import tenant_by_slug
-from review.services.feedback import labels_export
+from review.policy.feedback import labels_export
+from review.policy.feedback_selectors import tenant_by_slug
 from scoring.dataset import conversation_to_dict
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from review.cases.referral import signing
 from review.models import ReviewError
-from review.referral import signing
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review.models import Tenant
-from review.services.retention import retention_purge
+from review.policy.retention import retention_purge
 
 
 class Command(BaseCommand):

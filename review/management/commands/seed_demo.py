@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from review.intake.services import conversations_upsert
 from review.models import Role, Tenant
-from review.services.ingest import conversations_upsert
-from review.services.tenants import api_key_create, membership_set
+from review.tenancy.services import api_key_create, membership_set
 from scoring.dataset import LabelledConversation
 from scoring.generator import generate_conversations
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from review.audit.services import audit_verify
 from review.models import Tenant
-from review.services.audit import audit_verify
 
 
 class Command(BaseCommand):

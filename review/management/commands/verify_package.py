@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from review.cases.referral import signing
+from review.cases.referral.verify import package_verify
 from review.models import ReviewError
-from review.referral import signing
-from review.referral.verify import package_verify
 
 
 class Command(BaseCommand):

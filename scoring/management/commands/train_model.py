@@ -212,8 +212,8 @@ class Command(BaseCommand):
             raise CommandError(f"--tenant trains from the tenant's decisions; drop {names}")
         if options["generated"] is not None and options["generated"] < 50:
             raise CommandError("--generated must be at least 50")
-        from review.feedback_selectors import tenant_by_slug
-        from review.services.feedback import challenger_train
+        from review.policy.feedback import challenger_train
+        from review.policy.feedback_selectors import tenant_by_slug
         from scoring.feedback import RULE, format_comparison
 
         tenant = tenant_by_slug(slug=options["tenant"])

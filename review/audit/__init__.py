@@ -1,0 +1,1 @@
+"""The audit trail: who saw and did what, hash-chained per tenant."""

@@ -1,0 +1,1 @@
+"""Escalation cases: the editor, approval, and the reporting targets (NCMEC, law enforcement)."""

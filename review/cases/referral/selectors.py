@@ -1,0 +1,45 @@
+"""Reads for the referral package. Each takes the tenant, like every selector."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from review.audit.selectors import audit_events_of
+from review.models import AuditAction, AuditChainHead, AuditEvent, Case, QueueItem, Tenant
+
+
+def custody_events(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
+    """Every audit event about the case or its conversation, in chain order: views and
+    decisions on the conversation, claims and releases of its queue items, reveals of its
+    messages, and every move, edit, view, CyberTipline exchange and download of the case."""
+    conversation_id = case.conversation_id
+    queue_items = [
+        str(pk)
+        for pk in QueueItem.objects.filter(
+            tenant=tenant, conversation_id=conversation_id
+        ).values_list("pk", flat=True)
+    ]
+    about = (
+        Q(target_type="case", target_id=str(case.pk))
+        | Q(target_type="conversation", target_id=str(conversation_id))
+        | Q(target_type="message", detail__conversation=conversation_id)
+        | Q(target_type="queue_item", target_id__in=queue_items)
+    )
+    return list(AuditEvent.objects.filter(tenant=tenant).filter(about).order_by("sequence"))
+
+
+def audit_head(*, tenant: Tenant) -> AuditChainHead | None:
+    """The last link of the tenant's chain: quoted in the package, so the provider can show
+    later that the trail it came from was not rewritten."""
+    return AuditChainHead.objects.filter(tenant=tenant).first()
+
+
+def package_downloads(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
+    """Earlier downloads of the case's package, newest first."""
+    return audit_events_of(
+        tenant=tenant,
+        action=AuditAction.PACKAGE_DOWNLOAD,
+        target_type="case",
+        target_id=case.pk,
+        newest_first=True,
+    )

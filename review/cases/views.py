@@ -1,0 +1,353 @@
+"""Case pages: the list, the supervisors' escalations inbox, the case editor and its steps,
+the NCMEC report page and the referral package download.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from review.cases import flow, selectors, services
+from review.cases.forms import (
+    CaseForm,
+    DeliveryForm,
+    ExtendForm,
+    ReasonForm,
+    case_form_field,
+    format_offset,
+)
+from review.cases.ncmec.report import ncmec_problems
+from review.cases.ncmec.selectors import ncmec_submission_get
+from review.cases.ncmec.services import ncmec_submission_request
+from review.cases.referral.package import package_filename
+from review.cases.referral.services import referral_package_download
+from review.errors import add_to_form
+from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
+from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.capabilities import Capability, member_can
+
+
+def _case(request: ArtemisRequest, case_id: int) -> Case:
+    try:
+        return selectors.case_get_visible(
+            tenant=request.tenant, membership=request.membership, pk=case_id
+        )
+    except Case.DoesNotExist:
+        raise Http404("no such case") from None
+
+
+def _back(request: ArtemisRequest, case: Case) -> HttpResponse:
+    return redirect("cases:case", tenant_slug=request.tenant.slug, case_id=case.pk)
+
+
+def _form_errors(form: forms.Form) -> str:
+    """Each bad field by name, for a message: "delivered_on: Enter a valid date."."""
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+
+
+@tenant_page(Capability.READ_CASES)
+@require_GET
+def case_list(request: ArtemisRequest) -> HttpResponse:
+    cases = selectors.case_list_visible(tenant=request.tenant, membership=request.membership)
+    status = request.GET.get("status", "")
+    if status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    return render(
+        request,
+        "review/cases/cases.html",
+        {
+            "tenant": request.tenant,
+            "membership": request.membership,
+            "cases": cases[:200],
+            "statuses": CaseStatus.choices,
+            "status": status,
+        },
+    )
+
+
+@tenant_page(Capability.APPROVE_CASE)
+@require_GET
+def case_inbox(request: ArtemisRequest) -> HttpResponse:
+    return render(
+        request,
+        "review/cases/case_inbox.html",
+        {
+            "tenant": request.tenant,
+            "membership": request.membership,
+            "cases": selectors.case_inbox(tenant=request.tenant),
+        },
+    )
+
+
+def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) -> dict[str, object]:
+    is_author = case.author_id == request.user.pk
+    target = case.reporting_target
+    editing = is_author and case.status == CaseStatus.DRAFT
+    if editing and form is None:
+        form = CaseForm(initial=CaseForm.initial_for(case))
+    history = list(selectors.case_history(tenant=request.tenant, case=case))
+    sent_back = next(
+        (
+            e
+            for e in reversed(history)
+            if e.action == "case_transition" and e.detail.get("to") == CaseStatus.DRAFT
+        ),
+        None,
+    )
+    return {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "case": case,
+        "form": form,
+        "editing": editing,
+        "is_author": is_author,
+        "problems": flow.case_problems(case),
+        "annotation_labels": [CASE_ANNOTATIONS.get(a, a) for a in case.annotations],
+        "incident_offset": format_offset(case.incident_utc_offset_minutes),
+        "history": history,
+        "sent_back": sent_back if case.status == CaseStatus.DRAFT else None,
+        # The target's own panel (NCMEC's submission, a referral's delivery) and its context.
+        "target": target,
+        **target.panel_context(request, case),
+        "extend_form": ExtendForm(),
+        "reason_form": ReasonForm(),
+        # Offered only when case_close would accept it (the rule is case_close_refusal).
+        "can_close": flow.case_close_refusal(
+            case=case, actor=request.user, membership=request.membership
+        )
+        is None,
+    }
+
+
+@tenant_page(Capability.READ_CASES, post=Capability.WRITE_CASE)
+@require_http_methods(["GET", "POST"])
+def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    if request.method == "GET":
+        flow.case_record_view(case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+        return render(request, "review/cases/case.html", _page_context(request, case, None))
+
+    form = CaseForm(request.POST)
+    template = "review/cases/case.html#case-editor" if request.htmx else "review/cases/case.html"
+    # htmx swaps only 2xx answers by default, so the fragment that names the bad fields
+    # comes back as 200 to htmx and as 400 to a plain form post.
+    refused = 200 if request.htmx else 400
+    if not form.is_valid():
+        return render(request, template, _page_context(request, case, form), status=refused)
+    try:
+        case = flow.case_update(case=case, actor=request.user, **form.case_fields())
+    except ReviewError as exc:
+        add_to_form(form, exc, field_of=case_form_field)
+        return render(request, template, _page_context(request, case, form), status=refused)
+    if request.htmx:
+        context = _page_context(request, case, None)
+        context["saved"] = True
+        return render(request, template, context)
+    messages.success(request, f"Case {case.reference} saved.")
+    return _back(request, case)
+
+
+@tenant_page(Capability.WRITE_CASE)
+@require_POST
+def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    try:
+        flow.case_submit(case=case, actor=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Case {case.reference} is waiting for a supervisor.")
+    return _back(request, case)
+
+
+@tenant_page(Capability.APPROVE_CASE)
+@require_POST
+def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    try:
+        services.case_approve(case=case, supervisor=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Case {case.reference} approved.")
+    return _back(request, case)
+
+
+@tenant_page(Capability.APPROVE_CASE)
+@require_POST
+def case_send_back(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    try:
+        flow.case_send_back(
+            case=case, supervisor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Case {case.reference} sent back to its author.")
+    return _back(request, case)
+
+
+@tenant_page(Capability.SUBMIT_REPORT)
+@require_POST
+def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    form = DeliveryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Delivery not recorded. {_form_errors(form)}")
+        return _back(request, case)
+    try:
+        case = flow.case_record_delivery(
+            case=case,
+            supervisor=request.user,
+            agency=form.cleaned_data["agency"],
+            reference=form.cleaned_data["reference"],
+            delivered_on=form.cleaned_data["delivered_on"],
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Delivery recorded; case {case.reference} is preserved until "
+            f"{case.preserve_until:%Y-%m-%d}.",
+        )
+    return _back(request, case)
+
+
+@tenant_page(Capability.SUBMIT_REPORT)
+@require_POST
+def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Preservation not extended. {_form_errors(form)}")
+        return _back(request, case)
+    try:
+        case = services.case_extend_preservation(
+            case=case,
+            supervisor=request.user,
+            until=form.cleaned_data["until"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Preserved until {case.preserve_until:%Y-%m-%d}.")
+    return _back(request, case)
+
+
+@tenant_page(Capability.WRITE_CASE)
+@require_POST
+def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    try:
+        flow.case_close(case=case, actor=request.user, reason=request.POST.get("reason", ""))
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Case {case.reference} closed.")
+    return _back(request, case)
+
+
+def _ncmec_case(request: ArtemisRequest, case_id: int) -> Case:
+    # As on the case page: a moderator sees only the cases she wrote.
+    try:
+        return selectors.case_get_visible(
+            tenant=request.tenant, membership=request.membership, pk=case_id
+        )
+    except Case.DoesNotExist:
+        raise Http404("no such case") from None
+
+
+def _may_submit(request: ArtemisRequest) -> bool:
+    return member_can(request.membership, Capability.SUBMIT_REPORT)
+
+
+def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
+    """What ``_ncmec_panel.html`` needs; the case page merges it into its own context."""
+    submission = ncmec_submission_get(tenant=request.tenant, case=case)
+    finished = submission is not None and submission.state == NcmecState.FINISHED
+    approved = case.status == CaseStatus.APPROVED
+    busy = submission is not None and submission.state in (NcmecState.QUEUED, NcmecState.RUNNING)
+    return {
+        "case": case,
+        "ncmec": submission,
+        "ncmec_applies": case.target == "ncmec",
+        "ncmec_busy": busy,
+        # Only worth computing while the report can still be sent.
+        "ncmec_problems": ncmec_problems(case) if approved and not finished else [],
+        "ncmec_can_submit": approved and not finished and not busy and _may_submit(request),
+        "ncmec_panel_url": reverse("cases:case_ncmec", args=[request.tenant.slug, case.pk]),
+    }
+
+
+@tenant_page(Capability.READ_CASES)
+@require_http_methods(["GET", "POST"])
+def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    """GET: the panel (alone under htmx, else on its own page). POST (who may submit a
+    report): queue the report; the worker sends it after this request commits."""
+    case = _ncmec_case(request, case_id)
+    notice = ""
+    if request.method == "POST":
+        # Checked after the case is found, so another moderator's case stays a 404.
+        if not _may_submit(request):
+            raise PermissionDenied("this needs the capability 'submit_report'")
+        try:
+            ncmec_submission_request(case=case, actor=request.user)
+        except ReviewError as exc:
+            level, notice = messages.ERROR, str(exc)
+        else:
+            level, notice = messages.SUCCESS, f"Case {case.reference} is queued for NCMEC."
+        if not request.htmx:
+            messages.add_message(request, level, notice)
+            back = request.POST.get("next", "")
+            safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+            return redirect(back if back and safe else request.path)
+        case = _ncmec_case(request, case_id)
+    context: dict[str, Any] = {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "ncmec_notice": notice,
+    }
+    context.update(ncmec_panel_context(request, case))
+    if request.htmx:
+        response = render(request, "review/cases/_ncmec_panel.html", context)
+        if request.GET.get("poll") and not context["ncmec_busy"]:
+            # The worker is done: the case's status, preservation date, actions and history
+            # changed too, so the whole page reloads instead of only this panel.
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "review/cases/ncmec.html", context)
+
+
+@tenant_page(Capability.DOWNLOAD_PACKAGE)
+@require_GET
+def case_package(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    try:
+        case = selectors.case_get(tenant=request.tenant, pk=case_id)
+    except Case.DoesNotExist:
+        raise Http404("no such case") from None
+    try:
+        data, sha256 = referral_package_download(
+            case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR")
+        )
+    except ReviewError as exc:
+        return HttpResponse(
+            str(exc), status=exc.http_status, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{package_filename(case, sha256)}"'
+    response["Content-Length"] = str(len(data))
+    # Evidence: no shared cache or browser cache may keep a copy.
+    response["Cache-Control"] = "no-store, private"
+    response["X-Package-SHA256"] = sha256
+    return response

@@ -1,0 +1,1 @@
+"""Decisions: verdicts, a moderator's decision, blind second reviews, supervision, agreement."""

@@ -1,0 +1,666 @@
+"""Decision pages: a moderator's work loop (take, review, reveal, decide, skip), blind second
+reviews, the supervisor's inbox and superseding decisions, the decision log, agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from review import csv_safe
+from review.audit import services as audit
+from review.audit.services import audit_record
+from review.decisions import second_review, selectors, services, supervision
+from review.decisions.forms import DecisionForm, SecondReviewForm, SupervisorDecisionForm
+from review.intake import selectors as intake_selectors
+from review.models import (
+    ESCALATIONS,
+    AuditAction,
+    Conversation,
+    Decision,
+    Message,
+    QueueItem,
+    ReviewError,
+    SecondReview,
+    SecondReviewStatus,
+    Verdict,
+)
+from review.queue import selectors as queue_selectors
+from review.queue import services as queue
+from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.capabilities import Capability
+from review.transcript import Row, review_context
+
+
+def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
+    try:
+        return queue_selectors.queue_item_get(tenant=request.tenant, pk=item_id)
+    except QueueItem.DoesNotExist:
+        raise Http404("no such queue item") from None
+
+
+def _revealed(request: ArtemisRequest, item: QueueItem) -> set[int]:
+    return set(request.session.get(f"revealed-{item.pk}", []))
+
+
+def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
+    item = queue.queue_item_claim_next(tenant=request.tenant, moderator=request.user)
+    if item is None:
+        messages.info(request, "Nothing is waiting. Well done.")
+        return redirect("queue:queue", tenant_slug=request.tenant.slug)
+    return redirect("decisions:review", tenant_slug=request.tenant.slug, item_id=item.pk)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def take_next(request: ArtemisRequest) -> HttpResponse:
+    return _claim_and_open(request)
+
+
+@tenant_page(Capability.DECIDE)
+@require_GET
+def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    mine = item.claimed_by_id == request.user.pk and item.status == "claimed"
+    context = review_context(
+        request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
+    )
+    rows: list[Row] = context["rows"]  # type: ignore[assignment]
+    audit.audit_record(
+        tenant=request.tenant,
+        actor=request.user,
+        action=AuditAction.VIEW,
+        target_type="conversation",
+        target_id=str(item.conversation_id),
+        detail={
+            "queue_item": item.pk,
+            "messages": item.conversation.message_count,
+            "highlighted": len({h["message"] for h in item.assessment.highlights}),
+            # What was on screen, so the trail can tell whether a person saw the whole
+            # transcript (NCMEC's fileViewedByEsp): the last message shown and the ones
+            # kept hidden until revealed.
+            "through_position": rows[-1].message.position if rows else None,
+            "blurred": [row.message.pk for row in rows if row.blurred],
+        },
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    context["mine"] = mine
+    context["form"] = DecisionForm()
+    context["exposure"] = selectors.moderator_exposure(
+        tenant=request.tenant, moderator=request.user
+    )
+    return render(request, "review/decisions/item.html", context)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    try:
+        message = intake_selectors.message_list(
+            tenant=request.tenant, conversation=item.conversation
+        ).get(pk=message_id)
+    except Message.DoesNotExist:
+        raise Http404("no such message") from None
+    services.message_reveal(tenant=request.tenant, moderator=request.user, message=message)
+    key = f"revealed-{item.pk}"
+    request.session[key] = sorted(set(request.session.get(key, [])) | {message.pk})
+    if not request.htmx:
+        # The second-review and supervisor pages show the same transcript and send back here.
+        back = request.POST.get("next", "")
+        if back.startswith(f"/t/{request.tenant.slug}/") and url_has_allowed_host_and_scheme(
+            back, {request.get_host()}, request.is_secure()
+        ):
+            return redirect(f"{back}#msg-{message.pk}")
+        return redirect(f"/t/{request.tenant.slug}/items/{item.pk}#msg-{message.pk}")
+    context = review_context(
+        request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
+    )
+    row = next(r for r in context["rows"] if r.message.pk == message.pk)  # type: ignore[attr-defined]
+    return render(request, "review/decisions/review.html#message-row", {**context, "row": row})
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        context = review_context(
+            request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
+        )
+        context.update(mine=True, form=form)
+        return render(request, "review/decisions/item.html", context, status=400)
+    try:
+        decision = services.decision_create(
+            item=item,
+            moderator=request.user,
+            verdict=form.cleaned_data["verdict"],
+            reason_code=form.cleaned_data["reason_code"],
+            notes=form.cleaned_data["notes"],
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect("decisions:review", tenant_slug=request.tenant.slug, item_id=item.pk)
+    messages.success(request, f"Decision recorded for {item.conversation.external_id}.")
+    if decision.verdict in ESCALATIONS:
+        # An escalation is not done until its case is written: straight to the editor.
+        return redirect("cases:case", tenant_slug=request.tenant.slug, case_id=decision.case.pk)
+    if request.POST.get("then") == "next":
+        return _claim_and_open(request)
+    return redirect("queue:queue", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    try:
+        queue.queue_item_release(item=item, moderator=request.user, reason="skipped")
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect("queue:queue", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    try:
+        queue.queue_item_renew(item=item, moderator=request.user)
+    except ReviewError as exc:
+        return HttpResponse(str(exc), status=exc.http_status)
+    return HttpResponse(status=204)
+
+
+def _review(request: ArtemisRequest, review_id: int) -> SecondReview:
+    try:
+        return selectors.second_review_get(tenant=request.tenant, pk=review_id)
+    except SecondReview.DoesNotExist:
+        raise Http404("no such second review") from None
+
+
+def _claim_and_open_review(request: ArtemisRequest) -> HttpResponse:
+    review = second_review.second_review_claim_next(tenant=request.tenant, reviewer=request.user)
+    if review is None:
+        messages.info(request, "No second review is waiting for you.")
+        return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+    return redirect("decisions:second_review", tenant_slug=request.tenant.slug, review_id=review.pk)
+
+
+@tenant_page(Capability.DECIDE)
+@require_GET
+def second_reviews(request: ArtemisRequest) -> HttpResponse:
+    tenant = request.tenant
+    return render(
+        request,
+        "review/decisions/second_reviews.html",
+        {
+            "tenant": tenant,
+            "membership": request.membership,
+            "waiting": selectors.second_review_waiting_for(tenant=tenant, reviewer=request.user),
+            "held": selectors.second_review_held(tenant=tenant, reviewer=request.user),
+            "done": selectors.second_reviews_done_by(tenant=tenant, reviewer=request.user),
+            "share": tenant.second_review_share,
+        },
+    )
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def second_review_next(request: ArtemisRequest) -> HttpResponse:
+    return _claim_and_open_review(request)
+
+
+def _page(
+    request: ArtemisRequest, review: SecondReview, form: SecondReviewForm, status: int = 200
+) -> HttpResponse:
+    decision = review.decision
+    key = f"revealed-{decision.queue_item_id}"
+    context = review_context(
+        request,
+        item=decision.queue_item,
+        conversation=review.conversation,
+        revealed=set(request.session.get(key, [])),
+        as_of=decision.created_at,
+    )
+    context.update(
+        review=review,
+        form=form,
+        reveal_next=request.path,
+        exposure=selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
+    )
+    return render(request, "review/decisions/second_review.html", context, status=status)
+
+
+@tenant_page(Capability.DECIDE)
+@require_GET
+def second_review_page(request: ArtemisRequest, review_id: int) -> HttpResponse:
+    review = _review(request, review_id)
+    held = selectors.second_review_held(tenant=request.tenant, reviewer=request.user)
+    if held is None or held.pk != review.pk:
+        # Only the member holding the lease sees it: the original decider never can.
+        done = review.status == SecondReviewStatus.DONE
+        messages.info(
+            request,
+            "That second review is done."
+            if done
+            else "That second review is not leased to you; take the next one here.",
+        )
+        return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+    assessment = review.decision.queue_item.assessment
+    audit.audit_record(
+        tenant=request.tenant,
+        actor=request.user,
+        action=AuditAction.VIEW,
+        target_type="conversation",
+        target_id=str(review.conversation_id),
+        detail={
+            "second_review": review.pk,
+            "messages": review.conversation.message_count,
+            "highlighted": len({h["message"] for h in assessment.highlights}),
+        },
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return _page(request, review, SecondReviewForm())
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def second_review_record(request: ArtemisRequest, review_id: int) -> HttpResponse:
+    review = _review(request, review_id)
+    form = SecondReviewForm(request.POST)
+    if not form.is_valid():
+        held = selectors.second_review_held(tenant=request.tenant, reviewer=request.user)
+        if held is None or held.pk != review.pk:
+            return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+        return _page(request, review, form, status=400)
+    try:
+        second_review.second_review_record(
+            review=review,
+            reviewer=request.user,
+            verdict=form.cleaned_data["verdict"],
+            reason_code=form.cleaned_data["reason_code"],
+            notes=form.cleaned_data["notes"],
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+    # Blind both ways: the reviewer is not told whether they agreed.
+    messages.success(
+        request,
+        f"Second review of {review.conversation.external_id} recorded. "
+        "Supervisors see any difference from the first decision.",
+    )
+    if request.POST.get("then") == "next":
+        return _claim_and_open_review(request)
+    return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def second_review_release(request: ArtemisRequest, review_id: int) -> HttpResponse:
+    review = _review(request, review_id)
+    try:
+        second_review.second_review_release(review=review, reviewer=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.DECIDE)
+@require_POST
+def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse:
+    review = _review(request, review_id)
+    try:
+        second_review.second_review_renew(review=review, reviewer=request.user)
+    except ReviewError as exc:
+        return HttpResponse(str(exc), status=exc.http_status)
+    return HttpResponse(status=204)
+
+
+@tenant_page(Capability.SUPERVISE)
+@require_GET
+def inbox(request: ArtemisRequest) -> HttpResponse:
+    tenant = request.tenant
+    questions = list(selectors.question_list(tenant=tenant)[:200])
+    disagreements = list(selectors.disagreement_list(tenant=tenant)[:200])
+    audit.audit_record(
+        tenant=tenant,
+        actor=request.user,
+        action=AuditAction.REPORT_VIEW,
+        target_type="inbox",
+        detail={"questions": len(questions), "disagreements": len(disagreements)},
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return render(
+        request,
+        "review/decisions/inbox.html",
+        {
+            "tenant": tenant,
+            "membership": request.membership,
+            "questions": questions,
+            "disagreements": disagreements,
+        },
+    )
+
+
+def _conversation(request: ArtemisRequest, conversation_id: int) -> Conversation:
+    try:
+        return selectors.conversation_for_supervisor(tenant=request.tenant, pk=conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404("no such decided conversation") from None
+
+
+def _supervisor_page(
+    request: ArtemisRequest,
+    conversation: Conversation,
+    form: SupervisorDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    tenant = request.tenant
+    current = selectors.decision_current(tenant=tenant, conversation=conversation)
+    assert current is not None  # conversation_for_supervisor only returns decided ones
+    key = f"revealed-{current.queue_item_id}"
+    context = review_context(
+        request,
+        item=current.queue_item,
+        conversation=conversation,
+        revealed=set(request.session.get(key, [])),
+    )
+    history = selectors.decision_history(tenant=tenant, conversation=conversation)
+    context.update(
+        current=current,
+        decisions=history,
+        open_disagreements=[
+            d.review  # type: ignore[attr-defined]
+            for d in history
+            if d.review is not None and d.review.disagreement_open  # type: ignore[attr-defined]
+        ],
+        form=form or SupervisorDecisionForm(initial={"supersedes": current.pk}),
+        reveal_next=request.path,
+        exposure=selectors.moderator_exposure(tenant=tenant, moderator=request.user),
+    )
+    return render(request, "review/decisions/supervisor_review.html", context, status=status)
+
+
+@tenant_page(Capability.READ_DECISIONS)
+@require_GET
+def supervisor_review(request: ArtemisRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    assessment = intake_selectors.assessment_latest(
+        tenant=request.tenant, conversation=conversation
+    )
+    audit.audit_record(
+        tenant=request.tenant,
+        actor=request.user,
+        action=AuditAction.VIEW,
+        target_type="conversation",
+        target_id=str(conversation.pk),
+        detail={
+            "supervisor": True,
+            "messages": conversation.message_count,
+            "highlighted": len({h["message"] for h in assessment.highlights}) if assessment else 0,
+        },
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return _supervisor_page(request, conversation)
+
+
+@tenant_page(Capability.SUPERVISE)
+@require_POST
+def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    form = SupervisorDecisionForm(request.POST)
+    if not form.is_valid():
+        return _supervisor_page(request, conversation, form, status=400)
+    try:
+        shown = selectors.decision_get(tenant=request.tenant, pk=form.cleaned_data["supersedes"])
+    except Decision.DoesNotExist:
+        raise Http404("no such decision") from None
+    if shown.conversation_id != conversation.pk:
+        raise Http404("no such decision on this conversation")
+    try:
+        decision = supervision.decision_supersede(
+            tenant=request.tenant,
+            current=shown,
+            supervisor=request.user,
+            verdict=form.cleaned_data["verdict"],
+            reason_code=form.cleaned_data["reason_code"],
+            notes=form.cleaned_data["notes"],
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect(
+            "decisions:supervisor_review",
+            tenant_slug=request.tenant.slug,
+            conversation_id=conversation.pk,
+        )
+    messages.success(request, f"Decision recorded for {conversation.external_id}.")
+    if decision.verdict in ESCALATIONS:
+        # An escalation is not done until its case is written: straight to the editor.
+        return redirect("cases:case", tenant_slug=request.tenant.slug, case_id=decision.case.pk)
+    return redirect("decisions:inbox", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.SUPERVISE)
+@require_POST
+def disagreement_uphold(request: ArtemisRequest, review_id: int) -> HttpResponse:
+    try:
+        review = selectors.second_review_get(tenant=request.tenant, pk=review_id)
+    except SecondReview.DoesNotExist:
+        raise Http404("no such second review") from None
+    try:
+        second_review.disagreement_uphold(review=review, supervisor=request.user)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect(
+            "decisions:supervisor_review",
+            tenant_slug=request.tenant.slug,
+            conversation_id=review.conversation_id,
+        )
+    messages.success(
+        request, f"First decision on {review.conversation.external_id} upheld; nothing changed."
+    )
+    return redirect("decisions:inbox", tenant_slug=request.tenant.slug)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@tenant_page(Capability.READ_DECISIONS)
+@require_GET
+def decision_log(request: ArtemisRequest) -> HttpResponse:
+    decisions = selectors.decision_list(tenant=request.tenant)
+    verdict = request.GET.get("verdict", "")
+    moderator = request.GET.get("moderator", "")
+    if verdict in Verdict.values:
+        decisions = decisions.filter(verdict=verdict)
+    if moderator:
+        decisions = decisions.filter(moderator__username=moderator)
+    if request.GET.get("format") == "csv":
+        audit_record(
+            tenant=request.tenant,
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            target_type="decision_log",
+            detail={"verdict": verdict, "moderator": moderator, "rows": decisions.count()},
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        # Conversation ids come from the platform: the writer keeps "=1+1" from running.
+        writer = csv_safe.writer(_Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(
+                ["decided_at", "conversation", "moderator", "verdict", "reason_code", "supersedes"]
+            )
+            for d in decisions.iterator():
+                yield writer.writerow(
+                    [
+                        d.created_at.isoformat(),
+                        d.conversation.external_id,
+                        d.moderator.get_username(),
+                        d.verdict,
+                        d.reason_code,
+                        d.supersedes_id or "",
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="decisions-{request.tenant.slug}.csv"'
+        )
+        return response
+    return render(
+        request,
+        "review/decisions/decisions.html",
+        {
+            "tenant": request.tenant,
+            "membership": request.membership,
+            "decisions": decisions[:200],
+            "verdicts": Verdict.choices,
+            "verdict": verdict,
+            "moderator": moderator,
+        },
+    )
+
+
+PRESETS = {"7": 7, "30": 30, "90": 90, "all": None}
+DEFAULT_DAYS = "30"
+
+
+def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = f"{field}: {value!r} is not a date; use YYYY-MM-DD"
+        return None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _period(
+    request: ArtemisRequest,
+) -> tuple[datetime | None, datetime | None, str, dict[str, str]]:
+    """[start, end) in UTC from ?from=&to= (dates, both inclusive) or ?days=7|30|90|all."""
+    errors: dict[str, str] = {}
+    first = _day(request.GET.get("from", ""), "from", errors)
+    last = _day(request.GET.get("to", ""), "to", errors)
+    if first and last and last < first:
+        errors["to"] = "to: the period ends before it starts"
+    if errors or first or last:
+        start = _midnight(first) if first else None
+        end = _midnight(last + timedelta(days=1)) if last else None
+        return start, end, "", errors
+    days = request.GET.get("days", DEFAULT_DAYS)
+    if days not in PRESETS:
+        errors["days"] = f"days: choose one of {', '.join(PRESETS)}"
+        days = DEFAULT_DAYS
+    span = PRESETS[days]
+    start = None if span is None else timezone.now() - timedelta(days=span)
+    return start, None, days, errors
+
+
+def _number(value: float | None, digits: int = 2) -> Decimal | str:
+    # A Decimal, not text: the CSV writer keeps numbers as they are, so a negative kappa
+    # stays -0.2500 (text starting with "-" would get a leading apostrophe).
+    return "" if value is None else Decimal(f"{value:.{digits}f}")
+
+
+@tenant_page(Capability.SUPERVISE)
+@require_GET
+def agreement(request: ArtemisRequest) -> HttpResponse:
+    start, end, preset, errors = _period(request)
+    if errors:
+        # A bad filter names its field and shows no figures rather than the wrong ones.
+        return render(
+            request,
+            "review/decisions/agreement.html",
+            {
+                "tenant": request.tenant,
+                "membership": request.membership,
+                "report": None,
+                "errors": list(errors.values()),
+                "preset": "",
+                "presets": list(PRESETS),
+                "from": request.GET.get("from", ""),
+                "to": request.GET.get("to", ""),
+            },
+            status=400,
+        )
+    report = selectors.agreement_report(tenant=request.tenant, start=start, end=end)
+    period = {
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+    }
+    if request.GET.get("format") == "csv":
+        audit_record(
+            tenant=request.tenant,
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            target_type="agreement_report",
+            detail={**period, "rows": len(report.rows)},
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="agreement-{request.tenant.slug}.csv"'
+        )
+        writer = csv_safe.writer(response)
+        writer.writerow(
+            [
+                "moderator", "role", "decisions", "questions", "second_reviews_done",
+                "decisions_second_reviewed", "agreed", "agreement_rate", "cohen_kappa",
+                "overturned", "overturn_rate", "period_from", "period_to",
+            ]
+        )  # fmt: skip
+        for row in [*report.rows, report.total]:
+            writer.writerow(
+                [
+                    row.username, row.role, row.decisions, row.questions, row.reviews_done,
+                    row.reviewed, row.agreed, _number(row.agreement, 4), _number(row.kappa, 4),
+                    row.overturned, _number(row.overturn_rate, 4),
+                    period["from"] or "", period["to"] or "",
+                ]
+            )  # fmt: skip
+        return response
+    audit_record(
+        tenant=request.tenant,
+        actor=request.user,
+        action=AuditAction.REPORT_VIEW,
+        target_type="agreement_report",
+        detail=period,
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return render(
+        request,
+        "review/decisions/agreement.html",
+        {
+            "tenant": request.tenant,
+            "membership": request.membership,
+            "report": report,
+            "team": selectors.team_exposure(tenant=request.tenant),
+            "break_minutes": settings.ARTEMIS_BREAK_AFTER_MINUTES,
+            "errors": [],
+            "preset": preset,
+            "presets": list(PRESETS),
+            "from": request.GET.get("from", ""),
+            "to": request.GET.get("to", ""),
+            "query": request.GET.urlencode(),
+        },
+    )

@@ -1,0 +1,330 @@
+"""Request shapes of the ingestion API, validated field by field.
+
+The serializers only check shape and limits; cross-record rules (a sender must be a
+participant, a message id may not change content) live in ``review.services.ingest``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from review.intake.account_data import IP_EVENTS, ISO_3166_ALPHA2, MAX_DEVICE_IDS, MAX_IP_EVENTS
+
+# Each rule below is a validator the OpenAPI schema also states (drf-spectacular turns a
+# RegexValidator into "pattern", \A and \Z into ^ and $), so a request the schema allows is
+# one the API accepts. The patterns are linear: no two adjacent parts can match the same
+# character, so a long hostile value cannot make them backtrack.
+
+
+class _Pattern(RegexValidator):
+    """A fullmatch pattern, skipped past ``max_length`` (the length rule names that)."""
+
+    def __init__(self, regex: str, message: str, max_length: int | None = None) -> None:
+        super().__init__(regex, message)
+        self.max_length = max_length
+
+    def __call__(self, value: Any) -> None:
+        if self.max_length is None or len(str(value)) <= self.max_length:
+            super().__call__(value)
+
+
+# External ids travel in URLs: no '/', no control characters, not only whitespace.
+EXTERNAL_ID = re.compile(r"\A[^\S\x00-\x1f\x7f]*[^/\s\x00-\x1f\x7f][^/\x00-\x1f\x7f]*\Z")
+EXTERNAL_ID_RULE = "must be 1-255 characters with no '/' and no control characters."
+_DEVICE_ID = r"\A[^\S\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\Z"
+_NO_NUL = r"\A[^\x00]+\Z"  # blank is allowed (or not) before this rule runs
+_NOT_BLANK = r"\A\s*[^\s\x00][^\x00]*\Z"
+
+# Timestamps from before the platform era or from the future are mistakes (or attempts to
+# overflow date arithmetic: 0001-01-01T00:00:00+14:00 is before the first UTC instant). The
+# first year is read as written (the year of the local date), as the schema's pattern says.
+FIRST_YEAR = 1990
+LATEST_AHEAD = timedelta(days=1)
+FIRST_BIRTH_YEAR = 1900
+
+
+class StrictCharField(serializers.CharField):
+    """Text, and only text: DRF's CharField turns 0 or 1.5 into "0" and "1.5", so a number
+    where the schema says string would be stored as if the platform had sent it as text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"must be a string, not {type(data).__name__}.")
+        return super().to_internal_value(data)
+
+
+class ExternalIdField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=1, max_length=255, **kwargs)
+        self.validators.append(_Pattern(EXTERNAL_ID.pattern, EXTERNAL_ID_RULE, 255))
+
+
+class DeviceIdField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=1, max_length=255, **kwargs)
+        self.validators.append(
+            _Pattern(_DEVICE_ID, "must be 1-255 characters with no control characters.", 255)
+        )
+
+
+class TextLineField(StrictCharField):
+    """Free text other than a message (a name, a platform): no NUL, as PostgreSQL requires."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_Pattern(_NO_NUL, "may not contain NUL characters."))
+
+
+@extend_schema_field({"type": "string", "enum": ["", *sorted(ISO_3166_ALPHA2)]})
+class CountryField(StrictCharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
+class IpField(serializers.IPAddressField):
+    pass
+
+
+def external_id_check(value: str, *, field: str = "external_id") -> str:
+    """An external id from a URL: the rule of the body's ids, naming the field (400)."""
+    if len(value) > 255 or not EXTERNAL_ID.match(value):
+        raise serializers.ValidationError({field: [EXTERNAL_ID_RULE]})
+    return value
+
+
+def _alternatives(first: int, last: int) -> str:
+    return "|".join(f"{n:02d}" for n in range(first, last + 1))
+
+
+def dates_until(first_year: int, last: date) -> str:
+    """A pattern for the date at the start of an ISO string, from ``first_year`` to ``last``:
+    the part of a date range JSON Schema can state (``format`` has no minimum or maximum).
+    Full years by decade (``199[0-9]``), then the last year's months, then the last month's
+    days. ASCII digits only: ``\\d`` would also match other scripts' digits in Python."""
+    years = []
+    for decade in range(first_year - first_year % 10, last.year, 10):
+        low, high = max(first_year, decade) % 10, min(last.year - 1, decade + 9) % 10
+        years.append(f"{decade // 10}[{low}-{high}]")
+    parts = [f"(?:{'|'.join(years)})-[0-9]{{2}}-[0-9]{{2}}"] if years else []
+    if last.month > 1:
+        parts.append(f"{last.year}-(?:{_alternatives(1, last.month - 1)})-[0-9]{{2}}")
+    parts.append(f"{last:%Y-%m}-(?:{_alternatives(1, last.day)})")
+    return f"^(?:{'|'.join(parts)})"
+
+
+class OffsetDateTimeField(serializers.Field):
+    """An ISO 8601 timestamp that must carry its UTC offset; the offset is kept, because the
+    time zone is part of what a report must state (18 U.S.C. 2258A(b)(2)). Its year must be
+    1990 or later, and it must be at most one day after now."""
+
+    default_error_messages = {
+        "invalid": "is not an ISO 8601 timestamp (expected e.g. 2026-03-01T18:02:11+01:00).",
+        "naive": "has no UTC offset; send e.g. 2026-03-01T18:02:11+01:00 or ...Z for UTC.",
+        "range": "must be from the year 1990 to one day after now ({latest}).",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        latest = timezone.now() + LATEST_AHEAD
+        # The year comes first: converting year 1 or 9999 to UTC can overflow.
+        if not FIRST_YEAR <= value.year <= latest.year + 1 or value > latest:
+            self.fail("range", latest=latest.isoformat(timespec="seconds"))
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+class OffsetDateTimeSchema(OpenApiSerializerFieldExtension):
+    target_class = OffsetDateTimeField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        # Up to tomorrow's date (UTC): later on that day is refused, which no pattern can say.
+        tomorrow = (timezone.now() + LATEST_AHEAD).date()
+        return {
+            "type": "string",
+            "format": "date-time",
+            "pattern": dates_until(FIRST_YEAR, tomorrow) + "T",
+        }
+
+
+class BirthDateField(serializers.DateField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=["iso-8601"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> date:
+        born = super().to_internal_value(value)
+        if born.year < FIRST_BIRTH_YEAR:
+            raise serializers.ValidationError(f"is before {FIRST_BIRTH_YEAR}.")
+        if born > timezone.localdate():
+            raise serializers.ValidationError("is in the future.")
+        return born
+
+
+class BirthDateSchema(OpenApiSerializerFieldExtension):
+    target_class = BirthDateField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
+            "type": "string",
+            "format": "date",
+            "pattern": dates_until(FIRST_BIRTH_YEAR, today) + "$",
+        }
+
+
+class MessageTextField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            min_length=1,
+            max_length=settings.ARTEMIS_MAX_MESSAGE_CHARS,
+            trim_whitespace=False,  # keep the text exactly as sent: it may become evidence
+            error_messages={"blank": "may not be empty."},
+            **kwargs,
+        )
+        self.validators.append(
+            _Pattern(
+                _NOT_BLANK,
+                "must hold a character other than whitespace, and no NUL.",
+                settings.ARTEMIS_MAX_MESSAGE_CHARS,
+            )
+        )
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.strip():
+            raise serializers.ValidationError("may not be empty.")
+        return value
+
+
+class IpEventInput(serializers.Serializer):
+    ip = IpField(protocol="both", help_text="IPv4 or IPv6 address")
+    at = OffsetDateTimeField(
+        help_text="when the address was seen: ISO 8601 with UTC offset, from the year "
+        "1990 to one day after now"
+    )
+    event = serializers.ChoiceField(
+        choices=IP_EVENTS, required=False, default="unknown", help_text="what the user did"
+    )
+
+
+class EstimatedLocationInput(serializers.Serializer):
+    country = CountryField(
+        max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. US"
+    )
+    region = TextLineField(max_length=100, required=False, allow_blank=True)
+    city = TextLineField(max_length=100, required=False, allow_blank=True)
+
+    def validate_country(self, value: str) -> str:
+        code = value.upper()
+        if code and code not in ISO_3166_ALPHA2:
+            raise serializers.ValidationError(
+                f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)."
+            )
+        return code
+
+
+class ParticipantInput(serializers.Serializer):
+    """A participant and, optionally, what the platform knows about the account. The account
+    fields are not message content: a later payload that sends one replaces the stored value
+    (see ``review.services.ingest``)."""
+
+    external_id = ExternalIdField()
+    display_name = TextLineField(max_length=255, required=False, allow_blank=True)
+    declared_age = serializers.IntegerField(
+        min_value=0, max_value=120, required=False, allow_null=True
+    )
+    account_created_at = OffsetDateTimeField(required=False, allow_null=True)
+    screen_name = TextLineField(max_length=255, required=False, allow_blank=True)
+    date_of_birth = BirthDateField(
+        required=False, allow_null=True, help_text="YYYY-MM-DD, from 1900-01-01 to today"
+    )
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    ip_events = IpEventInput(
+        many=True,
+        required=False,
+        max_length=MAX_IP_EVENTS,
+        help_text=f"at most {MAX_IP_EVENTS}; replaces the stored list when sent",
+    )
+    device_ids = serializers.ListField(
+        child=DeviceIdField(allow_blank=False),
+        required=False,
+        max_length=MAX_DEVICE_IDS,
+        help_text=f"at most {MAX_DEVICE_IDS} ids of up to 255 characters",
+    )
+    estimated_location = EstimatedLocationInput(required=False)
+
+
+class MessageInput(serializers.Serializer):
+    external_id = ExternalIdField()
+    sender = ExternalIdField(help_text="external_id of one of the conversation's participants")
+    sent_at = OffsetDateTimeField(
+        help_text="ISO 8601 with UTC offset, from the year 1990 to one day after now"
+    )
+    text = MessageTextField()
+
+
+class ConversationInput(serializers.Serializer):
+    external_id = ExternalIdField()
+    platform = TextLineField(max_length=100, required=False, allow_blank=True)
+    channel = TextLineField(max_length=255, required=False, allow_blank=True)
+    participants = ParticipantInput(many=True, allow_empty=False)
+    messages = MessageInput(many=True, allow_empty=True, required=False, default=list)
+
+
+class ConversationBatchInput(serializers.Serializer):
+    conversations = ConversationInput(
+        many=True, allow_empty=False, max_length=settings.ARTEMIS_MAX_BATCH
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Check the count before validating a thousand nested records one by one.
+        items = data.get("conversations") if isinstance(data, dict) else None
+        limit = settings.ARTEMIS_MAX_BATCH
+        if isinstance(items, list) and len(items) > limit:
+            raise serializers.ValidationError(
+                {"conversations": [f"at most {limit} conversations per request; got {len(items)}."]}
+            )
+        return super().to_internal_value(data)
+
+
+class MessagesAppendInput(serializers.Serializer):
+    participants = ParticipantInput(many=True, required=False, default=list)
+    messages = MessageInput(many=True, allow_empty=False)
+
+
+def list_limits(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: state each nested list's item limits (allow_empty,
+    max_length), which it leaves out for a serializer with ``many=True``."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for serializer in (
+        ConversationBatchInput,
+        ConversationInput,
+        ParticipantInput,
+        MessagesAppendInput,
+    ):
+        properties = schemas.get(serializer.__name__, {}).get("properties", {})
+        for name, field in serializer().fields.items():
+            if not isinstance(field, serializers.ListSerializer) or name not in properties:
+                continue
+            if not field.allow_empty:
+                properties[name]["minItems"] = 1
+            if field.max_length is not None:
+                properties[name]["maxItems"] = field.max_length
+    return result

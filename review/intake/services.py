@@ -1,0 +1,432 @@
+"""Ingest: the idempotent upsert of conversations, participants and messages.
+
+One request is one transaction: either every record in it is written or none is. Records are
+keyed by the platform's external ids, so sending the same payload twice changes nothing, and a
+message id that comes back with different content is a conflict (409), never an overwrite:
+what a platform sent first may already be evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from review.intake.scoring import conversations_request_score
+from review.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    Participant,
+    ReviewError,
+    Tenant,
+)
+
+logger = logging.getLogger("artemis.ingest")
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    conversation: Conversation
+    created: bool
+    messages_created: int
+    messages_unchanged: int
+    participants: list[str] = field(default_factory=list)
+
+
+def _offset_minutes(value: datetime) -> int:
+    offset = value.utcoffset()
+    assert offset is not None  # inputs are validated as aware
+    return int(offset.total_seconds() // 60)
+
+
+# The profile and account fields a payload may send about a participant. They describe the
+# account, not what was said, so unlike a message they may change: a field a payload sends
+# replaces the stored value (the latest IP events, a corrected screen name); a field left out,
+# or sent as null, keeps it. A case copies these at the moment it is opened, so what a report
+# or package states never changes under it.
+PROFILE_FIELDS = (
+    "display_name",
+    "declared_age",
+    "account_created_at",
+    "screen_name",
+    "date_of_birth",
+    "email",
+    "ip_events",
+    "device_ids",
+    "estimated_location",
+)
+
+
+def _account_data(record: dict[str, Any]) -> dict[str, Any]:
+    """A validated participant record in the shape the Participant row stores: IP events as
+    JSON with their timestamps in ISO 8601, offset kept."""
+    data = dict(record)
+    if data.get("ip_events") is not None:
+        data["ip_events"] = [
+            {"ip": e["ip"], "at": e["at"].isoformat(), "event": e["event"]}
+            for e in data["ip_events"]
+        ]
+    if data.get("estimated_location") is not None:
+        data["estimated_location"] = {
+            k: v for k, v in data["estimated_location"].items() if v not in ("", None)
+        }
+    return data
+
+
+def _participants_upsert(
+    *, tenant: Tenant, records: Iterable[dict[str, Any]]
+) -> dict[str, Participant]:
+    """Create missing participants and update the profile fields a payload sends.
+
+    Fields left out of a payload are left as they were: a later message append that lists a
+    participant by id alone must not erase the declared age an earlier payload gave.
+    """
+    wanted: dict[str, dict[str, Any]] = {}
+    for record in records:
+        wanted.setdefault(record["external_id"], {}).update(_account_data(record))
+    if not wanted:
+        return {}
+    ids = list(wanted)
+    existing = {
+        p.external_id: p for p in Participant.objects.filter(tenant=tenant, external_id__in=ids)
+    }
+    missing = [
+        Participant(
+            tenant=tenant,
+            external_id=eid,
+            **{name: data[name] for name in PROFILE_FIELDS if data.get(name) is not None},
+        )
+        for eid, data in wanted.items()
+        if eid not in existing
+    ]
+    if missing:
+        # ignore_conflicts: a concurrent request may create the same participant first.
+        Participant.objects.bulk_create(missing, ignore_conflicts=True)
+        existing.update(
+            {
+                p.external_id: p
+                for p in Participant.objects.filter(
+                    tenant=tenant, external_id__in=[p.external_id for p in missing]
+                )
+            }
+        )
+    changed = []
+    for eid, data in wanted.items():
+        participant = existing[eid]
+        dirty = False
+        for name in PROFILE_FIELDS:
+            if name in data and data[name] is not None and getattr(participant, name) != data[name]:
+                setattr(participant, name, data[name])
+                dirty = True
+        if dirty:
+            changed.append(participant)
+    if changed:
+        now = timezone.now()
+        for participant in changed:
+            participant.updated_at = now
+        Participant.objects.bulk_update(changed, [*PROFILE_FIELDS, "updated_at"])
+    return existing
+
+
+def _messages_add(
+    *,
+    conversation: Conversation,
+    where: str,
+    records: Sequence[dict[str, Any]],
+    senders: dict[str, Participant],
+    allowed_senders: set[int],
+    existing: dict[str, Message],
+) -> tuple[list[Message], int]:
+    """Build the new Message rows of one conversation, checking each record against what is
+    stored. Raises ReviewError naming the record's field path (code ``conflict`` for a
+    message stored with other content)."""
+    new: list[Message] = []
+    seen: dict[str, dict[str, Any]] = {}
+    unchanged = 0
+    position = conversation.message_count
+    for index, record in enumerate(records):
+        path = f"{where}messages[{index}]"
+        sender = senders.get(record["sender"])
+        if sender is None or sender.pk not in allowed_senders:
+            raise ReviewError(
+                f"{record['sender']!r} is not a participant of conversation "
+                f"{conversation.external_id!r}; list it under participants.",
+                field=f"{path}.sender",
+            )
+        eid = record["external_id"]
+        earlier = seen.get(eid)
+        if earlier is not None:
+            if _same_content(earlier, record):
+                continue
+            raise ReviewError(
+                f"message {eid!r} appears twice in this request with different content.",
+                field=f"{path}.external_id",
+            )
+        seen[eid] = record
+        stored = existing.get(eid)
+        if stored is not None:
+            if (
+                stored.sender_id == sender.pk
+                and stored.text == record["text"]
+                and stored.sent_at == record["sent_at"]
+                and stored.utc_offset_minutes == _offset_minutes(record["sent_at"])
+            ):
+                unchanged += 1
+                continue
+            raise ReviewError(
+                f"message {eid!r} of conversation {conversation.external_id!r} already exists "
+                "with different content; messages are never overwritten.",
+                field=f"{path}.external_id",
+                code="conflict",
+            )
+        new.append(
+            Message(
+                conversation=conversation,
+                external_id=eid,
+                sender=sender,
+                sent_at=record["sent_at"].astimezone(UTC),
+                utc_offset_minutes=_offset_minutes(record["sent_at"]),
+                text=record["text"],
+                position=position,
+            )
+        )
+        position += 1
+    return new, unchanged
+
+
+def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        a["sender"] == b["sender"]
+        and a["text"] == b["text"]
+        and a["sent_at"] == b["sent_at"]
+        and a["sent_at"].utcoffset() == b["sent_at"].utcoffset()
+    )
+
+
+# The first key of the PostgreSQL advisory locks ingest takes ("ingt"), so they share no key
+# with any other advisory lock.
+_LOCK_NAMESPACE = 0x696E6774
+
+
+def _lock_external_ids(*, tenant: Tenant, external_ids: Iterable[str]) -> None:
+    """Make requests that carry the same conversation ids take turns until they commit, so
+    each can tell whether the conversation existed before it: of identical upserts sent at
+    once, one creates the conversation (201) and the others find it (200).
+
+    A row lock cannot do this for a row that does not exist yet. PostgreSQL takes one advisory
+    lock per id, in key order so two batches never wait on each other in a cycle (two ids that
+    share a key only wait for each other); SQLite needs none, as its transactions begin
+    IMMEDIATE and so write one at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(f"{tenant.pk}:{eid}".encode(), digest_size=4).digest(),
+                "big",
+                signed=True,
+            )
+            for eid in external_ids
+        }
+    )
+    with connection.cursor() as cursor:
+        # unnest reads the array in order, so the locks are taken in key order.
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, key)) FROM unnest(%s::integer[]) AS key",
+            [_LOCK_NAMESPACE, keys],
+        )
+
+
+@transaction.atomic
+def conversations_upsert(
+    *, tenant: Tenant, records: Sequence[dict[str, Any]], paths: Sequence[str] | None = None
+) -> list[UpsertResult]:
+    """Create or extend conversations from validated records (``review.intake.api.inputs``).
+
+    ``paths`` names each record as the client sent it (``conversations[3].``) for errors.
+    Scoring is requested for each conversation that gained messages, after the commit.
+    """
+    paths = paths or ["" for _ in records]
+    by_id: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if record["external_id"] in by_id:
+            raise ReviewError(
+                f"conversation {record['external_id']!r} appears twice in this request.",
+                field=f"{paths[index]}external_id",
+            )
+        by_id[record["external_id"]] = index
+
+    _lock_external_ids(tenant=tenant, external_ids=by_id)
+    participants = _participants_upsert(
+        tenant=tenant, records=(p for r in records for p in r["participants"])
+    )
+
+    ids = list(by_id)
+    present = set(
+        Conversation.objects.filter(tenant=tenant, external_id__in=ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    created_ids = [eid for eid in ids if eid not in present]
+    if created_ids:
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    tenant=tenant,
+                    external_id=eid,
+                    platform=records[by_id[eid]].get("platform", ""),
+                    channel=records[by_id[eid]].get("channel", ""),
+                )
+                for eid in created_ids
+            ],
+            ignore_conflicts=True,
+        )
+    # Lock the rows in one order (pk) so two requests touching the same conversations wait for
+    # each other instead of deadlocking; positions are then assigned without races.
+    conversations = {
+        c.external_id: c
+        for c in Conversation.objects.select_for_update()
+        .filter(tenant=tenant, external_id__in=ids)
+        .order_by("pk")
+    }
+    created_set = set(created_ids)
+    return _write_messages(
+        tenant=tenant,
+        conversations=conversations,
+        records=records,
+        paths=paths,
+        participants=participants,
+        created=created_set,
+    )
+
+
+@transaction.atomic
+def messages_append(
+    *,
+    tenant: Tenant,
+    external_id: str,
+    messages: Sequence[dict[str, Any]],
+    participants: Sequence[dict[str, Any]] = (),
+) -> UpsertResult:
+    """Append messages to an existing conversation. Raises Conversation.DoesNotExist when the
+    tenant has no such conversation (another tenant's id included)."""
+    conversation = Conversation.objects.select_for_update().get(
+        tenant=tenant, external_id=external_id
+    )
+    by_id = _participants_upsert(tenant=tenant, records=participants)
+    for participant in conversation.participants.all():
+        by_id.setdefault(participant.external_id, participant)
+    record = {"external_id": external_id, "participants": list(participants), "messages": messages}
+    [result] = _write_messages(
+        tenant=tenant,
+        conversations={external_id: conversation},
+        records=[record],
+        paths=[""],
+        participants=by_id,
+        created=set(),
+    )
+    return result
+
+
+def _write_messages(
+    *,
+    tenant: Tenant,
+    conversations: dict[str, Conversation],
+    records: Sequence[dict[str, Any]],
+    paths: Sequence[str],
+    participants: dict[str, Participant],
+    created: set[str],
+) -> list[UpsertResult]:
+    through = Conversation.participants.through
+    links = set(
+        through.objects.filter(conversation__in=[c.pk for c in conversations.values()]).values_list(
+            "conversation_id", "participant_id"
+        )
+    )
+    members: dict[int, set[int]] = {}
+    for conversation_id, participant_id in links:
+        members.setdefault(conversation_id, set()).add(participant_id)
+
+    wanted_ids = {
+        (conversations[r["external_id"]].pk, m["external_id"])
+        for r in records
+        for m in r["messages"]
+    }
+    existing: dict[int, dict[str, Message]] = {}
+    if wanted_ids:
+        for message in Message.objects.filter(
+            conversation__in=[c.pk for c in conversations.values()],
+            external_id__in={eid for _, eid in wanted_ids},
+        ).only(
+            "id",
+            "conversation_id",
+            "external_id",
+            "sender_id",
+            "text",
+            "sent_at",
+            "utc_offset_minutes",
+        ):
+            existing.setdefault(message.conversation_id, {})[message.external_id] = message
+
+    new_links = []
+    new_messages: list[Message] = []
+    results = []
+    touched: list[Conversation] = []
+    for record, path in zip(records, paths, strict=True):
+        conversation = conversations[record["external_id"]]
+        allowed = members.setdefault(conversation.pk, set())
+        for p in record["participants"]:
+            pk = participants[p["external_id"]].pk
+            if pk not in allowed:
+                allowed.add(pk)
+                new_links.append(through(conversation_id=conversation.pk, participant_id=pk))
+        added, unchanged = _messages_add(
+            conversation=conversation,
+            where=path,
+            records=record["messages"],
+            senders=participants,
+            allowed_senders=allowed,
+            existing=existing.get(conversation.pk, {}),
+        )
+        new_messages.extend(added)
+        is_new = record["external_id"] in created
+        if added or is_new:
+            conversation.message_count += len(added)
+            touched.append(conversation)
+        results.append(
+            UpsertResult(
+                conversation=conversation,
+                created=is_new,
+                messages_created=len(added),
+                messages_unchanged=unchanged,
+                participants=[p["external_id"] for p in record["participants"]],
+            )
+        )
+    if new_links:
+        through.objects.bulk_create(new_links, ignore_conflicts=True)
+    if new_messages:
+        Message.objects.bulk_create(new_messages, batch_size=2000)
+    if touched:
+        now = timezone.now()
+        for conversation in touched:
+            conversation.updated_at = now
+            if conversation.status == ConversationStatus.REVIEWED:
+                # New content after a decision is looked at again (it may re-enter the queue).
+                conversation.status = ConversationStatus.SCORED
+        Conversation.objects.bulk_update(touched, ["message_count", "updated_at", "status"])
+        conversations_request_score(conversation_ids=[c.pk for c in touched])
+    logger.info(
+        "ingest tenant=%s conversations=%d created=%d messages_created=%d",
+        tenant.pk,
+        len(results),
+        sum(r.created for r in results),
+        len(new_messages),
+    )
+    return results

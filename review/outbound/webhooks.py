@@ -1,0 +1,128 @@
+"""Telling the platform about account actions: a signed POST, retried until it lands.
+
+Signature: ``X-Artemis-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with the
+tenant's webhook secret, and ``X-Artemis-Timestamp``, so a receiver can refuse replays. The
+payload carries ids, the verdict and the reason code, never message text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from review.decisions import verdicts
+from review.models import Decision, DeliveryStatus, WebhookDelivery
+from review.outbound import addresses
+from review.outbound.outbox import outbox_add
+
+logger = logging.getLogger("artemis.webhooks")
+
+MAX_ATTEMPTS = 8
+# How long one attempt may hold a delivery: well past the outbound timeouts, so it is only
+# reached when a worker died mid-attempt.
+SENDING_LEASE = timedelta(seconds=5 * (addresses.CONNECT_SECONDS + addresses.READ_SECONDS))
+
+
+class DeliveryFailed(Exception):
+    """One attempt did not get a 2xx; the task retries with backoff."""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
+    """Record the delivery owed for an account action, and owe the task that sends it (the
+    outbox sends it after the commit, or later if the broker is down)."""
+    assessment = decision.queue_item.assessment
+    suspects = assessment.suspect_scores or {}
+    account = max(suspects, key=suspects.get) if suspects else None
+    delivery = WebhookDelivery.objects.create(
+        tenant=decision.tenant,
+        decision=decision,
+        url=decision.tenant.webhook_url,
+        payload={
+            "event": "decision",
+            "delivery": None,
+            "decision": decision.pk,
+            "conversation": decision.conversation.external_id,
+            "account": account,
+            # The table's account action, which today spells like the verdict it comes from.
+            "action": verdicts.get(decision.verdict).account_action.value,
+            "reason_code": decision.reason_code,
+            "decided_at": decision.created_at.isoformat(),
+        },
+    )
+    delivery.payload["delivery"] = delivery.pk
+    delivery.save(update_fields=["payload"])
+
+    from review.tasks import deliver_webhook  # tasks import services, not the reverse
+
+    outbox_add(task=deliver_webhook, calls=[[delivery.pk]])
+    return delivery
+
+
+def _claim(delivery_id: int) -> bool:
+    """Mark the delivery as being sent, unless another attempt holds it: a broker may hand a
+    task to two workers, and the platform must not get the same delivery twice at once."""
+    now = timezone.now()
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+        .update(sending_until=now + SENDING_LEASE)
+    )
+    return claimed == 1
+
+
+def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
+    """One attempt. Raises DeliveryFailed (after recording it) when the platform did not
+    answer 2xx (a redirect, a refused URL and a network error included), so the task can
+    retry. A delivery already delivered, skipped, failed or being sent by another attempt is
+    left as it is."""
+    if not _claim(delivery_id):
+        return WebhookDelivery.objects.get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("tenant").get(pk=delivery_id)
+    delivery.sending_until = None
+    if not delivery.url:
+        delivery.status = DeliveryStatus.SKIPPED
+        delivery.save(update_fields=["status", "sending_until"])
+        return delivery
+    body = json.dumps(delivery.payload, sort_keys=True).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Artemis-Webhook/1",
+        "X-Artemis-Delivery": str(delivery.pk),
+        "X-Artemis-Timestamp": timestamp,
+        "X-Artemis-Signature": sign(delivery.tenant.webhook_secret, timestamp, body),
+    }
+    delivery.attempts += 1
+    try:
+        answer = addresses.post(delivery.url, body=body, headers=headers)
+    except addresses.Refused as exc:
+        # Nothing was sent. The rule is logged for the operator (ids and the rule only).
+        logger.warning(
+            "webhook refused delivery=%s tenant=%s: %s", delivery.pk, delivery.tenant_id, exc
+        )
+        answer = addresses.Answer(None, f"refused: webhook URL {exc}")
+    delivery.last_status_code = answer.status
+    delivery.last_error = answer.error[:300]
+    ok = answer.ok
+    if ok:
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.last_error = ""
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+    delivery.save()
+    if not ok and delivery.status != DeliveryStatus.FAILED:
+        raise DeliveryFailed(f"delivery {delivery.pk}: {delivery.last_error}")
+    return delivery

@@ -1,0 +1,117 @@
+"""Forms of the admin's Policy and Tuning pages; each field gets its own message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from review.models import Tenant
+from review.policy.services import MAX_RETENTION_DAYS, MAX_SEVERITY_WEIGHT, policy_snapshot
+from review.tenancy.forms import REASON
+from scoring import characteristics
+
+
+def _weight_field(key: str) -> str:
+    return f"weight_{key}"
+
+
+def policy_form_field(path: str) -> str:
+    """The policy form's field for a field the policy service names: one input per
+    severity weight (``severity_weights.grooming`` is ``weight_grooming``)."""
+    if path.startswith("severity_weights."):
+        return _weight_field(path.removeprefix("severity_weights."))
+    return path
+
+
+class PolicyForm(forms.Form):
+    flag_threshold = forms.FloatField(
+        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.01"})
+    )
+    urgent_threshold = forms.FloatField(
+        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.01"})
+    )
+    second_review_share = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text="share of decisions sent to a second reviewer (0 to 1)",
+    )
+    retention_days = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_RETENTION_DAYS,
+        help_text="unflagged conversations are purged this many days after their last activity",
+    )
+    webhook_url = forms.URLField(
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text="https, at a public address; checked again at every delivery",
+    )
+    webhook_secret = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="write-only: leave empty to keep the current secret",
+    )
+    clear_webhook_secret = forms.BooleanField(required=False, label="Remove the webhook secret")
+    reason = REASON
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for c in characteristics.CHARACTERISTICS:
+            self.fields[_weight_field(c.key)] = forms.FloatField(
+                label=c.label,
+                min_value=0,
+                max_value=MAX_SEVERITY_WEIGHT,
+                widget=forms.NumberInput(attrs={"step": "0.5"}),
+            )
+
+    @classmethod
+    def initial_for(cls, tenant: Tenant) -> dict[str, Any]:
+        snapshot = policy_snapshot(tenant)
+        initial = {k: v for k, v in snapshot.items() if k != "severity_weights"}
+        for key, weight in snapshot["severity_weights"].items():
+            initial[_weight_field(key)] = weight
+        return initial
+
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[_weight_field(c.key)] for c in characteristics.CHARACTERISTICS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        flag, urgent = data.get("flag_threshold"), data.get("urgent_threshold")
+        if flag is not None and urgent is not None and urgent < flag:
+            self.add_error("urgent_threshold", f"Must be at least the flag threshold ({flag:g}).")
+        if data.get("webhook_secret") and data.get("clear_webhook_secret"):
+            self.add_error("webhook_secret", "Enter a new secret or remove it, not both.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "flag_threshold": data["flag_threshold"],
+            "urgent_threshold": data["urgent_threshold"],
+            "second_review_share": data["second_review_share"],
+            "retention_days": data["retention_days"],
+            "webhook_url": data["webhook_url"],
+            "severity_weights": {
+                c.key: data[_weight_field(c.key)] for c in characteristics.CHARACTERISTICS
+            },
+        }
+
+    def secret(self) -> str | None:
+        if self.cleaned_data.get("clear_webhook_secret"):
+            return ""
+        return self.cleaned_data.get("webhook_secret") or None
+
+
+class RollbackForm(forms.Form):
+    version = forms.IntegerField(min_value=1)
+    reason = REASON
+
+
+class ApplyThresholdForm(forms.Form):
+    candidate = forms.FloatField(min_value=0, max_value=1)
+    days = forms.IntegerField(min_value=1, required=False)
+    reason = REASON

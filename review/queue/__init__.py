@@ -1,0 +1,1 @@
+"""The moderation queue: items, their order and counts, and the one lease helper."""

@@ -1,0 +1,57 @@
+"""What every tenant page shares: the typed request and the tenant/capability check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+
+from review.models import Membership, Tenant
+from review.tenancy import selectors
+from review.tenancy.capabilities import Capability, member_can
+
+
+class ArtemisRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: AbstractBaseUser
+    membership: Membership
+    tenant: Tenant
+
+
+View = Callable[..., HttpResponse]
+
+
+def tenant_page(
+    capability: Capability, *, post: Capability | None = None
+) -> Callable[[View], View]:
+    """Resolve the tenant in the URL through the user's own memberships (another tenant's
+    slug answers 404, as if it did not exist) and require ``capability`` (403), and ``post``
+    as well for a POST when given (a page anyone who reads it may see, but fewer may change).
+    """
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(
+            request: HttpRequest, tenant_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
+            membership = selectors.membership_get(user=request.user, tenant_slug=tenant_slug)
+            if membership is None:
+                raise Http404("no such tenant")
+            needs = [capability] + ([post] if post and request.method == "POST" else [])
+            for need in needs:
+                if not member_can(membership, need):
+                    raise PermissionDenied(f"this needs the capability {need.value!r}")
+            request.membership = membership  # type: ignore[attr-defined]
+            request.tenant = membership.tenant  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,297 @@
+"""Tenancy pages: home (the tenants a person belongs to), a person's invitations, the calm
+preference, and the admin's Members and API keys pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from review.errors import add_to_form
+from review.models import Invitation, Membership, ReviewError, Role
+from review.tenancy import selectors, services
+from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.capabilities import Capability, member_can
+from review.tenancy.forms import ApiKeyForm, InvitationForm, MemberCreateForm
+
+_ONCE = "admin-show-once"
+
+
+def _page(
+    request: ArtemisRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context.update(tenant=request.tenant, membership=request.membership)
+    response = render(request, template, context, status=status)
+    if "once" in context:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
+    """Another tenant's id answers 404, as if it did not exist (the service would refuse it
+    too, but with a message that tells it apart from an id that exists nowhere)."""
+    if not rows.filter(pk=pk).exists():
+        raise Http404(f"no such {what}")
+
+
+def _show_once(request: ArtemisRequest, **secret: str) -> None:
+    request.session[_ONCE] = secret
+
+
+def _pop_once(request: ArtemisRequest) -> dict[str, str] | None:
+    return request.session.pop(_ONCE, None)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_GET
+def admin_home(request: ArtemisRequest) -> HttpResponse:
+    return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+
+
+def _members_page(
+    request: ArtemisRequest,
+    *,
+    create_form: MemberCreateForm | None = None,
+    invite_form: InvitationForm | None = None,
+) -> HttpResponse:
+    create_form = create_form or MemberCreateForm()
+    invite_form = invite_form or InvitationForm()
+    context = {
+        "create_form": create_form,
+        "invite_form": invite_form,
+        "members": selectors.member_list(tenant=request.tenant),
+        "invitations": selectors.invitation_list(tenant=request.tenant),
+        "roles": Role.choices,
+    }
+    once = _pop_once(request)
+    if once:
+        context["once"] = once
+    failed = create_form.errors or invite_form.errors
+    return _page(
+        request, "review/tenancy/admin_members.html", context, status=400 if failed else 200
+    )
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def admin_members(request: ArtemisRequest) -> HttpResponse:
+    """The members, the invitations, and (POST) a new account created for this tenant."""
+    if request.method != "POST":
+        return _members_page(request)
+    form = MemberCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            membership, password = services.member_create(
+                tenant=request.tenant,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+            )
+        except ReviewError as exc:
+            add_to_form(form, exc)
+        else:
+            name = membership.user.get_username()
+            _show_once(request, kind="password", label=name, secret=password)
+            messages.success(request, f"{name} is now a {membership.get_role_display().lower()}.")
+            return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+    return _members_page(request, create_form=form)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_POST
+def admin_invite(request: ArtemisRequest) -> HttpResponse:
+    """Invite a username or e-mail address. The answer is the same whether or not an
+    account by that name exists anywhere: the service never looks."""
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invitation_send(
+                tenant=request.tenant,
+                actor=request.user,
+                invitee=form.cleaned_data["invitee"],
+                role=form.cleaned_data["role"],
+            )
+        except ReviewError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.invitee} as "
+                f"{invitation.get_role_display().lower()}. If they have an account, they see it "
+                f"when they sign in; it expires on {invitation.expires_at:%Y-%m-%d}.",
+            )
+            return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+    return _members_page(request, invite_form=form)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_POST
+def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> HttpResponse:
+    _own_or_404(selectors.invitation_rows(tenant=request.tenant), invitation_id, "invitation")
+    try:
+        invitation = services.invitation_revoke(
+            tenant=request.tenant, actor=request.user, invitation_id=invitation_id
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invitation of {invitation.invitee} revoked.")
+    return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_POST
+def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
+    try:
+        membership = services.member_set_role(
+            tenant=request.tenant,
+            actor=request.user,
+            membership_id=membership_id,
+            role=request.POST.get("role", ""),
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"{membership.user.get_username()} is now a {membership.get_role_display().lower()}.",
+        )
+    return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_POST
+def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
+    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
+    try:
+        services.member_remove(
+            tenant=request.tenant, actor=request.user, membership_id=membership_id
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Member removed.")
+    return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def admin_keys(request: ArtemisRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, raw = services.api_key_issue(
+                tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
+            )
+        except ReviewError as exc:
+            add_to_form(form, exc)
+        else:
+            _show_once(request, kind="api_key", label=api_key.name, secret=raw)
+            return redirect("tenancy:admin_keys", tenant_slug=request.tenant.slug)
+    context = {"form": form, "keys": selectors.api_key_list(tenant=request.tenant)}
+    once = _pop_once(request)
+    if once:
+        context["once"] = once
+    return _page(
+        request, "review/tenancy/admin_keys.html", context, status=400 if form.errors else 200
+    )
+
+
+@tenant_page(Capability.ADMINISTER)
+@require_POST
+def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
+    _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
+    try:
+        api_key = services.api_key_withdraw(
+            tenant=request.tenant, actor=request.user, api_key_id=key_id
+        )
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Key {api_key.prefix}… ({api_key.name}) revoked.")
+    return redirect("tenancy:admin_keys", tenant_slug=request.tenant.slug)
+
+
+@login_required
+@require_GET
+def invitations(request: HttpRequest) -> HttpResponse:
+    response = render(
+        request,
+        "review/tenancy/invitations.html",
+        {"invitations": selectors.invitation_open_list(user=request.user)},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        membership = services.invitation_accept(user=request.user, invitation_id=invitation_id)
+    except Invitation.DoesNotExist:
+        raise Http404("no such invitation") from None
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return redirect("invitations")
+    messages.success(
+        request,
+        f"You joined {membership.tenant.name} as {membership.get_role_display().lower()}.",
+    )
+    return redirect(landing(membership), tenant_slug=membership.tenant.slug)
+
+
+@login_required
+@require_POST
+def invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = services.invitation_decline(user=request.user, invitation_id=invitation_id)
+    except Invitation.DoesNotExist:
+        raise Http404("no such invitation") from None
+    messages.success(request, f"You declined the invitation to {invitation.tenant.name}.")
+    return redirect("invitations")
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.membership_list(user=request.user)
+    invitation_count = len(selectors.invitation_open_list(user=request.user))
+    if len(memberships) == 1 and not invitation_count:
+        return redirect(landing(memberships[0]), tenant_slug=memberships[0].tenant.slug)
+    return render(
+        request,
+        "review/tenancy/home.html",
+        {
+            "memberships": [(m, landing(m)) for m in memberships],
+            "invitation_count": invitation_count,
+        },
+    )
+
+
+def landing(membership: Membership) -> str:
+    """The URL name of a member's first page in the tenant: the queue for those who decide,
+    the decision log for those who only read (an auditor)."""
+    if member_can(membership, Capability.DECIDE):
+        return "queue:queue"
+    if member_can(membership, Capability.READ_DECISIONS):
+        return "decisions:decision_log"
+    return "cases:cases"
+
+
+@login_required
+@require_POST
+def toggle_calm(request: HttpRequest) -> HttpResponse:
+    """Grayscale, motion-free pages for moderators who want fewer stimuli."""
+    request.session["calm"] = not request.session.get("calm", False)
+    back = request.POST.get("next", "/")
+    safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+    return redirect(back if safe else "/")

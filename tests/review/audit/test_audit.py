@@ -1,0 +1,124 @@
+"""The audit trail: hash-chained, verified, append-only on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from review.audit.services import audit_record, audit_verify
+from review.models import AuditChainHead, AuditEvent, Role, Tenant
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def three_events(tenant: Tenant) -> list[AuditEvent]:
+    alice = UserFactory(username="alice")
+    return [
+        audit_record(
+            tenant=tenant, actor=alice, action="claim", target_type="queue_item", target_id="1"
+        ),
+        audit_record(tenant=tenant, actor=alice, action="view", detail={"messages": 12}),
+        audit_record(tenant=tenant, actor=None, action="lease_expired", target_id="1"),
+    ]
+
+
+def test_each_event_links_to_the_one_before_it(acme: Tenant) -> None:
+    first, second, third = three_events(acme)
+
+    assert first.prev_hash == "0" * 64
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert [e.sequence for e in (first, second, third)] == [1, 2, 3]
+    assert third.actor_label == "system"
+    assert audit_verify(tenant=acme) == (3, None)
+
+
+def test_tenants_have_separate_chains(acme: Tenant, globex: Tenant) -> None:
+    three_events(acme)
+    other = audit_record(tenant=globex, actor=None, action="view")
+
+    assert other.sequence == 1
+    assert other.prev_hash == "0" * 64
+
+
+@contextmanager
+def behind_the_apps_back() -> Iterator[None]:
+    """A transaction in which a database superuser skips triggers, as a tamperer would."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        yield
+
+
+def test_verify_audit_names_the_first_changed_event(acme: Tenant) -> None:
+    _, second, _ = three_events(acme)
+    with behind_the_apps_back():
+        AuditEvent.objects.filter(pk=second.pk).update(detail={"messages": 1})
+
+    count, broken = audit_verify(tenant=acme)
+
+    assert count == 1
+    assert broken is not None
+    assert broken.event_id == second.pk
+    assert "hash does not match" in broken.problem
+    with pytest.raises(CommandError, match=f"link #2 \\(event {second.pk}\\)"):
+        call_command("verify_audit", "--tenant", "acme")
+
+
+def test_verify_audit_notices_a_removed_event(acme: Tenant) -> None:
+    _, second, _ = three_events(acme)
+    with behind_the_apps_back():
+        AuditEvent.objects.filter(pk=second.pk).delete()
+
+    count, broken = audit_verify(tenant=acme)
+
+    assert count == 1
+    assert broken is not None
+    assert "sequence jumps to 3" in broken.problem
+
+
+def test_verify_audit_says_ok_for_an_intact_chain(
+    acme: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    three_events(acme)
+
+    call_command("verify_audit")
+
+    assert "acme: OK, 3 events" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement", ["UPDATE review_auditevent SET action = 'x'", "DELETE FROM review_auditevent"]
+)
+def test_postgresql_refuses_to_update_or_delete_audit_events(acme: Tenant, statement: str) -> None:
+    three_events(acme)
+
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert AuditEvent.objects.filter(tenant=acme).count() == 3
+
+
+def test_signing_in_and_out_and_a_failed_sign_in_are_audited(acme: Tenant, client: object) -> None:
+    membership = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice")
+
+    client.post("/login", {"username": "alice", "password": "wrong"})  # type: ignore[attr-defined]
+    client.post("/login", {"username": "alice", "password": "correct horse battery staple"})  # type: ignore[attr-defined]
+    client.post("/logout")  # type: ignore[attr-defined]
+
+    events = list(AuditEvent.objects.filter(tenant=acme).order_by("sequence"))
+    assert [e.action for e in events] == ["login_failed", "login", "logout"]
+    assert all(e.actor_id == membership.user_id for e in events)
+    assert "wrong" not in str([e.detail for e in events])
+    assert AuditChainHead.objects.get(tenant=acme).sequence == 3

@@ -1,0 +1,82 @@
+"""Supervisors read the audit trail in the console; reading it is recorded too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from review.audit.services import audit_record
+from review.audit.views import PAGE
+from review.models import AuditEvent, Tenant
+from tests.review.supervision_support import decide
+from tests.review_support import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_supervisor_reads_the_audit_trail_filtered_by_action_and_actor(
+    acme: Tenant, globex: Tenant, alice: Any, sam: Any
+) -> None:
+    decision = decide(acme, alice, "ban", "grooming_indicators")
+    audit_record(tenant=globex, actor=None, action="claim", target_type="queue_item",
+                 target_id="globex-secret-target")  # fmt: skip
+    client = signed_in(sam)
+
+    everything = client.get("/t/acme/supervision/audit").content.decode()
+    decisions = client.get("/t/acme/supervision/audit?action=decision&actor=alice").content.decode()
+    nobody = client.get("/t/acme/supervision/audit?actor=zed").content.decode()
+
+    assert "Claimed a queue item" in everything
+    assert "globex-secret-target" not in everything, "only this tenant's chain"
+    assert f"decision={decision.pk}" in decisions
+    assert "Claimed a queue item" not in decisions.split('id="audit"')[1]
+    assert "No events match" in nobody
+    viewed = AuditEvent.objects.filter(tenant=acme, actor=sam, target_type="audit_trail")
+    assert viewed.count() == 3
+
+
+def test_the_audit_trail_pages_back_by_sequence(acme: Tenant, sam: Any) -> None:
+    for n in range(PAGE + 5):
+        audit_record(
+            tenant=acme,
+            actor=None,
+            action="api_read",
+            target_type="conversation",
+            target_id=f"t{n}",
+        )
+    client = signed_in(sam)
+
+    first = client.get("/t/acme/supervision/audit?action=api_read").content.decode()
+    older = first.split("Older events")[0].rsplit('href="', 1)[1].split('"')[0]
+    second = client.get(f"/t/acme/supervision/audit{older.replace('&amp;', '&')}").content.decode()
+
+    assert " t104</td>" in first
+    assert " t5</td>" in first
+    assert " t4</td>" not in first
+    assert " t4</td>" in second
+    assert " t0</td>" in second
+    assert "Older events" not in second
+
+
+def test_a_moderator_cannot_read_the_audit_trail(acme: Tenant, alice: Any) -> None:
+    assert signed_in(alice).get("/t/acme/supervision/audit").status_code == 403
+
+
+def test_the_agreement_page_shows_todays_exposure_per_member(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    decide(acme, alice)
+
+    page = " ".join(signed_in(sam).get("/t/acme/supervision/agreement").content.decode().split())
+
+    assert "Exposure today" in page
+    assert '<td>alice <span class="muted">Moderator</span></td><td>1</td>' in page
+
+
+def test_the_decision_log_links_to_the_supervisor_page(acme: Tenant, alice: Any, sam: Any) -> None:
+    decision = decide(acme, alice)
+
+    page = signed_in(sam).get("/t/acme/decisions").content.decode()
+
+    assert f'href="/t/acme/supervision/conversations/{decision.conversation_id}"' in page

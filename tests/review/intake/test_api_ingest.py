@@ -1,0 +1,424 @@
+"""The ingestion API: idempotent upserts, every validation error, auth and tenant isolation."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from review.models import Conversation, Message, Participant, Tenant
+from review.tenancy.services import api_key_revoke
+from tests.conftest import api_client_for
+from tests.threads import Threads
+
+pytestmark = pytest.mark.django_db
+
+Payload = Callable[..., dict[str, Any]]
+
+
+def post(client: APIClient, url: str, body: Any) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json")
+
+
+def counts() -> tuple[int, int, int]:
+    return Conversation.objects.count(), Participant.objects.count(), Message.objects.count()
+
+
+def test_a_new_conversation_is_stored_with_its_participants_and_messages(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    response = post(acme_api, "/api/v1/conversations", conversation_payload())
+
+    assert response.status_code == 201, response.json()
+    assert response.json() == {
+        "external_id": "conv-1",
+        "status": "pending",
+        "message_count": 3,
+        "created": True,
+        "messages_created": 3,
+        "messages_unchanged": 0,
+    }
+    conversation = Conversation.objects.get(tenant=acme, external_id="conv-1")
+    assert [m.external_id for m in conversation.messages.order_by("position")] == [
+        "m-1",
+        "m-2",
+        "m-3",
+    ]
+    mia = Participant.objects.get(tenant=acme, external_id="u-mia")
+    assert mia.declared_age == 13
+    assert conversation.score_requested_at is not None
+
+
+def test_the_original_utc_offset_of_each_message_is_kept(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+
+    first = Message.objects.get(external_id="m-1")
+    assert first.utc_offset_minutes == 60
+    assert first.sent_at.isoformat() == "2026-11-01T17:00:00+00:00"
+
+
+def test_sending_the_same_payload_twice_keeps_one_copy_of_each_message(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    again = post(acme_api, "/api/v1/conversations", conversation_payload())
+
+    assert again.status_code == 200
+    assert again.json()["messages_created"] == 0
+    assert again.json()["messages_unchanged"] == 3
+    assert counts() == (1, 2, 3)
+
+
+def test_new_messages_in_a_repeated_payload_are_appended_after_the_old_ones(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    payload = conversation_payload()
+    payload["messages"].append(
+        {
+            "external_id": "m-4",
+            "sender": "u-mia",
+            "sent_at": "2026-11-01T18:03:00+01:00",
+            "text": "watching tv",
+        }
+    )
+    response = post(acme_api, "/api/v1/conversations", payload)
+
+    assert response.json()["messages_created"] == 1
+    assert Message.objects.get(external_id="m-4").position == 3
+
+
+def test_a_changed_message_under_an_existing_id_is_a_conflict_and_writes_nothing(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    payload = conversation_payload()
+    payload["messages"][1]["text"] = "edited"
+    payload["messages"].append(
+        {"external_id": "m-9", "sender": "u-mia", "sent_at": "2026-11-01T19:00:00Z", "text": "hi"}
+    )
+
+    response = post(acme_api, "/api/v1/conversations", payload)
+
+    assert response.status_code == 409
+    assert "messages[1].external_id" in response.json()["fields"]
+    assert "m-2" in response.json()["detail"]
+    assert counts() == (1, 2, 3)
+    assert Message.objects.get(external_id="m-2").text == "boring lol"
+
+
+def _set(payload: dict[str, Any], path: str, value: Any) -> None:
+    """Set (or, with value ..., delete) payload[path] where path is like 'messages.0.text'."""
+    *parents, last = path.split(".")
+    node: Any = payload
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    key: Any = int(last) if last.isdigit() else last
+    if value is ...:
+        del node[key]
+    else:
+        node[key] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "says"),
+    [
+        ("messages.0.text", ..., "messages[0].text", "required"),
+        ("messages.0.text", "", "messages[0].text", "empty"),
+        ("messages.0.text", "   \n ", "messages[0].text", "empty"),
+        ("messages.0.text", "x" * 10_001, "messages[0].text", "10000"),
+        ("messages.1.sent_at", "2026-11-01T18:00:00", "messages[1].sent_at", "UTC offset"),
+        ("messages.1.sent_at", "yesterday at six", "messages[1].sent_at", "ISO 8601"),
+        ("messages.2.sender", "u-nobody", "messages[2].sender", "not a participant"),
+        ("messages.0.external_id", "a/b", "messages[0].external_id", "'/'"),
+        ("participants", [], "participants", "empty"),
+        ("participants.0.declared_age", -1, "participants[0].declared_age", "0"),
+        ("external_id", ..., "external_id", "required"),
+    ],
+    ids=lambda v: str(v)[:30] if not isinstance(v, type(...)) else "missing",
+)
+def test_bad_input_answers_400_naming_the_field_and_writes_nothing(
+    acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str, says: str
+) -> None:
+    payload = conversation_payload()
+    _set(payload, path, value)
+
+    response = post(acme_api, "/api/v1/conversations", payload)
+
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert field in body["fields"], body
+    assert says in " ".join(body["fields"][field]), body
+    assert counts() == (0, 0, 0)
+
+
+def test_malformed_json_answers_400(acme_api: APIClient) -> None:
+    response = acme_api.post(
+        "/api/v1/conversations", data='{"external_id": "c", ', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_a_body_that_is_not_an_object_answers_400(acme_api: APIClient) -> None:
+    response = post(acme_api, "/api/v1/conversations", ["not", "an", "object"])
+
+    assert response.status_code == 400
+    assert "body" in response.json()["fields"]
+
+
+def test_one_bad_conversation_in_a_batch_writes_nothing_from_the_batch(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    batch = [conversation_payload(f"conv-{i}") for i in range(5)]
+    batch[3]["messages"][2]["sender"] = "u-ghost"
+
+    response = post(acme_api, "/api/v1/conversations/batch", {"conversations": batch})
+
+    assert response.status_code == 400
+    assert "conversations[3].messages[2].sender" in response.json()["fields"]
+    assert counts() == (0, 0, 0)
+
+
+def test_a_batch_stores_every_conversation(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    batch = [conversation_payload(f"conv-{i}") for i in range(20)]
+
+    response = post(acme_api, "/api/v1/conversations/batch", {"conversations": batch})
+
+    assert response.status_code == 200
+    assert len(response.json()["conversations"]) == 20
+    assert counts() == (20, 2, 60)
+
+
+def test_a_batch_of_more_than_1000_conversations_is_refused(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    one = conversation_payload()
+    response = post(acme_api, "/api/v1/conversations/batch", {"conversations": [one] * 1001})
+
+    assert response.status_code == 400
+    assert "at most 1000" in response.json()["fields"]["conversations"][0]
+
+
+def test_the_same_conversation_twice_in_one_batch_is_refused(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    one = conversation_payload()
+    response = post(acme_api, "/api/v1/conversations/batch", {"conversations": [one, one]})
+
+    assert response.status_code == 400
+    assert "conversations[1].external_id" in response.json()["fields"]
+
+
+def test_a_body_over_10_mb_is_refused_before_it_is_read(acme_api: APIClient) -> None:
+    response = acme_api.post(
+        "/api/v1/conversations/batch",
+        data=b"{" + b" " * (10 * 1024 * 1024 + 10) + b"}",
+        content_type="application/json",
+    )
+
+    assert response.status_code == 413
+    assert "10 MB" in response.json()["detail"]
+
+
+def test_messages_can_be_appended_to_a_conversation(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    body = {
+        "messages": [
+            {
+                "external_id": "m-10",
+                "sender": "u-mia",
+                "sent_at": "2026-11-02T08:00:00-05:00",
+                "text": "morning",
+            }
+        ]
+    }
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", body)
+    repeated = post(acme_api, "/api/v1/conversations/conv-1/messages", body)
+
+    assert response.status_code == 201
+    assert response.json()["message_count"] == 4
+    assert repeated.status_code == 200
+    assert Message.objects.get(external_id="m-10").utc_offset_minutes == -300
+
+
+def test_an_appended_message_from_a_stranger_to_the_conversation_is_refused(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    body = {
+        "messages": [
+            {
+                "external_id": "m-10",
+                "sender": "u-x",
+                "sent_at": "2026-11-02T08:00:00Z",
+                "text": "hi",
+            }
+        ]
+    }
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", body)
+
+    assert response.status_code == 400
+    assert "messages[0].sender" in response.json()["fields"]
+
+
+def test_an_appended_message_may_introduce_its_sender(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    body = {
+        "participants": [{"external_id": "u-x", "display_name": "X"}],
+        "messages": [
+            {
+                "external_id": "m-10",
+                "sender": "u-x",
+                "sent_at": "2026-11-02T08:00:00Z",
+                "text": "hi",
+            }
+        ],
+    }
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", body)
+
+    assert response.status_code == 201
+
+
+def test_appending_to_an_unknown_conversation_answers_404(acme_api: APIClient) -> None:
+    body = {
+        "messages": [
+            {"external_id": "m", "sender": "u", "sent_at": "2026-11-02T08:00:00Z", "text": "hi"}
+        ]
+    }
+    assert post(acme_api, "/api/v1/conversations/nope/messages", body).status_code == 404
+
+
+def test_the_status_and_latest_assessment_can_be_read_without_message_text(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+
+    response = acme_api.get("/api/v1/conversations/conv-1")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["scoring"] == "pending"
+    assert body["latest_assessment"] is None
+    assert "boring" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer art_not-a-real-key", "Token abc", "Bearer "],
+)
+def test_a_missing_or_unknown_key_answers_401(
+    db: None, conversation_payload: Payload, header: str | None
+) -> None:
+    client = APIClient()
+    if header is not None:
+        client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = post(client, "/api/v1/conversations", conversation_payload())
+
+    assert response.status_code == 401
+    assert counts() == (0, 0, 0)
+
+
+def test_a_revoked_key_answers_401(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    api_key_revoke(tenant=acme, api_key_id=acme.api_keys.get().pk)
+
+    response = post(acme_api, "/api/v1/conversations", conversation_payload())
+
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_another_tenants_conversation_answers_404(
+    acme_api: APIClient, globex_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(globex_api, "/api/v1/conversations", conversation_payload("globex-secret"))
+    append = {
+        "messages": [
+            {"external_id": "m", "sender": "u-mia", "sent_at": "2026-11-02T08:00:00Z", "text": "hi"}
+        ]
+    }
+
+    assert acme_api.get("/api/v1/conversations/globex-secret").status_code == 404
+    assert post(acme_api, "/api/v1/conversations/globex-secret/messages", append).status_code == 404
+    assert Message.objects.count() == 3
+
+
+def test_two_tenants_may_use_the_same_external_ids_without_meeting(
+    acme: Tenant,
+    globex: Tenant,
+    acme_api: APIClient,
+    globex_api: APIClient,
+    conversation_payload: Payload,
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    other = conversation_payload()
+    other["messages"][0]["text"] = "a different first message"
+    response = post(globex_api, "/api/v1/conversations", other)
+
+    assert response.status_code == 201
+    assert Conversation.objects.filter(external_id="conv-1").count() == 2
+    assert Participant.objects.filter(tenant=globex).count() == 2
+
+
+def upsert_at_once(tenant: Tenant, payload: dict[str, Any], clients: int) -> list[Any]:
+    """The same upsert sent by ``clients`` API clients at the same moment, each in its own
+    thread and database connection; returns the (status, created) answers."""
+    start = threading.Barrier(clients)
+    answers: list[tuple[int, bool]] = []
+
+    def send(client: APIClient) -> None:
+        start.wait(timeout=30)
+        response = post(client, "/api/v1/conversations", payload)
+        answers.append((response.status_code, response.json()["created"]))
+
+    threads = Threads()
+    for client in [api_client_for(tenant) for _ in range(clients)]:
+        threads.start(send, client)
+    threads.join()
+    assert threads.errors == []
+    return sorted(answers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_of_eight_identical_upserts_at_once_exactly_one_is_told_it_created_the_conversation(
+    acme: Tenant, conversation_payload: Payload
+) -> None:
+    # A platform that retries on a timeout can send the same conversation several times at
+    # once; only the request that stored it may answer 201, or the platform counts it twice.
+    for attempt in range(4):
+        answers = upsert_at_once(acme, conversation_payload(f"retried-{attempt}"), clients=8)
+
+        assert answers == [(200, False)] * 7 + [(201, True)], attempt
+        conversation = Conversation.objects.get(tenant=acme, external_id=f"retried-{attempt}")
+        assert conversation.messages.count() == 3
+
+
+def test_the_openapi_schema_and_docs_are_served(client: Any) -> None:
+    schema = client.get("/api/schema", HTTP_ACCEPT="application/json")
+    docs = client.get("/api/docs")
+
+    assert schema.status_code == 200
+    assert "/api/v1/conversations/batch" in schema.json()["paths"]
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()

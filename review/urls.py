@@ -1,3 +1,6 @@
+"""The console's URLs: the pages outside a tenant (sign-in, two-factor, invitations), then
+each area's pages under ``t/<tenant>/``, namespaced by area."""
+
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views

@@ -1,5 +1,6 @@
-"""Review domain models, one topic module each; import them from ``review.models`` (which
-also re-exports the domain error, ``review.errors.ReviewError``)."""
+"""Every model of the review app, defined in its area's ``models.py`` and re-exported here:
+Django loads the app's models from this module, and ``from review.models import Case`` works
+anywhere (the domain error, ``review.errors.ReviewError``, too)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,17 +31,18 @@ from review.cases.referral.package import package_filename
 from review.cases.referral.services import referral_package_download
 from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
-from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
-    try:
-        return selectors.case_get_visible(
+    """The case, if this member may see it (a moderator sees only the cases she wrote)."""
+    return found_or_404(
+        lambda: selectors.case_get_visible(
             tenant=request.tenant, membership=request.membership, pk=case_id
-        )
-    except Case.DoesNotExist:
-        raise Http404("no such case") from None
+        ),
+        "case",
+    )
 
 
 def _back(request: ArtemisRequest, case: Case) -> HttpResponse:
@@ -258,16 +259,6 @@ def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
     return _back(request, case)
 
 
-def _ncmec_case(request: ArtemisRequest, case_id: int) -> Case:
-    # As on the case page: a moderator sees only the cases she wrote.
-    try:
-        return selectors.case_get_visible(
-            tenant=request.tenant, membership=request.membership, pk=case_id
-        )
-    except Case.DoesNotExist:
-        raise Http404("no such case") from None
-
-
 def _may_submit(request: ArtemisRequest) -> bool:
     return member_can(request.membership, Capability.SUBMIT_REPORT)
 
@@ -295,7 +286,7 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
 def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
     """GET: the panel (alone under htmx, else on its own page). POST (who may submit a
     report): queue the report; the worker sends it after this request commits."""
-    case = _ncmec_case(request, case_id)
+    case = _case(request, case_id)
     notice = ""
     if request.method == "POST":
         # Checked after the case is found, so another moderator's case stays a 404.
@@ -312,7 +303,7 @@ def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
             back = request.POST.get("next", "")
             safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
             return redirect(back if back and safe else request.path)
-        case = _ncmec_case(request, case_id)
+        case = _case(request, case_id)
     context: dict[str, Any] = {
         "tenant": request.tenant,
         "membership": request.membership,
@@ -332,10 +323,7 @@ def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
 @tenant_page(Capability.DOWNLOAD_PACKAGE)
 @require_GET
 def case_package(request: ArtemisRequest, case_id: int) -> HttpResponse:
-    try:
-        case = selectors.case_get(tenant=request.tenant, pk=case_id)
-    except Case.DoesNotExist:
-        raise Http404("no such case") from None
+    case = found_or_404(lambda: selectors.case_get(tenant=request.tenant, pk=case_id), "case")
     try:
         data, sha256 = referral_package_download(
             case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR")

@@ -4,7 +4,7 @@ reviews, the supervisor's inbox and superseding decisions, the decision log, agr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -26,8 +26,6 @@ from review.models import (
     ESCALATIONS,
     AuditAction,
     Conversation,
-    Decision,
-    Message,
     QueueItem,
     ReviewError,
     SecondReview,
@@ -36,16 +34,15 @@ from review.models import (
 )
 from review.queue import selectors as queue_selectors
 from review.queue import services as queue
-from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import Row, review_context
 
 
 def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
-    try:
-        return queue_selectors.queue_item_get(tenant=request.tenant, pk=item_id)
-    except QueueItem.DoesNotExist:
-        raise Http404("no such queue item") from None
+    return found_or_404(
+        lambda: queue_selectors.queue_item_get(tenant=request.tenant, pk=item_id), "queue item"
+    )
 
 
 def _revealed(request: ArtemisRequest, item: QueueItem) -> set[int]:
@@ -105,12 +102,12 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    try:
-        message = intake_selectors.message_list(
+    message = found_or_404(
+        lambda: intake_selectors.message_list(
             tenant=request.tenant, conversation=item.conversation
-        ).get(pk=message_id)
-    except Message.DoesNotExist:
-        raise Http404("no such message") from None
+        ).get(pk=message_id),
+        "message",
+    )
     services.message_reveal(tenant=request.tenant, moderator=request.user, message=message)
     key = f"revealed-{item.pk}"
     request.session[key] = sorted(set(request.session.get(key, [])) | {message.pk})
@@ -164,29 +161,45 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    try:
-        queue.queue_item_release(item=item, moderator=request.user, reason="skipped")
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    return redirect("queue:queue", tenant_slug=request.tenant.slug)
+    return _released(
+        request,
+        lambda: queue.queue_item_release(item=item, moderator=request.user, reason="skipped"),
+        back="queue:queue",
+    )
 
 
 @tenant_page(Capability.DECIDE)
 @require_POST
 def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
+    return _renewed(lambda: queue.queue_item_renew(item=item, moderator=request.user))
+
+
+def _released(request: ArtemisRequest, release: Callable[[], object], *, back: str) -> HttpResponse:
+    """Hand a lease back (skip): the item or review returns to the pool; a refusal is shown
+    on the list the person goes back to."""
     try:
-        queue.queue_item_renew(item=item, moderator=request.user)
+        release()
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect(back, tenant_slug=request.tenant.slug)
+
+
+def _renewed(renew: Callable[[], object]) -> HttpResponse:
+    """The open page's heartbeat extends its lease: 204, or the refusal with its status
+    (409 when the lease was lost), which the page's script shows."""
+    try:
+        renew()
     except ReviewError as exc:
         return HttpResponse(str(exc), status=exc.http_status)
     return HttpResponse(status=204)
 
 
 def _review(request: ArtemisRequest, review_id: int) -> SecondReview:
-    try:
-        return selectors.second_review_get(tenant=request.tenant, pk=review_id)
-    except SecondReview.DoesNotExist:
-        raise Http404("no such second review") from None
+    return found_or_404(
+        lambda: selectors.second_review_get(tenant=request.tenant, pk=review_id),
+        "second review",
+    )
 
 
 def _claim_and_open_review(request: ArtemisRequest) -> HttpResponse:
@@ -310,22 +323,18 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
 @require_POST
 def second_review_release(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    try:
-        second_review.second_review_release(review=review, reviewer=request.user)
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+    return _released(
+        request,
+        lambda: second_review.second_review_release(review=review, reviewer=request.user),
+        back="decisions:second_reviews",
+    )
 
 
 @tenant_page(Capability.DECIDE)
 @require_POST
 def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    try:
-        second_review.second_review_renew(review=review, reviewer=request.user)
-    except ReviewError as exc:
-        return HttpResponse(str(exc), status=exc.http_status)
-    return HttpResponse(status=204)
+    return _renewed(lambda: second_review.second_review_renew(review=review, reviewer=request.user))
 
 
 @tenant_page(Capability.SUPERVISE)
@@ -355,10 +364,10 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
 
 
 def _conversation(request: ArtemisRequest, conversation_id: int) -> Conversation:
-    try:
-        return selectors.conversation_for_supervisor(tenant=request.tenant, pk=conversation_id)
-    except Conversation.DoesNotExist:
-        raise Http404("no such decided conversation") from None
+    return found_or_404(
+        lambda: selectors.conversation_for_supervisor(tenant=request.tenant, pk=conversation_id),
+        "decided conversation",
+    )
 
 
 def _supervisor_page(
@@ -423,10 +432,10 @@ def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResp
     form = SupervisorDecisionForm(request.POST)
     if not form.is_valid():
         return _supervisor_page(request, conversation, form, status=400)
-    try:
-        shown = selectors.decision_get(tenant=request.tenant, pk=form.cleaned_data["supersedes"])
-    except Decision.DoesNotExist:
-        raise Http404("no such decision") from None
+    shown = found_or_404(
+        lambda: selectors.decision_get(tenant=request.tenant, pk=form.cleaned_data["supersedes"]),
+        "decision",
+    )
     if shown.conversation_id != conversation.pk:
         raise Http404("no such decision on this conversation")
     try:
@@ -455,10 +464,7 @@ def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResp
 @tenant_page(Capability.SUPERVISE)
 @require_POST
 def disagreement_uphold(request: ArtemisRequest, review_id: int) -> HttpResponse:
-    try:
-        review = selectors.second_review_get(tenant=request.tenant, pk=review_id)
-    except SecondReview.DoesNotExist:
-        raise Http404("no such second review") from None
+    review = _review(request, review_id)
     try:
         second_review.disagreement_uphold(review=review, supervisor=request.user)
     except ReviewError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +20,7 @@ from review.models import ReviewError
 from review.policy import charts, feedback, feedback_selectors, retrain, selectors, services, tuning
 from review.policy.forms import ApplyThresholdForm, PolicyForm, RollbackForm, policy_form_field
 from review.policy.models import TrainingRun
-from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.tenancy.views import _page
 from scoring import selectors as model_selectors
@@ -314,10 +314,10 @@ def model_train_status(request: ArtemisRequest) -> HttpResponse:
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpResponse:
-    try:
-        version = model_selectors.model_version_get(tenant=request.tenant, pk=version_id)
-    except ModelVersion.DoesNotExist:
-        raise Http404("no such model version") from None
+    version = found_or_404(
+        lambda: model_selectors.model_version_get(tenant=request.tenant, pk=version_id),
+        "model version",
+    )
     try:
         feedback.model_version_promote(
             tenant=request.tenant,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
@@ -25,6 +25,7 @@ class ArtemisRequest(HttpRequest):
 
 
 View = Callable[..., HttpResponse]
+T = TypeVar("T")
 
 
 def tenant_page(
@@ -55,3 +56,12 @@ def tenant_page(
         return wrapper
 
     return decorate
+
+
+def found_or_404(lookup: Callable[[], T], what: str) -> T:
+    """``lookup()``'s row, or a 404 naming ``what``: a selector raises ``DoesNotExist`` for a
+    row that is not the tenant's as for one that does not exist, and the page says neither."""
+    try:
+        return lookup()
+    except ObjectDoesNotExist:
+        raise Http404(f"no such {what}") from None

@@ -290,6 +290,57 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Four queues, so a machine takes only the work it is sized and trusted for: scoring (CPU),
+# outbound (webhooks and NCMEC: outbound network and NCMEC credentials), training (memory,
+# minutes per run) and maintenance (the periodic sweeps). Each task's soft limit raises
+# SoftTimeLimitExceeded inside it (a hung call is cut and the task retried); the hard limit
+# kills the worker process (the task is redelivered: acks late). README, "Scaling".
+# queue: (tasks, soft seconds, hard seconds)
+ARTEMIS_TASK_QUEUES: dict[str, tuple[tuple[str, ...], int, int]] = {
+    "scoring": (
+        ("review.tasks.score_conversations",),
+        envint("ARTEMIS_SCORING_SOFT_SECONDS", 120, minimum=1),
+        envint("ARTEMIS_SCORING_HARD_SECONDS", 180, minimum=1),
+    ),
+    "outbound": (
+        ("review.tasks.deliver_webhook", "review.tasks.submit_ncmec"),
+        envint("ARTEMIS_OUTBOUND_SOFT_SECONDS", 300, minimum=1),
+        envint("ARTEMIS_OUTBOUND_HARD_SECONDS", 360, minimum=1),
+    ),
+    "training": (
+        ("review.tasks.train_challenger",),
+        envint("ARTEMIS_TRAINING_SOFT_SECONDS", 3600, minimum=1),
+        envint("ARTEMIS_TRAINING_HARD_SECONDS", 3900, minimum=1),
+    ),
+    "maintenance": (
+        (
+            "review.tasks.send_outbox",
+            "review.tasks.sweep_unscored",
+            "review.tasks.purge_expired",
+            "review.tasks.compact_queue_counts",
+        ),
+        envint("ARTEMIS_MAINTENANCE_SOFT_SECONDS", 600, minimum=1),
+        envint("ARTEMIS_MAINTENANCE_HARD_SECONDS", 720, minimum=1),
+    ),
+}
+for _queue, (_tasks, _soft, _hard) in ARTEMIS_TASK_QUEUES.items():
+    if _soft >= _hard:
+        raise ImproperlyConfigured(
+            f"the {_queue} queue's soft time limit ({_soft} s) must be below its hard one "
+            f"({_hard} s)"
+        )
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, (tasks, _, _) in ARTEMIS_TASK_QUEUES.items() for task in tasks
+}
+CELERY_TASK_ANNOTATIONS = {
+    task: {"soft_time_limit": soft, "time_limit": hard}
+    for tasks, soft, hard in ARTEMIS_TASK_QUEUES.values()
+    for task in tasks
+}
+# A task with no route would wait on a queue no worker reads: tests/artemis fail on one.
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+# How long the first retry of a stopped NCMEC submission waits (doubling, up to 15 minutes).
+ARTEMIS_NCMEC_RETRY_BACKOFF_SECONDS = envint("ARTEMIS_NCMEC_RETRY_BACKOFF_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Tasks that requests owed while the broker was down (review.services.outbox).
     "send-outbox": {

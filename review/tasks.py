@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from review.cases.ncmec.services import NcmecRetryLater, case_submit_ncmec
@@ -82,14 +83,15 @@ def deliver_webhook(delivery_id: int) -> None:
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(NcmecRetryLater, *TRANSIENT),
-    retry_backoff=30,
+    retry_backoff=settings.ARTEMIS_NCMEC_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=900,
     retry_jitter=True,
     max_retries=5,
 )
 def submit_ncmec(tenant_id: int, case_id: int, actor_id: int) -> None:
-    """Report a case to the CyberTipline (or resume its report). A rerun after a crash
-    resumes from what was committed; it never opens a second report."""
+    """Report a case to the CyberTipline (or resume its report). A rerun after a crash, or
+    after the outbound queue's soft time limit cut a hung call, resumes from what was
+    committed; it never opens a second report."""
     from django.contrib.auth import get_user_model
 
     from review.cases.selectors import case_get

@@ -36,7 +36,9 @@ if [ -z "${NCMEC_URL:-}" ]; then
 fi
 $PY manage.py seed_demo --url "http://$HOST:$PORT"
 
-.venv/bin/celery -A artemis worker --loglevel INFO --concurrency 2 >var/worker.log 2>&1 &
+# One worker for every queue here; README "Scaling" runs each queue on its own machines.
+.venv/bin/celery -A artemis worker --queues scoring,outbound,training,maintenance \
+  --loglevel INFO --concurrency 2 >var/worker.log 2>&1 &
 WORKER=$!
 # One beat per deployment: it only sends the periodic tasks; the worker runs them.
 .venv/bin/celery -A artemis beat --loglevel INFO --schedule var/celerybeat-schedule \

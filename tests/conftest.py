@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -212,6 +213,7 @@ def worker_start(
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "artemis", "worker",
+                "--queues", ",".join(settings.ARTEMIS_TASK_QUEUES),
                 "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", *args,
             ],

@@ -35,6 +35,7 @@ import logging
 import uuid
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -445,6 +446,15 @@ def case_submit_ncmec(
         return run.finish(submission)
     except ReviewError:
         raise
+    except SoftTimeLimitExceeded as exc:
+        # The task's time limit cut a call NCMEC did not answer (artemis/settings.py,
+        # ARTEMIS_TASK_QUEUES): like a lost answer, a rerun resumes from the last committed step.
+        run.audit("time_limit", ok=False, error="time limit")
+        raise run.fail(
+            "time_limit",
+            "NCMEC did not answer within the task's time limit; submitting again resumes it",
+            resumable=True,
+        ) from exc
     except Exception as exc:
         # A bug or a database error mid-run: keep what was committed, free the lease so a
         # rerun resumes, and let the error surface.

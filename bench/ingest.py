@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import fresh_database
+from bench.support import free_port, fresh_database
 
 PY = sys.executable
 WORDS = [
@@ -129,8 +129,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="conversations per request")
     parser.add_argument("--clients", type=int, default=2, help="concurrent client threads")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's port (default: any free port)"
+    )
     args = parser.parse_args()
+    args.port = free_port(args.port)
+    print(f"gunicorn on 127.0.0.1:{args.port}")
 
     db_url = fresh_database("artemis_bench")
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
@@ -172,6 +176,9 @@ def main() -> None:
                 urllib.request.urlopen(f"http://127.0.0.1:{args.port}/api/schema", timeout=2)
                 break
             except OSError:
+                if server.poll() is not None:
+                    message = f"gunicorn exited ({server.returncode}) before answering"
+                    raise SystemExit(message) from None
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)

@@ -38,3 +38,20 @@ def django_on(url: str, **environ: str) -> None:
     import django
 
     django.setup()
+
+
+def free_port(requested: int = 0) -> int:
+    """A loopback port for a benchmark's server: ``requested`` if it is free, else any free
+    one when ``requested`` is 0. A taken port is named and refused rather than reached: a
+    benchmark must never measure another server (the local CyberTipline's 8765, say)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", requested))
+        except OSError:
+            raise SystemExit(
+                f"port {requested} is taken on 127.0.0.1; pass --port 0 (any free port) or "
+                "another port"
+            ) from None
+        return probe.getsockname()[1]

@@ -6,7 +6,14 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_failure,
+    task_retry,
+    task_success,
+    worker_ready,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artemis.settings")
 
@@ -39,3 +46,26 @@ def _send_outbox_on_start(sender: object, **kwargs: object) -> None:
         logging.getLogger("artemis.outbox").warning(
             "could not ask for the outbox sweep on start: %s", type(exc).__name__
         )
+
+
+def _count(task_name: str, outcome: str) -> None:
+    from review.operations.metrics import TASKS
+
+    TASKS.labels(task=task_name, outcome=outcome).inc()
+
+
+@task_success.connect
+def _count_success(sender: object = None, **kwargs: object) -> None:
+    _count(getattr(sender, "name", "?"), "success")
+
+
+@task_failure.connect
+def _count_failure(sender: object = None, **kwargs: object) -> None:
+    _count(getattr(sender, "name", "?"), "failure")
+
+
+@task_retry.connect
+def _count_retry(sender: object = None, **kwargs: object) -> None:
+    # The retry signal's sender is the request; its task name is on it.
+    request = kwargs.get("request")
+    _count(getattr(request, "task", None) or getattr(sender, "name", "?"), "retry")

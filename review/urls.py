@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from review.operations import views as operations_views
 from review.signin import views as signin_views
 from review.tenancy import views as tenancy_views
 
@@ -23,6 +24,10 @@ tenant_urlpatterns = [
 
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
+    # Probes for the orchestrator (review/operations/views.py); the metrics have their own
+    # port (manage.py serve_metrics).
+    path("healthz", operations_views.healthz, name="healthz"),
+    path("readyz", operations_views.readyz, name="readyz"),
     path("login", auth_views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path(

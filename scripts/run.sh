@@ -12,8 +12,12 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
 NCMEC_PORT="${NCMEC_PORT:-8765}"
+METRICS_PORT="${METRICS_PORT:-9108}"
 
 mkdir -p var
+# Every process started here counts into one folder; serve_metrics adds them up.
+export PROMETHEUS_MULTIPROC_DIR="$PWD/var/metrics"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 DEV_KEY=""
 $PY manage.py migrate --noinput
 $PY manage.py train_model --if-missing
@@ -44,8 +48,11 @@ WORKER=$!
 .venv/bin/celery -A artemis beat --loglevel INFO --schedule var/celerybeat-schedule \
   >var/beat.log 2>&1 &
 BEAT=$!
-trap 'kill $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null; wait $WORKER $BEAT $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
+$PY manage.py serve_metrics --port "$METRICS_PORT" >var/metrics.log 2>&1 &
+METRICS=$!
+trap 'kill $WORKER $BEAT $METRICS $LOCAL_NCMEC 2>/dev/null; wait $WORKER $BEAT $METRICS $LOCAL_NCMEC 2>/dev/null' EXIT INT TERM
 echo "Celery worker (pid $WORKER, log: var/worker.log) and beat (pid $BEAT, log: var/beat.log) running"
+echo "Metrics (Prometheus): http://127.0.0.1:$METRICS_PORT/metrics; probes: http://$HOST:$PORT/healthz and /readyz"
 [ -n "$LOCAL_NCMEC" ] && echo "Local CyberTipline (stand-in for NCMEC): $NCMEC_URL (log: var/cybertipline.log)"
 # A new shell has neither DEBUG nor SECRET_KEY, and verifying needs the public key.
 [ -n "$DEV_KEY" ] && echo "Referral packages are signed with a development key; check a downloaded one with:

@@ -218,6 +218,8 @@ NO_ADDING = Rule(Access.STAFF, ANY, allowed_statuses=frozenset({403}))
 RULES: dict[str, Rule] = {
     # --- signing in, the landing page, preferences -----------------------------------------
     "login": Rule(Access.PUBLIC, FORM),
+    "healthz": Rule(Access.PUBLIC, GET),  # probes: a status word, no tenant data
+    "readyz": Rule(Access.PUBLIC, GET),
     "logout": Rule(Access.PUBLIC, POST),
     "home": Rule(Access.SIGNED_IN, GET),
     "password_change": Rule(Access.SIGNED_IN, FORM),

@@ -11,6 +11,7 @@ error can quote a row, and a row can be chat text).
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import traceback
 from typing import Any
@@ -24,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from review.errors import ReviewError
+from review.operations.metrics import INGEST_REJECTS
 
 logger = logging.getLogger("artemis.api")
 
@@ -68,6 +70,22 @@ def error_response(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _answer(exc, context)
+    if response is not None and 400 <= response.status_code < 500:
+        _count_reject(response)
+    return response
+
+
+def _count_reject(response: Response) -> None:
+    """A refused request for the metrics, by its error code and the first field it names,
+    with list positions dropped (``messages[].text``): names only, never values."""
+    data = response.data if isinstance(response.data, dict) else {}
+    fields = data.get("fields") or {}
+    field = re.sub(r"\[\d+\]", "[]", next(iter(fields), "")) if isinstance(fields, dict) else ""
+    INGEST_REJECTS.labels(code=str(data.get("error", response.status_code)), field=field).inc()
+
+
+def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ReviewError):
         # A service's refusal: its code is the answer's error and decides the status.
         set_rollback()

@@ -24,6 +24,7 @@ from review.intake.api import inputs
 from review.intake.api.auth import PlatformClient
 from review.intake.services import UpsertResult, conversations_upsert, messages_append
 from review.models import Conversation, Tenant
+from review.operations.metrics import INGEST_CONVERSATIONS
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -105,6 +106,7 @@ class ConversationUpsertApi(TenantApi):
     def post(self, request: Request) -> Response:
         data = self.validated(inputs.ConversationInput)
         [result] = conversations_upsert(tenant=self.tenant, records=[data])
+        _count([result])
         return Response(UpsertOutput(result).data, status=_created_status(result))
 
 
@@ -126,6 +128,7 @@ class ConversationBatchUpsertApi(TenantApi):
             records=records,
             paths=[f"conversations[{i}]." for i in range(len(records))],
         )
+        _count(results)
         return Response({"conversations": UpsertOutput(results, many=True).data})
 
 
@@ -149,6 +152,7 @@ class ConversationMessagesAppendApi(TenantApi):
             )
         except Conversation.DoesNotExist:
             raise exceptions.NotFound(f"no conversation {external_id!r}.") from None
+        _count([result])
         return Response(UpsertOutput(result).data, status=_created_status(result))
 
 
@@ -202,6 +206,13 @@ class ConversationDetailApi(TenantApi):
             raise exceptions.NotFound(f"no conversation {external_id!r}.") from None
         latest = selectors.assessment_latest(tenant=self.tenant, conversation=conversation)
         return Response(ConversationDetailOutput(conversation, context={"latest": latest}).data)
+
+
+def _count(results: list[UpsertResult]) -> None:
+    """Accepted conversations for the metrics: new, given new messages, or resent as they were."""
+    for result in results:
+        outcome = "created" if result.created else "extended" if result.messages_created else "same"
+        INGEST_CONVERSATIONS.labels(outcome=outcome).inc()
 
 
 def _created_status(result: UpsertResult) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from review import presentation
 from review.decisions import selectors
 from review.intake import selectors as intake_selectors
-from review.models import Assessment, Conversation, Message, Participant, QueueItem
+from review.models import Assessment, Conversation, Message, Participant, QueueItem, Tenant
 from review.tenancy.access import ArtemisRequest
 from scoring import characteristics
 
@@ -130,3 +130,23 @@ def review_context(
         ],
         "legend": characteristics.CHARACTERISTICS,
     }
+
+
+def flagged_rows(
+    *, tenant: Tenant, conversation: Conversation, as_of: datetime, revealed: set[int]
+) -> list[Row]:
+    """The conversation's flagged messages as they stood at ``as_of``, highlighted as the
+    review page shows them (hidden ones stay hidden until revealed): a case's evidence, what
+    the moderator who escalated it saw."""
+    assessment = selectors.assessment_as_of(tenant=tenant, conversation=conversation, at=as_of)
+    spans, scores = _highlight_maps(assessment)
+    labels = participant_labels(
+        intake_selectors.participant_list(tenant=tenant, conversation=conversation)
+    )
+    messages = intake_selectors.message_list(tenant=tenant, conversation=conversation).filter(
+        external_id__in=list(spans), created_at__lte=as_of
+    )
+    return [
+        message_row(m, highlights=spans, scores=scores, labels=labels, revealed=revealed)
+        for m in messages
+    ]

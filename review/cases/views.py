@@ -33,6 +33,7 @@ from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
+from review.transcript import flagged_rows
 
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
@@ -114,6 +115,14 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "annotation_labels": [CASE_ANNOTATIONS.get(a, a) for a in case.annotations],
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
         "history": history,
+        # The flagged messages as the escalating moderator saw them; a hidden one is revealed
+        # on the review page's terms (audited), and stays revealed in this session.
+        "evidence": flagged_rows(
+            tenant=request.tenant,
+            conversation=case.conversation,
+            as_of=case.decision.created_at,
+            revealed=set(request.session.get(f"revealed-{case.decision.queue_item_id}", [])),
+        ),
         "sent_back": sent_back if case.status == CaseStatus.DRAFT else None,
         # The target's own panel (NCMEC's submission, a referral's delivery) and its context.
         "target": target,

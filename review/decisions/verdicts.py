@@ -53,8 +53,20 @@ REASON_LABELS: dict[str, str] = {
     "second_opinion": "Needs a second opinion",
 }
 
-# Keys the review page already uses for something else (static/js/review.js).
-RESERVED_KEYS = frozenset({"j", "k", "r", "x", "?"})
+# Keys static/js/review.js gives something else to do, on the review pages or the queue's:
+# a verdict key may be none of them, so no key means two things on two pages ("n" takes the
+# next item on the queue; on a review page it would have been a verdict).
+RESERVED_KEYS = frozenset(
+    {
+        "j",  # next highlighted message
+        "k",  # previous highlighted message
+        "r",  # reveal the hidden message
+        "t",  # more time: renew the lease
+        "x",  # skip
+        "n",  # the queue page: take the next item
+        "?",  # the shortcut help
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +119,7 @@ VERDICTS: tuple[VerdictRow, ...] = (
     VerdictRow(
         value="no_violation",
         label="No violation",
-        key="n",
+        key="c",  # "clear": "n" takes the next item on the queue page
         reasons=("benign_context", "peers_same_age", "model_error", "insufficient_evidence"),
         account_action=AccountAction.NONE,
         opens_case=None,

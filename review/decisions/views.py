@@ -34,6 +34,7 @@ from review.models import (
 )
 from review.queue import selectors as queue_selectors
 from review.queue import services as queue
+from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW, Lease
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import Row, review_context
@@ -47,6 +48,13 @@ def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
 
 def _revealed(request: ArtemisRequest, item: QueueItem) -> set[int]:
     return set(request.session.get(f"revealed-{item.pk}", []))
+
+
+def _lease_left(until: datetime | None, lease: Lease) -> dict[str, int]:
+    """What the page's countdown starts from: the seconds left on the lease now, and the
+    seconds a renewal gives (the script counts down from these, not from the clocks)."""
+    left = (until - timezone.now()).total_seconds() if until else 0
+    return {"lease_left": max(0, int(left)), "lease_seconds": int(lease.duration.total_seconds())}
 
 
 def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
@@ -92,6 +100,7 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
     )
     context["mine"] = mine
     context["form"] = DecisionForm()
+    context.update(_lease_left(item.lease_expires_at, QUEUE_ITEM))
     context["exposure"] = selectors.moderator_exposure(
         tenant=request.tenant, moderator=request.user
     )
@@ -135,7 +144,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         context = review_context(
             request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
         )
-        context.update(mine=True, form=form)
+        context.update(mine=True, form=form, **_lease_left(item.lease_expires_at, QUEUE_ITEM))
         return render(request, "review/decisions/item.html", context, status=400)
     try:
         decision = services.decision_create(
@@ -251,6 +260,7 @@ def _page(
         form=form,
         reveal_next=request.path,
         exposure=selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
+        **_lease_left(review.lease_expires_at, SECOND_REVIEW),
     )
     return render(request, "review/decisions/second_review.html", context, status=status)
 

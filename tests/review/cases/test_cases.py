@@ -539,3 +539,21 @@ def test_the_editor_names_a_bad_value_to_htmx_in_a_fragment_it_will_swap(
     assert "ISO 3166" in response.content.decode()
     case.refresh_from_db()
     assert case.narrative == ""
+
+
+def test_the_case_page_shows_the_flagged_messages_highlighted_and_hides_the_hidden_one(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    case = submitted(acme, alice)
+    page = signed_in(sam).get(f"/t/acme/cases/{case.pk}").content.decode()
+    evidence = page[
+        page.index('id="case-evidence"') : page.index(
+            "</section>", page.index('id="case-evidence"')
+        )
+    ]
+    assert "2 flagged messages" in evidence
+    assert '<mark class="c-secrecy_request"' in evidence
+    assert "dont tell yo</mark>" in evidence
+    assert "hey how was school" not in evidence, "an unflagged message is not evidence"
+    assert "send me a pic" not in evidence, "hidden until revealed"
+    assert "Hidden: may contain" in evidence

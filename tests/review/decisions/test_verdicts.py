@@ -23,7 +23,7 @@ from tests.review_support import flagged_item
 COMPLETE: dict[str, Any] = {
     "value": "restrict",
     "label": "Restrict the account",
-    "key": "t",
+    "key": "z",
     "reasons": ("grooming_indicators",),
     "account_action": AccountAction.SUSPEND,
     "opens_case": None,
@@ -60,6 +60,9 @@ def test_a_row_with_an_unknown_reason_code_is_refused_naming_the_code() -> None:
         ({"reasons": ()}, "restrict: reasons is empty"),
         ({"key": ""}, "restrict: key is empty"),
         ({"key": "j"}, "restrict: key 'j' must be one lower-case letter"),
+        # The queue page's "take the next item" and the lease's renewal: one key, one meaning.
+        ({"key": "n"}, "restrict: key 'n' must be one lower-case letter"),
+        ({"key": "t"}, "restrict: key 't' must be one lower-case letter"),
         ({"key": "T"}, "restrict: key 'T' must be one lower-case letter"),
         ({"value": "Restrict"}, "Restrict: the value must be a lower-case identifier"),
         ({"account_action": "suspend"}, "restrict: account_action must be an AccountAction"),
@@ -79,7 +82,7 @@ def test_a_row_with_an_empty_or_unknown_field_is_refused(
 def test_two_verdicts_with_one_value_or_one_key_are_refused() -> None:
     ban = table.get("ban")
     with pytest.raises(ValueError, match="ban: two verdicts share this value"):
-        table._check((*table.VERDICTS, replace(ban, key="t")))
+        table._check((*table.VERDICTS, replace(ban, key="z")))
     restrict = VerdictRow(**COMPLETE | {"key": "b"})
     with pytest.raises(ValueError, match="restrict: key 'b' is already ban's"):
         table._check((*table.VERDICTS, restrict))

@@ -83,11 +83,30 @@ def moderator_exposure(*, tenant: Tenant, moderator: object) -> Exposure:
     )
 
 
-def decision_list(*, tenant: Tenant) -> QuerySet[Decision]:
-    return (
-        Decision.objects.filter(tenant=tenant)
-        .select_related("moderator", "conversation", "supersedes")
-        .order_by("-created_at")
+def decision_list(
+    *,
+    tenant: Tenant,
+    verdict: str = "",
+    moderator: str = "",
+    conversation: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Decision]:
+    """The decision log, newest first: each filter given narrows it (``conversation`` is the
+    platform's id; decided in [``start``, ``end``))."""
+    decisions = Decision.objects.filter(tenant=tenant)
+    if verdict:
+        decisions = decisions.filter(verdict=verdict)
+    if moderator:
+        decisions = decisions.filter(moderator__username=moderator)
+    if conversation:
+        decisions = decisions.filter(conversation__external_id=conversation)
+    if start is not None:
+        decisions = decisions.filter(created_at__gte=start)
+    if end is not None:
+        decisions = decisions.filter(created_at__lt=end)
+    return decisions.select_related("moderator", "conversation", "supersedes").order_by(
+        "-created_at"
     )
 
 

@@ -32,24 +32,51 @@ from review.queue.leases import SECOND_REVIEW, lease_free_q, lease_live_q
 from review.tenancy.capabilities import Capability, roles_with
 
 
+def decision_concerns(
+    scores: dict[str, float], members: list[tuple[int, str, int | None]]
+) -> set[int]:
+    """Whom a decision on a conversation concerns, among its participants (pk, platform id,
+    declared age): the one the model held most responsible, as the case names the reported
+    user; never one declared under 18, and nobody when the model held no one responsible."""
+    candidates = [
+        (scores.get(external_id, 0.0), pk)
+        for pk, external_id, age in members
+        if age is None or age >= 18
+    ]
+    top = max(candidates, default=(0.0, 0))
+    return {top[1]} if top[0] > 0 else set()
+
+
 def decisions_about_participants(
     *, tenant: Tenant, participants: list[Participant], exclude_conversation: Conversation
 ) -> dict[int, list[Decision]]:
-    """Earlier decisions on other conversations of the same participants, newest first."""
+    """Earlier decisions on other conversations that concern these participants (see
+    ``decision_concerns``), newest first: the child of an earlier conversation is never
+    shown its decisions as if they were about her."""
     out: dict[int, list[Decision]] = {}
     through = Conversation.participants.through
+    conversation_ids = set(
+        through.objects.filter(participant__in=participants, conversation__tenant=tenant)
+        .exclude(conversation=exclude_conversation)
+        .values_list("conversation_id", flat=True)
+    )
+    decisions = list(
+        Decision.objects.filter(tenant=tenant, conversation_id__in=conversation_ids)
+        .select_related("queue_item__assessment")
+        .order_by("-created_at")[:200]
+    )
+    members: dict[int, list[tuple[int, str, int | None]]] = {}
     links = through.objects.filter(
-        participant__in=participants, conversation__tenant=tenant
-    ).exclude(conversation=exclude_conversation)
-    by_conversation: dict[int, list[int]] = {}
-    for conversation_id, participant_id in links.values_list("conversation_id", "participant_id"):
-        by_conversation.setdefault(conversation_id, []).append(participant_id)
-    decisions = Decision.objects.filter(
-        tenant=tenant, conversation_id__in=list(by_conversation)
-    ).order_by("-created_at")[:200]
+        conversation_id__in={d.conversation_id for d in decisions}
+    ).values_list("conversation_id", "participant_id", "participant__external_id",
+                  "participant__declared_age")  # fmt: skip
+    for conversation_id, pk, external_id, age in links:
+        members.setdefault(conversation_id, []).append((pk, external_id, age))
+    shown = {p.pk for p in participants}
     for decision in decisions:
-        for participant_id in by_conversation[decision.conversation_id]:
-            out.setdefault(participant_id, []).append(decision)
+        scores = decision.queue_item.assessment.suspect_scores or {}
+        for pk in decision_concerns(scores, members[decision.conversation_id]) & shown:
+            out.setdefault(pk, []).append(decision)
     return out
 
 

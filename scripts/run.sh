@@ -31,7 +31,7 @@ if [ -z "${NCMEC_URL:-}" ]; then
   export NCMEC_URL="http://127.0.0.1:$NCMEC_PORT/ispws" NCMEC_USERNAME=artemis \
     NCMEC_PASSWORD=local-cybertipline
   export NCMEC_REPORTER_EMAIL="${NCMEC_REPORTER_EMAIL:-safety@demo.example}"
-  $PY -m review.ncmec.localserver --host 127.0.0.1 --port "$NCMEC_PORT" >var/cybertipline.log 2>&1 &
+  $PY -m review.cases.ncmec.localserver --host 127.0.0.1 --port "$NCMEC_PORT" >var/cybertipline.log 2>&1 &
   LOCAL_NCMEC=$!
 fi
 $PY manage.py seed_demo --url "http://$HOST:$PORT"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from review.models import (
     AuditEvent,
     Tenant,
@@ -32,16 +34,23 @@ def audit_event_page(
     tenant: Tenant,
     action: str = "",
     actor: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
     before: int | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
     """The tenant's audit trail, newest first, ``limit`` events older than sequence
-    ``before`` (keyset paging: stable while new events are appended)."""
+    ``before`` (keyset paging: stable while new events are appended), recorded in [``start``,
+    ``end``) when given."""
     events = AuditEvent.objects.filter(tenant=tenant)
     if action:
         events = events.filter(action=action)
     if actor:
         events = events.filter(actor_label=actor)
+    if start is not None:
+        events = events.filter(created_at__gte=start)
+    if end is not None:
+        events = events.filter(created_at__lt=end)
     if before is not None:
         events = events.filter(sequence__lt=before)
     return list(events.order_by("-sequence")[:limit])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +14,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from review.models import AuditChainHead, AuditEvent, Tenant
+from review.models import AuditAction, AuditChainHead, AuditEvent, Tenant
 
 GENESIS = "0" * 64
+
+# The events appended inside ``audit_events_recorded()``, when one is open.
+_recorded: ContextVar[list[AuditEvent] | None] = ContextVar("audit_recorded", default=None)
 
 
 def event_hash_input(event: AuditEvent) -> dict[str, Any]:
@@ -82,7 +87,44 @@ def audit_record(
         event.save()
         head.sequence, head.hash = event.sequence, event.hash
         head.save(update_fields=["sequence", "hash"])
+    collected = _recorded.get()
+    if collected is not None:
+        collected.append(event)
     return event
+
+
+@contextmanager
+def audit_events_recorded() -> Iterator[list[AuditEvent]]:
+    """The events ``audit_record`` appends inside the block: ``tenant_page`` asks whether a
+    page already recorded what it showed before it records the page view."""
+    events: list[AuditEvent] = []
+    token = _recorded.set(events)
+    try:
+        yield events
+    finally:
+        _recorded.reset(token)
+
+
+def audit_page_view(
+    *,
+    tenant: Tenant,
+    actor: AbstractBaseUser,
+    page: str,
+    path: str,
+    filters: Iterable[str],
+    ip: str | None,
+) -> AuditEvent:
+    """A supervisor's, admin's or auditor's view of a page (``page`` is its URL name). The
+    query's parameter names are kept, never their values: a filter may hold searched text."""
+    return audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.REPORT_VIEW,
+        target_type="page",
+        target_id=page,
+        detail={"path": path, "filters": sorted(set(filters))},
+        ip=ip,
+    )
 
 
 @dataclass(frozen=True)

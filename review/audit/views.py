@@ -1,15 +1,17 @@
-"""The audit trail, read by supervisors: newest first, filtered by action and actor. Reading
-it is itself recorded. (``manage.py verify_audit`` checks the chain.)
+"""The audit trail, read by supervisors: newest first, filtered by action, actor and dates.
+Reading it is itself recorded. (``manage.py verify_audit`` checks the chain.)
 """
 
 from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from review.audit import selectors
 from review.audit.services import audit_record
+from review.filters import date_range
 from review.models import AuditAction
 from review.tenancy.access import ArtemisRequest, tenant_page
 from review.tenancy.capabilities import Capability
@@ -23,29 +25,41 @@ def audit_trail(request: ArtemisRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     action = action if action in AuditAction.values else ""
     actor = request.GET.get("actor", "").strip()[:150]
+    start, end, errors = date_range(request.GET)
+    days = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
     before_raw = request.GET.get("before", "")
     before = int(before_raw) if before_raw.isdigit() else None
+    filters = {"action": action, "actor": actor, **{k: v for k, v in days.items() if v}}
+    context = {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "actions": AuditAction.choices,
+        "action": action,
+        "actor": actor,
+        "days": days,
+        "errors": list(errors.values()),
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+    }
+    if errors:
+        # A bad date names its field and lists nothing rather than the wrong events.
+        context.update(events=[], older=None)
+        return render(request, "review/audit/audit_trail.html", context, status=400)
     events = selectors.audit_event_page(
-        tenant=request.tenant, action=action, actor=actor, before=before, limit=PAGE
+        tenant=request.tenant,
+        action=action,
+        actor=actor,
+        start=start,
+        end=end,
+        before=before,
+        limit=PAGE,
     )
     audit_record(
         tenant=request.tenant,
         actor=request.user,
         action=AuditAction.REPORT_VIEW,
         target_type="audit_trail",
-        detail={"action": action, "actor": actor, "before": before, "rows": len(events)},
+        detail={**filters, "before": before, "rows": len(events)},
         ip=request.META.get("REMOTE_ADDR"),
     )
-    return render(
-        request,
-        "review/audit/audit_trail.html",
-        {
-            "tenant": request.tenant,
-            "membership": request.membership,
-            "events": events,
-            "actions": AuditAction.choices,
-            "action": action,
-            "actor": actor,
-            "older": events[-1].sequence if len(events) == PAGE else None,
-        },
-    )
+    context.update(events=events, older=events[-1].sequence if len(events) == PAGE else None)
+    return render(request, "review/audit/audit_trail.html", context)

@@ -32,24 +32,51 @@ from review.queue.leases import SECOND_REVIEW, lease_free_q, lease_live_q
 from review.tenancy.capabilities import Capability, roles_with
 
 
+def decision_concerns(
+    scores: dict[str, float], members: list[tuple[int, str, int | None]]
+) -> set[int]:
+    """Whom a decision on a conversation concerns, among its participants (pk, platform id,
+    declared age): the one the model held most responsible, as the case names the reported
+    user; never one declared under 18, and nobody when the model held no one responsible."""
+    candidates = [
+        (scores.get(external_id, 0.0), pk)
+        for pk, external_id, age in members
+        if age is None or age >= 18
+    ]
+    top = max(candidates, default=(0.0, 0))
+    return {top[1]} if top[0] > 0 else set()
+
+
 def decisions_about_participants(
     *, tenant: Tenant, participants: list[Participant], exclude_conversation: Conversation
 ) -> dict[int, list[Decision]]:
-    """Earlier decisions on other conversations of the same participants, newest first."""
+    """Earlier decisions on other conversations that concern these participants (see
+    ``decision_concerns``), newest first: the child of an earlier conversation is never
+    shown its decisions as if they were about her."""
     out: dict[int, list[Decision]] = {}
     through = Conversation.participants.through
+    conversation_ids = set(
+        through.objects.filter(participant__in=participants, conversation__tenant=tenant)
+        .exclude(conversation=exclude_conversation)
+        .values_list("conversation_id", flat=True)
+    )
+    decisions = list(
+        Decision.objects.filter(tenant=tenant, conversation_id__in=conversation_ids)
+        .select_related("queue_item__assessment")
+        .order_by("-created_at")[:200]
+    )
+    members: dict[int, list[tuple[int, str, int | None]]] = {}
     links = through.objects.filter(
-        participant__in=participants, conversation__tenant=tenant
-    ).exclude(conversation=exclude_conversation)
-    by_conversation: dict[int, list[int]] = {}
-    for conversation_id, participant_id in links.values_list("conversation_id", "participant_id"):
-        by_conversation.setdefault(conversation_id, []).append(participant_id)
-    decisions = Decision.objects.filter(
-        tenant=tenant, conversation_id__in=list(by_conversation)
-    ).order_by("-created_at")[:200]
+        conversation_id__in={d.conversation_id for d in decisions}
+    ).values_list("conversation_id", "participant_id", "participant__external_id",
+                  "participant__declared_age")  # fmt: skip
+    for conversation_id, pk, external_id, age in links:
+        members.setdefault(conversation_id, []).append((pk, external_id, age))
+    shown = {p.pk for p in participants}
     for decision in decisions:
-        for participant_id in by_conversation[decision.conversation_id]:
-            out.setdefault(participant_id, []).append(decision)
+        scores = decision.queue_item.assessment.suspect_scores or {}
+        for pk in decision_concerns(scores, members[decision.conversation_id]) & shown:
+            out.setdefault(pk, []).append(decision)
     return out
 
 
@@ -83,11 +110,30 @@ def moderator_exposure(*, tenant: Tenant, moderator: object) -> Exposure:
     )
 
 
-def decision_list(*, tenant: Tenant) -> QuerySet[Decision]:
-    return (
-        Decision.objects.filter(tenant=tenant)
-        .select_related("moderator", "conversation", "supersedes")
-        .order_by("-created_at")
+def decision_list(
+    *,
+    tenant: Tenant,
+    verdict: str = "",
+    moderator: str = "",
+    conversation: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Decision]:
+    """The decision log, newest first: each filter given narrows it (``conversation`` is the
+    platform's id; decided in [``start``, ``end``))."""
+    decisions = Decision.objects.filter(tenant=tenant)
+    if verdict:
+        decisions = decisions.filter(verdict=verdict)
+    if moderator:
+        decisions = decisions.filter(moderator__username=moderator)
+    if conversation:
+        decisions = decisions.filter(conversation__external_id=conversation)
+    if start is not None:
+        decisions = decisions.filter(created_at__gte=start)
+    if end is not None:
+        decisions = decisions.filter(created_at__lt=end)
+    return decisions.select_related("moderator", "conversation", "supersedes").order_by(
+        "-created_at"
     )
 
 

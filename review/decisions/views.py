@@ -5,7 +5,7 @@ reviews, the supervisor's inbox and superseding decisions, the decision log, agr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from review import csv_safe
@@ -21,6 +21,7 @@ from review.audit import services as audit
 from review.audit.services import audit_record
 from review.decisions import second_review, selectors, services, supervision
 from review.decisions.forms import DecisionForm, SecondReviewForm, SupervisorDecisionForm
+from review.filters import date_range
 from review.intake import selectors as intake_selectors
 from review.models import (
     ESCALATIONS,
@@ -498,29 +499,57 @@ class _Echo:
 @tenant_page(Capability.READ_DECISIONS)
 @require_GET
 def decision_log(request: ArtemisRequest) -> HttpResponse:
-    decisions = selectors.decision_list(tenant=request.tenant)
     verdict = request.GET.get("verdict", "")
-    moderator = request.GET.get("moderator", "")
-    if verdict in Verdict.values:
-        decisions = decisions.filter(verdict=verdict)
-    if moderator:
-        decisions = decisions.filter(moderator__username=moderator)
+    verdict = verdict if verdict in Verdict.values else ""
+    filters = {
+        "verdict": verdict,
+        "moderator": request.GET.get("moderator", "").strip()[:150],
+        "conversation": request.GET.get("conversation", "").strip()[:200],
+        "from": request.GET.get("from", ""),
+        "to": request.GET.get("to", ""),
+    }
+    start, end, errors = date_range(request.GET)
+    context = {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "verdicts": Verdict.choices,
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "errors": list(errors.values()),
+    }
+    if errors:
+        # A bad date names its field and lists nothing rather than the wrong decisions.
+        return render(
+            request, "review/decisions/decisions.html", {**context, "decisions": []}, status=400
+        )
+    decisions = selectors.decision_list(
+        tenant=request.tenant,
+        verdict=verdict,
+        moderator=filters["moderator"],
+        conversation=filters["conversation"],
+        start=start,
+        end=end,
+    )
     if request.GET.get("format") == "csv":
         audit_record(
             tenant=request.tenant,
             actor=request.user,
             action=AuditAction.EXPORT,
             target_type="decision_log",
-            detail={"verdict": verdict, "moderator": moderator, "rows": decisions.count()},
+            detail={**filters, "rows": decisions.count()},
             ip=request.META.get("REMOTE_ADDR"),
         )
-        # Conversation ids come from the platform: the writer keeps "=1+1" from running.
+        # Conversation ids come from the platform and notes from people: the writer keeps
+        # "=1+1" from running.
         writer = csv_safe.writer(_Echo())
 
         def rows() -> Iterator[str]:
             yield writer.writerow(
-                ["decided_at", "conversation", "moderator", "verdict", "reason_code", "supersedes"]
-            )
+                [
+                    "decided_at", "conversation", "moderator", "verdict", "reason_code",
+                    "supersedes", "notes",
+                ]
+            )  # fmt: skip
             for d in decisions.iterator():
                 yield writer.writerow(
                     [
@@ -530,6 +559,7 @@ def decision_log(request: ArtemisRequest) -> HttpResponse:
                         d.verdict,
                         d.reason_code,
                         d.supersedes_id or "",
+                        d.notes,
                     ]
                 )
 
@@ -539,16 +569,7 @@ def decision_log(request: ArtemisRequest) -> HttpResponse:
         )
         return response
     return render(
-        request,
-        "review/decisions/decisions.html",
-        {
-            "tenant": request.tenant,
-            "membership": request.membership,
-            "decisions": decisions[:200],
-            "verdicts": Verdict.choices,
-            "verdict": verdict,
-            "moderator": moderator,
-        },
+        request, "review/decisions/decisions.html", {**context, "decisions": decisions[:200]}
     )
 
 
@@ -556,32 +577,12 @@ PRESETS = {"7": 7, "30": 30, "90": 90, "all": None}
 DEFAULT_DAYS = "30"
 
 
-def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = f"{field}: {value!r} is not a date; use YYYY-MM-DD"
-        return None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _period(
     request: ArtemisRequest,
 ) -> tuple[datetime | None, datetime | None, str, dict[str, str]]:
-    """[start, end) in UTC from ?from=&to= (dates, both inclusive) or ?days=7|30|90|all."""
-    errors: dict[str, str] = {}
-    first = _day(request.GET.get("from", ""), "from", errors)
-    last = _day(request.GET.get("to", ""), "to", errors)
-    if first and last and last < first:
-        errors["to"] = "to: the period ends before it starts"
-    if errors or first or last:
-        start = _midnight(first) if first else None
-        end = _midnight(last + timedelta(days=1)) if last else None
+    """[start, end) in UTC from ?from=&to= (``date_range``) or ?days=7|30|90|all."""
+    start, end, errors = date_range(request.GET)
+    if errors or start or end:
         return start, end, "", errors
     days = request.GET.get("days", DEFAULT_DAYS)
     if days not in PRESETS:

@@ -12,9 +12,11 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
+from review.audit.services import audit_events_recorded, audit_page_view
 from review.models import Membership, Tenant
+from review.signin.client_ip import client_ip
 from review.tenancy import selectors
-from review.tenancy.capabilities import Capability, member_can
+from review.tenancy.capabilities import AUDITED_PAGES, Capability, member_can
 
 
 class ArtemisRequest(HttpRequest):
@@ -34,6 +36,10 @@ def tenant_page(
     """Resolve the tenant in the URL through the user's own memberships (another tenant's
     slug answers 404, as if it did not exist) and require ``capability`` (403), and ``post``
     as well for a POST when given (a page anyone who reads it may see, but fewer may change).
+
+    A page whose ``capability`` is in ``AUDITED_PAGES`` records each view (a GET answered
+    2xx, not an htmx refresh of a part of it) in the audit trail, unless the view recorded
+    an event itself (a conversation it showed, an export): one event per view, never two.
     """
 
     def decorate(view: View) -> View:
@@ -51,7 +57,22 @@ def tenant_page(
                     raise PermissionDenied(f"this needs the capability {need.value!r}")
             request.membership = membership  # type: ignore[attr-defined]
             request.tenant = membership.tenant  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            audited = capability in AUDITED_PAGES and request.method == "GET"
+            if not audited or getattr(request, "htmx", False):
+                return view(request, *args, **kwargs)
+            with audit_events_recorded() as recorded:
+                response = view(request, *args, **kwargs)
+            if 200 <= response.status_code < 300 and not recorded:
+                match = request.resolver_match
+                audit_page_view(
+                    tenant=membership.tenant,
+                    actor=request.user,  # type: ignore[arg-type]
+                    page=match.view_name if match else request.path,
+                    path=request.path,
+                    filters=request.GET.keys(),
+                    ip=client_ip(request),
+                )
+            return response
 
         return wrapper
 

@@ -78,6 +78,24 @@ ROLES: tuple[RoleRow, ...] = (
     RoleRow(Role.AUDITOR, _READER, two_factor=True),
 )
 
+# A page guarded by one of these is a supervisor's, admin's or auditor's read: ``tenant_page``
+# records each full view of it in the audit trail (the README promises "supervisor page
+# view"), unless the page recorded what it showed itself (a conversation, an export). A
+# moderator's own pages are left out: her reads of chat are recorded where she sees it (the
+# review page, a case), and the queue refreshes itself every 30 seconds.
+AUDITED_PAGES: frozenset[Capability] = frozenset(
+    {
+        Capability.READ_ALL_CASES,
+        Capability.READ_DECISIONS,
+        Capability.SUPERVISE,
+        Capability.APPROVE_CASE,
+        Capability.SUBMIT_REPORT,
+        Capability.DOWNLOAD_PACKAGE,
+        Capability.READ_AUDIT,
+        Capability.ADMINISTER,
+    }
+)
+
 
 def _check(rows: Iterable[RoleRow]) -> dict[str, RoleRow]:
     table: dict[str, RoleRow] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -80,3 +81,39 @@ def test_the_decision_log_links_to_the_supervisor_page(acme: Tenant, alice: Any,
     page = signed_in(sam).get("/t/acme/decisions").content.decode()
 
     assert f'href="/t/acme/supervision/conversations/{decision.conversation_id}"' in page
+
+
+def test_the_audit_trail_filters_by_a_period_and_pages_back_within_it(
+    acme: Tenant, sam: Any
+) -> None:
+    days = ["2026-10-31", "2026-11-01", "2026-11-15", "2026-11-16"]
+    for day in days:
+        event = audit_record(tenant=acme, actor=None, action="api_read",
+                             target_type="conversation", target_id=f"on-{day}")  # fmt: skip
+        at = datetime.fromisoformat(f"{day}T23:59:00").replace(tzinfo=UTC)
+        AuditEvent.objects.filter(pk=event.pk).update(created_at=at)
+    client = signed_in(sam)
+
+    page = client.get("/t/acme/supervision/audit?from=2026-11-01&to=2026-11-15").content.decode()
+    since = client.get("/t/acme/supervision/audit?from=2026-11-16").content.decode()
+
+    # Each event is found by its target id alone, however the target is drawn.
+    shown = [day for day in days if f"on-{day}" in page]
+    assert shown == ["2026-11-01", "2026-11-15"], "both days included"
+    assert 'value="2026-11-01"' in page, "the filter keeps the dates"
+    assert "on-2026-11-16" in since
+    assert "on-2026-11-15" not in since
+    viewed = AuditEvent.objects.filter(tenant=acme, actor=sam, target_type="audit_trail").first()
+    assert viewed is not None
+    assert (viewed.detail["from"], viewed.detail["to"]) == ("2026-11-01", "2026-11-15")
+
+
+def test_the_audit_trail_refuses_a_bad_date_naming_its_field(acme: Tenant, sam: Any) -> None:
+    audit_record(tenant=acme, actor=None, action="api_read", target_type="conversation",
+                 target_id="kept-out")  # fmt: skip
+
+    response = signed_in(sam).get("/t/acme/supervision/audit?to=11/15/2026")
+
+    assert response.status_code == 400
+    assert "to: &#x27;11/15/2026&#x27; is not a date; use YYYY-MM-DD" in response.content.decode()
+    assert "kept-out" not in response.content.decode()

@@ -50,7 +50,7 @@ def _events(tenant: Tenant) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (e.action, e.actor_label, e.detail)
         for e in AuditEvent.objects.filter(tenant=tenant)
-        .exclude(action__in=[AuditAction.LOGIN, AuditAction.LOGOUT])
+        .exclude(action__in=[AuditAction.LOGIN, AuditAction.LOGOUT, AuditAction.REPORT_VIEW])
         .order_by("sequence")
     ]
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from review.decisions import verdicts
+from review.decisions.selectors import decision_concerns
 from review.models import Decision, DeliveryStatus, WebhookDelivery
 from review.outbound import addresses
 from review.outbound.outbox import outbox_add
@@ -43,8 +44,13 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
     """Record the delivery owed for an account action, and owe the task that sends it (the
     outbox sends it after the commit, or later if the broker is down)."""
     assessment = decision.queue_item.assessment
-    suspects = assessment.suspect_scores or {}
-    account = max(suspects, key=suspects.get) if suspects else None
+    members = list(
+        decision.conversation.participants.values_list("pk", "external_id", "declared_age")
+    )
+    # The account the action is about: never a participant declared under 18, even when
+    # the model rated a child's replies higher than the adult's (decision_concerns).
+    concerned = decision_concerns(assessment.suspect_scores or {}, members)
+    account = next((external_id for pk, external_id, _ in members if pk in concerned), None)
     delivery = WebhookDelivery.objects.create(
         tenant=decision.tenant,
         decision=decision,

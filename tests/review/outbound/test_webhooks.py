@@ -283,3 +283,37 @@ def test_a_second_copy_of_the_task_leaves_a_delivery_another_attempt_is_sending(
         assert len(platform.heard) == 1
     finally:
         platform.close()
+
+
+def test_a_ban_never_names_a_child_even_when_the_model_rated_her_replies_highest(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    """A decoy or a child answering in kind can out-score the adult; the platform must never
+    be told to ban the declared 13-year-old's account."""
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+    item = flagged_item(acme)  # kid-0 declared 13, adult-0 with no declared age
+    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.4}
+    item.assessment.save()
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = decision_create(
+            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
+        )
+
+    assert WebhookDelivery.objects.get(decision=decision).payload["account"] == "adult-0"
+
+
+def test_a_ban_names_no_account_when_the_model_held_no_adult_responsible(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+    item = flagged_item(acme)
+    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.0}
+    item.assessment.save()
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = decision_create(
+            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
+        )
+
+    assert WebhookDelivery.objects.get(decision=decision).payload["account"] is None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 from review.decisions.services import decision_create
@@ -23,7 +24,7 @@ from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, CHROMIUM
 from tests.conftest import skip_or_fail
 from tests.factories import MembershipFactory
-from tests.review_support import flagged_item
+from tests.review_support import PASSWORD, authenticator, flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,6 +84,8 @@ def pages_of(case: Case) -> dict[str, tuple[str, ...]]:
             f"/t/acme/cases/{case.pk}",
             "/t/acme/cases",
             "/t/acme/second-reviews",
+            "/invitations",
+            "/password",
         ),
         "sam": (
             "/t/acme/decisions",
@@ -103,6 +106,14 @@ def pages_of(case: Case) -> dict[str, tuple[str, ...]]:
             "/t/acme/admin/models",
         ),
     }
+
+
+def password_only(tab: Any, base: str, username: str) -> None:
+    tab.context.clear_cookies()
+    tab.goto(f"{base}/login")
+    tab.fill("#id_username", username)
+    tab.fill("#id_password", PASSWORD)
+    tab.keyboard.press("Enter")
 
 
 def open_page(tab: Any, base: str, page: str) -> None:
@@ -141,6 +152,13 @@ def test_every_console_page_has_no_serious_accessibility_violation_in_either_sch
 
     tab.goto(f"{base}/login")
     check("/login")
+    # The second step of signing in: sam's code, and otto's set-up (a new admin, no app yet).
+    authenticator(get_user_model().objects.get(username="sam"))
+    MembershipFactory(tenant=console.tenant, role=Role.ADMIN, user__username="otto")
+    for username, second_step in (("sam", "/two-factor/verify"), ("otto", "/two-factor/setup")):
+        password_only(tab, base, username)
+        tab.wait_for_url(f"{base}{second_step}**")
+        check(second_step)
     for username, pages in pages_of(console).items():
         sign_in(tab, base, username)
         for page in pages:

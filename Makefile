@@ -18,6 +18,7 @@ run: install
 	@bash scripts/run.sh
 
 test: install
+	@bash scripts/install_axe.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -26,6 +26,10 @@ class Characteristic:
     # O'Connell's stage, earliest first: 0 friendship and probing, 1 risk assessment and
     # exclusivity, 2 secrecy, 3 the sexual or incentive stage, 4 off-platform or meeting.
     stage: int
+    # A second cue besides the colour, shown before each highlight, chip and legend entry, so
+    # calm mode (greyscale) and colour-blind moderators can still tell characteristics apart.
+    # One character, in common fonts (DejaVu, system-ui), unique in the table.
+    symbol: str
     # Urgent characteristics jump the moderation queue (see review.selectors).
     urgent: bool = False
     # Blurred in the review UI until a moderator reveals them (moderator wellness).
@@ -41,6 +45,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#9ecae1",
         bit=0,
         stage=0,
+        symbol="?",
     ),
     Characteristic(
         "age_gap_normalisation",
@@ -50,6 +55,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#c6dbef",
         bit=1,
         stage=1,
+        symbol="±",
     ),
     Characteristic(
         "trust_building",
@@ -59,6 +65,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#c7e9c0",
         bit=2,
         stage=0,
+        symbol="♥",
     ),
     Characteristic(
         "supervision_check",
@@ -68,6 +75,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#fdd0a2",
         bit=3,
         stage=1,
+        symbol="◎",
     ),
     Characteristic(
         "secrecy_request",
@@ -77,6 +85,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#fdae6b",
         bit=4,
         stage=2,
+        symbol="⊘",
     ),
     Characteristic(
         "exclusivity_isolation",
@@ -86,6 +95,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#dadaeb",
         bit=5,
         stage=1,
+        symbol="◇",
     ),
     Characteristic(
         "sexual_content",
@@ -95,6 +105,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#fcbba1",
         bit=6,
         stage=3,
+        symbol="✖",
         blurred=True,
     ),
     Characteristic(
@@ -105,6 +116,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#fc9272",
         bit=7,
         stage=3,
+        symbol="▣",
         urgent=True,
         blurred=True,
     ),
@@ -116,6 +128,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#fee391",
         bit=8,
         stage=3,
+        symbol="$",
     ),
     Characteristic(
         "pressure_coercion",
@@ -125,6 +138,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#bcbddc",
         bit=9,
         stage=3,
+        symbol="!",
         urgent=True,
     ),
     Characteristic(
@@ -135,6 +149,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#a1d99b",
         bit=10,
         stage=4,
+        symbol="⇄",
     ),
     Characteristic(
         "meeting_arrangement",
@@ -144,6 +159,7 @@ CHARACTERISTICS: tuple[Characteristic, ...] = (
         "#f768a1",
         bit=11,
         stage=4,
+        symbol="⚑",
         urgent=True,
     ),
 )
@@ -168,6 +184,10 @@ def bits(keys: Iterable[str]) -> int:
     return sum(1 << get(k).bit for k in set(keys))
 
 
+# A symbol goes into a CSS string (review.templatetags.artemis.characteristic_styles).
+_UNSAFE_SYMBOLS = frozenset('"\\<>&')
+
+
 def _check(rows: tuple[Characteristic, ...]) -> None:
     """The table's own rules, checked on import: a duplicate bit would merge two
     characteristics in every stored queue item without a word."""
@@ -178,10 +198,14 @@ def _check(rows: tuple[Characteristic, ...]) -> None:
         if row.bit in seen:
             raise ValueError(f"{row.key}: bit {row.bit} is already {seen[row.bit]}'s")
         seen[row.bit] = row.key
+        if len(row.symbol) != 1 or row.symbol in _UNSAFE_SYMBOLS:
+            raise ValueError(f"{row.key}: symbol {row.symbol!r} must be one character, not quotes")
         if not 0 <= row.stage < STAGES:
             raise ValueError(f"{row.key}: stage {row.stage} is outside 0-{STAGES - 1}")
     if len({row.key for row in rows}) != len(rows):
         raise ValueError("two characteristics share a key")
+    if len({row.symbol for row in rows}) != len(rows):
+        raise ValueError("two characteristics share a symbol: the second cue must tell them apart")
 
 
 _check(CHARACTERISTICS)

@@ -43,6 +43,9 @@ def test_the_bits_stored_so_far_keep_their_meaning() -> None:
         (lambda rows: (replace(rows[0], bit=31), *rows[1:]), "outside 0-30"),
         (lambda rows: (replace(rows[0], stage=5), *rows[1:]), "stage 5 is outside"),
         (lambda rows: (*rows, replace(rows[0], bit=30)), "share a key"),
+        (lambda rows: (*rows, replace(rows[0], key="k", bit=30)), "share a symbol"),
+        (lambda rows: (replace(rows[0], symbol='"'), *rows[1:]), "must be one character"),
+        (lambda rows: (replace(rows[0], symbol="ab"), *rows[1:]), "must be one character"),
     ],
 )
 def test_a_table_that_would_confuse_stored_rows_is_refused_by_name(

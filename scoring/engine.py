@@ -268,6 +268,9 @@ class Engine:
     def __init__(self, message_model: MessageModel, *, random_state: int = 0) -> None:
         self.message_model = message_model
         self.window_model: HistGradientBoostingClassifier | None = None
+        # More window models trained on other draws of conversations; the score is the mean
+        # of all their log-odds (fit_windows).
+        self.extra_window_models: list[HistGradientBoostingClassifier] = []
         # A tenant's own text model (scoring.tenant_text): one more message column.
         self.tenant_text: TenantText | None = None
         self.calibration = (1.0, 0.0)  # Platt slope and intercept on the window log-odds
@@ -289,15 +292,33 @@ class Engine:
 
     # -- training -----------------------------------------------------------------------
     def fit_windows(
-        self, rows: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None
+        self,
+        rows: np.ndarray,
+        labels: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        *,
+        add: bool = False,
     ) -> None:
+        """Fit the window model; with ``add``, fit one more and average them. Each is trained
+        on its own draw of conversations: one model learns the chance details of its draw
+        (which phrase happened to sit next to which), and on real chat single models trained
+        on different draws disagree by several conversations either way; their average
+        (of the log-odds) is steadier and ranked real chat better than any one of them."""
         self.__dict__.pop("_forest", None)
-        self.window_model = HistGradientBoostingClassifier(
+        if not add:
+            self.extra_window_models = []
+        elif self.window_model is None:
+            raise RuntimeError("fit the first window model before adding more")
+        model = HistGradientBoostingClassifier(
             max_iter=200, learning_rate=0.06, max_leaf_nodes=15, l2_regularization=1.0,
             min_samples_leaf=40, monotonic_cst=[1] * rows.shape[1],
             random_state=self.random_state,
         )  # fmt: skip
-        self.window_model.fit(rows, labels, sample_weight=sample_weight)
+        model.fit(rows, labels, sample_weight=sample_weight)
+        if add:
+            self.extra_window_models = [*self.extra_window_models, model]
+        else:
+            self.window_model = model
 
     def fit_calibration(self, raw: np.ndarray, labels: np.ndarray) -> None:
         """Platt scaling of the conversations' strongest raw window scores, with the slope
@@ -324,10 +345,16 @@ class Engine:
         # The trees walked together (_Forest), built once per loaded engine. (_predictors
         # is private, but the artifact is only ever loaded by the scikit-learn version that
         # wrote it; see scoring.artifacts.)
-        forest = self.__dict__.get("_forest")
-        if forest is None:
-            forest = self.__dict__["_forest"] = _Forest(self.window_model)
-        return _sigmoid(forest.raw(np.ascontiguousarray(rows, dtype=np.float64)))
+        forests = self.__dict__.get("_forest")
+        if forests is None:
+            # An artifact written before the extra models existed has no such attribute.
+            models = [self.window_model, *getattr(self, "extra_window_models", [])]
+            forests = self.__dict__["_forest"] = [_Forest(m) for m in models]
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        raw = forests[0].raw(rows)
+        for forest in forests[1:]:
+            raw = raw + forest.raw(rows)
+        return _sigmoid(raw / len(forests))
 
     def __getstate__(self) -> dict[str, object]:
         # The flat forest is a cache of the window model: never part of the artifact.

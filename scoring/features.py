@@ -85,6 +85,8 @@ _CONTEXT_KEYS = tuple((owner, context) for context in CONTEXTS for owner in ("an
 _OWNERS = {"my": _FIRST_PERSON, "your": _SECOND_PERSON}
 # Message lengths in words, as columns: 0-1, 2, 3-4, 5-8, 9 or more.
 LENGTH_EDGES = np.array([0, 2, 3, 5, 9])
+# Cross-validation splits whose out-of-fold decisions are averaged (MessageModel.fit).
+OOF_REPEATS = 3
 
 
 def _context_matrix(vocabulary: list[str]) -> sparse.csr_matrix:
@@ -170,12 +172,19 @@ class MessageModel:
         oof_decision = np.zeros(Y_all.shape, dtype=np.float64)
         group_ids = list(groups) if groups is not None else [str(i) for i in range(len(texts))]
         weight = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=np.float64)
-        folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=self.random_state)
+        # Out-of-fold decisions averaged over OOF_REPEATS different splits: one split's
+        # chance grouping moved the thresholds and calibrations enough that models trained
+        # with another random_state disagreed by several real conversations either way.
+        splits = [
+            StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=self.random_state + r)
+            for r in range(OOF_REPEATS)
+        ]
         for j in range(Y_all.shape[1]):
             y = Y_all[:, j]
-            for train, test in folds.split(X, y, group_ids):
-                model = self._fit_one(X[train], y[train], weight[train])
-                oof_decision[test, j] = model.decision_function(X[test])
+            for folds in splits:
+                for train, test in folds.split(X, y, group_ids):
+                    model = self._fit_one(X[train], y[train], weight[train])
+                    oof_decision[test, j] += model.decision_function(X[test]) / OOF_REPEATS
             model = self._fit_one(X, y, weight)
             self.weights[:, j] = model.coef_.ravel()
             self.bias[j] = model.intercept_[0]

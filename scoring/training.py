@@ -32,6 +32,9 @@ from scoring.types import MessageScore
 
 TRAIN_CONVERSATIONS = 1200
 TEST_CONVERSATIONS = 400
+# Window models of the default engine, each trained on its own generated conversations and
+# averaged (Engine.fit_windows).
+WINDOW_MODELS = 3
 
 
 @dataclass
@@ -298,6 +301,30 @@ def _window_rows(
     return np.vstack(rows), np.concatenate(labels)
 
 
+def _window_training_set(
+    engine: Engine, conversations: Sequence[tuple[LabelledConversation, float, list[MessageScore]]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The window rows of (conversation, weight, message scores), their labels and sample
+    weights: each conversation's windows of one class weigh its weight together, and the two
+    classes weigh the same."""
+    all_rows, all_labels, all_weights = [], [], []
+    for conversation, weight, scored in conversations:
+        rows, labels = _window_rows(engine, conversation, scored)
+        for value in (0, 1):
+            chosen = labels == value
+            if chosen.any():
+                all_rows.append(rows[chosen])
+                all_labels.append(labels[chosen])
+                all_weights.append(np.full(chosen.sum(), weight / chosen.sum()))
+    labels = np.concatenate(all_labels) if all_labels else np.zeros(0, dtype=int)
+    if len(set(labels.tolist())) < 2:
+        raise ScoringError("training needs grooming and benign windows; add conversations")
+    weight = np.concatenate(all_weights)
+    for value in (0, 1):  # the two classes weigh the same
+        weight[labels == value] /= weight[labels == value].sum()
+    return np.vstack(all_rows), labels, weight * len(weight)
+
+
 def _suspects(conversation: LabelledConversation, scored: Sequence[MessageScore]) -> set[str]:
     """A grooming conversation's suspects: its predators, or else the participant whose
     messages raise the characteristics most."""
@@ -350,11 +377,14 @@ def _fit(
     *,
     tenant_text: bool = False,
     calibration: Sequence[LabelledConversation] | None = None,
+    bags: Sequence[Sequence[LabelledConversation]] = (),
 ) -> tuple[Engine, dict[str, Any]]:
     """``sample_weight`` is aligned with ``conversations``. Each conversation's windows
     weigh as much together as ``sample_weight`` says, whatever its length, so a long
     conversation does not outvote the short ones. ``tenant_text`` also learns the
-    conversations' own wording (scoring.tenant_text): for a tenant's real data."""
+    conversations' own wording (scoring.tenant_text): for a tenant's real data. Each of
+    ``bags`` (more conversations, drawn apart) trains one more window model, and the engine
+    averages them (Engine.fit_windows)."""
     weights = list(sample_weight) if sample_weight is not None else [1.0] * len(conversations)
     if len(weights) != len(conversations):
         raise ValueError("sample_weight must have one weight per conversation")
@@ -368,29 +398,24 @@ def _fit(
     # calibration on the windows' own training data would believe them too much.
     order = np.random.default_rng(random_state).permutation(len(pairs))
     calibrate_on = set() if calibration else set(order[: max(len(pairs) // 3, 1)].tolist())
-    all_rows, all_labels, all_weights = [], [], []
     held: list[tuple[LabelledConversation, list[MessageScore]]] = []
     scores = [_message_scores(engine, conversation, fit.oof_scores) for conversation in labelled]
     if tenant_text:
         _attach_tenant_text(engine, labelled, scores, random_state)
+    trained = []
     for index, ((conversation, weight), scored) in enumerate(zip(pairs, scores, strict=True)):
         if index in calibrate_on:
             held.append((conversation, scored))
-            continue
-        rows, labels = _window_rows(engine, conversation, scored)
-        for value in (0, 1):
-            chosen = labels == value
-            if chosen.any():
-                all_rows.append(rows[chosen])
-                all_labels.append(labels[chosen])
-                all_weights.append(np.full(chosen.sum(), weight / chosen.sum()))
-    labels = np.concatenate(all_labels)
-    if len(set(labels.tolist())) < 2:
-        raise ScoringError("training needs grooming and benign windows; add conversations")
-    weight = np.concatenate(all_weights)
-    for value in (0, 1):  # the two classes weigh the same
-        weight[labels == value] /= weight[labels == value].sum()
-    engine.fit_windows(np.vstack(all_rows), labels, sample_weight=weight * len(weight))
+        else:
+            trained.append((conversation, weight, scored))
+    engine.fit_windows(*_window_training_set(engine, trained))
+    for bag in bags:
+        engine.fit_windows(
+            *_window_training_set(
+                engine, [(c, 1.0, _message_scores(engine, c, fit.oof_scores)) for c in bag]
+            ),
+            add=True,
+        )
     if calibration:
         held = [(c, _message_scores(engine, c, fit.oof_scores)) for c in calibration]
     raw = np.array(
@@ -477,7 +502,14 @@ def train_default(random_state: int = 0) -> TrainResult:
     calibration = generate_conversations(
         CALIBRATION_CONVERSATIONS, seed=random_state + 3, seed_messages=seed
     )
-    engine, metrics = _fit(seed, train_conversations, random_state, calibration=calibration)
+    bags = [
+        generate_conversations(TRAIN_CONVERSATIONS, seed=random_state + 100 * k + 1,
+                               seed_messages=seed)
+        for k in range(1, WINDOW_MODELS)
+    ]  # fmt: skip
+    engine, metrics = _fit(
+        seed, train_conversations, random_state, calibration=calibration, bags=bags
+    )
     metrics["message_held_out"] = _held_out_message_metrics(
         engine, load_seed_messages(HELDOUT_PATH)
     )

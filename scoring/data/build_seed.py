@@ -751,6 +751,14 @@ def build() -> list[dict[str, object]]:
         TECH_CHAT,
     )
     from phrases_hard import BENIGN_EXTRA, GROOMING_EXTRA, HARD_NEGATIVES_BY_LOOKALIKE
+    from phrases_hard_real import (
+        AGE_JOKES,
+        CALLS_AND_PLANS,
+        LETTING_DOWN_GENTLY,
+        REASSURANCE,
+        TECH_MARKUP,
+        WISHES_AND_AFFECTION,
+    )
     from phrases_more import BENIGN_MORE, GROOMING_MORE, HARD_NEGATIVES_MORE
     from phrases_real import CHILD_REPLIES_REAL, GROOMING_REAL
     from phrases_real2 import ANONYMOUS_ADULT_CHAT, CHILD_CONTEXT_BENIGN, GROOMING_CHILD_CONTEXT
@@ -798,6 +806,13 @@ def build() -> list[dict[str, object]]:
     for key, phrases in GROOMING_CHILD_CONTEXT.items():
         as_typed(phrases, [key], "grooming", f"real-{key}:c")
     as_typed(ADULT_FLIRTING, [], "hard_negative", "flirting:")
+    # Everyday lines the model misread on real chat (phrases_hard_real.py).
+    as_typed(REASSURANCE, [], "hard_negative", "adult:reassure")
+    as_typed(WISHES_AND_AFFECTION, [], "hard_negative", "flirting:wish")
+    as_typed(CALLS_AND_PLANS, [], "hard_negative", "adult:plan")
+    as_typed(AGE_JOKES, [], "hard_negative", "adult:age")
+    as_typed(LETTING_DOWN_GENTLY, [], "hard_negative", "anon:goodbye")
+    as_typed(TECH_MARKUP, [], "hard_negative", "tech:markup")
     domains = {
         "child": [*CHILD_REPLIES, *CHILD_REPLIES_REAL],
         "common": COMMON_FRAGMENTS,

@@ -77,6 +77,7 @@ from tests.security.world import (
     MEMBERSHIP,
     MESSAGE,
     MODEL_VERSION,
+    PARTICIPANT,
     SECOND_REVIEW,
     SENT_INVITATION,
     TenantWorld,
@@ -289,6 +290,11 @@ RULES: dict[str, Rule] = {
     ),
     "decisions:agreement": Rule(Access.SUPERVISOR, GET),
     "audit:audit_trail": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
+    # Search by id or name (GET) for moderators up; message text (POST) for supervisors up.
+    "search:search": Rule(
+        Access.MODERATOR, GET_POST, post_access=Access.SUPERVISOR, body=lambda w: {"text": "pic"}
+    ),
+    "search:participant": Rule(Access.MODERATOR, GET, ids={"participant_id": PARTICIPANT}),
     # --- the tenant's admin pages -----------------------------------------------------------
     "tenancy:admin_home": Rule(Access.ADMIN, GET),
     "tenancy:admin_members": Rule(Access.ADMIN, GET_POST),

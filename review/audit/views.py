@@ -36,6 +36,11 @@ def audit_trail(request: ArtemisRequest) -> HttpResponse:
         detail={"action": action, "actor": actor, "before": before, "rows": len(events)},
         ip=request.META.get("REMOTE_ADDR"),
     )
+    targets = selectors.audit_targets(
+        tenant=request.tenant, membership=request.membership, events=events
+    )
+    for event in events:
+        event.target = targets.get(event.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "review/audit/audit_trail.html",

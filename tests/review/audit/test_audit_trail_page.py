@@ -8,8 +8,8 @@ import pytest
 
 from review.audit.services import audit_record
 from review.audit.views import PAGE
-from review.models import AuditEvent, Tenant
-from tests.review.supervision_support import decide
+from review.models import AuditEvent, Membership, Tenant
+from tests.review.supervision_support import decide, member
 from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +80,21 @@ def test_the_decision_log_links_to_the_supervisor_page(acme: Tenant, alice: Any,
     page = signed_in(sam).get("/t/acme/decisions").content.decode()
 
     assert f'href="/t/acme/supervision/conversations/{decision.conversation_id}"' in page
+
+
+def test_the_audit_trail_names_its_targets_in_words_with_links(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    decision = decide(acme, alice, "escalate_ncmec")
+    client = signed_in(sam)
+    client.get(f"/t/acme/cases/{decision.case.pk}")
+    eve = member(acme, "eve")
+    Membership.objects.filter(user=eve).delete()
+    audit_record(tenant=acme, actor=sam, action="member_remove", target_type="user",
+                 target_id=str(eve.pk))  # fmt: skip
+
+    page = client.get("/t/acme/supervision/audit").content.decode()
+
+    assert f'<a href="/t/acme/cases/{decision.case.pk}">case {decision.case.reference}</a>' in page
+    assert "user eve" in page
+    assert f"user {eve.pk}<" not in page

@@ -18,6 +18,7 @@ tenant_urlpatterns = [
     path("", include("review.decisions.urls")),
     path("", include("review.policy.urls")),
     path("", include("review.queue.urls")),
+    path("", include("review.search.urls")),
     path("", include("review.signin.urls")),
     path("", include("review.tenancy.urls")),
 ]

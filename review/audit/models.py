@@ -56,6 +56,9 @@ class AuditAction(models.TextChoices):
     API_KEY_REVOKE = "api_key_revoke", "Revoked an API key"
     POLICY_CHANGE = "policy_change", "Changed the tenant policy"
     RETENTION_PURGE = "retention_purge", "Purged expired conversations"
+    # Detail holds the kind of search and the query's SHA-256, never its text.
+    SEARCH = "search", "Searched"
+    PARTICIPANT_VIEW = "participant_view", "Viewed a participant's page"
 
 
 class AuditEvent(models.Model):

@@ -61,5 +61,10 @@ def audit_trail(request: ArtemisRequest) -> HttpResponse:
         detail={**filters, "before": before, "rows": len(events)},
         ip=request.META.get("REMOTE_ADDR"),
     )
+    targets = selectors.audit_targets(
+        tenant=request.tenant, membership=request.membership, events=events
+    )
+    for event in events:
+        event.target = targets.get(event.pk)  # type: ignore[attr-defined]
     context.update(events=events, older=events[-1].sequence if len(events) == PAGE else None)
     return render(request, "review/audit/audit_trail.html", context)

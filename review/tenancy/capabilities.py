@@ -37,6 +37,13 @@ class Capability(enum.StrEnum):
     SUBMIT_REPORT = "submit_report"
     DOWNLOAD_PACKAGE = "download_package"
     READ_AUDIT = "read_audit"
+    # The search box (conversation id, participant id, screen or display name) and the
+    # participant pages of conversations one has worked on (claimed or decided).
+    FIND = "find"
+    # Any participant's page in the tenant, whoever worked on their conversations.
+    READ_ALL_PARTICIPANTS = "read_all_participants"
+    # Search the text of messages (full-text on PostgreSQL); audited by the query's hash.
+    SEARCH_TEXT = "search_text"
     # The tenant's admin pages: members, invitations, keys, policy, tuning, models, sign-in.
     ADMINISTER = "administer"
 
@@ -49,7 +56,9 @@ class RoleRow:
     two_factor: bool
 
 
-_MODERATOR = frozenset({Capability.DECIDE, Capability.WRITE_CASE, Capability.READ_CASES})
+_MODERATOR = frozenset(
+    {Capability.DECIDE, Capability.WRITE_CASE, Capability.READ_CASES, Capability.FIND}
+)
 _READER = frozenset(
     {
         Capability.READ_CASES,
@@ -66,6 +75,8 @@ _SUPERVISOR = (
         Capability.APPROVE_CASE,
         Capability.SUBMIT_REPORT,
         Capability.DOWNLOAD_PACKAGE,
+        Capability.READ_ALL_PARTICIPANTS,
+        Capability.SEARCH_TEXT,
     }
 )
 
@@ -93,6 +104,8 @@ AUDITED_PAGES: frozenset[Capability] = frozenset(
         Capability.DOWNLOAD_PACKAGE,
         Capability.READ_AUDIT,
         Capability.ADMINISTER,
+        Capability.SEARCH_TEXT,
+        Capability.READ_ALL_PARTICIPANTS,
     }
 )
 

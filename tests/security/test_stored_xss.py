@@ -41,6 +41,7 @@ from tests.security.world import (
     MEMBERSHIP,
     MESSAGE,
     MODEL_VERSION,
+    PARTICIPANT,
     SECOND_REVIEW,
     TenantWorld,
     own_model_version,
@@ -177,6 +178,7 @@ def xss_world() -> tuple[TenantWorld, Any]:
         API_KEY: key.pk,
         MODEL_VERSION: version.pk,
         EXTERNAL_ID: waiting.conversation.external_id,
+        PARTICIPANT: decision.case.reported_participant_id,
     }
     assert SecondReview.objects.filter(pk=first.pk, agrees=False).exists(), "a disagreement"
     return world, ada

@@ -43,6 +43,7 @@ SENT_INVITATION = "sent_invitation"  # the tenant's pending invitation of a newc
 # A pending invitation to the tenant's first moderator from a partner tenant: what a
 # signed-in person's own invitation pages (accept, decline) name.
 INVITATION_TO_MODERATOR = "invitation_to_moderator"
+PARTICIPANT = "participant"  # the reported account of the case's conversation
 KINDS = (
     ITEM,
     MESSAGE,
@@ -56,9 +57,11 @@ KINDS = (
     EXTERNAL_ID,
     SENT_INVITATION,
     INVITATION_TO_MODERATOR,
+    PARTICIPANT,
 )
-# A moderator sees only the cases she wrote; supervisors, admins and auditors see all.
-AUTHOR_ONLY = frozenset({CASE})
+# A moderator sees only the cases she wrote, and the participants of conversations she worked
+# on; supervisors and admins see all (auditors every case).
+AUTHOR_ONLY = frozenset({CASE, PARTICIPANT})
 
 
 @dataclass
@@ -195,6 +198,7 @@ def tenant_world(
         EXTERNAL_ID: external_id,
         SENT_INVITATION: sent.pk,
         INVITATION_TO_MODERATOR: to_moderator.pk,
+        PARTICIPANT: case.reported_participant_id,
     }
     assert set(world.ids) == set(KINDS)
     assert QueueItem.objects.filter(pk=item.pk, status=QueueStatus.WAITING).exists()

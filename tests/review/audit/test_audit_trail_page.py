@@ -9,8 +9,8 @@ import pytest
 
 from review.audit.services import audit_record
 from review.audit.views import PAGE
-from review.models import AuditEvent, Tenant
-from tests.review.supervision_support import decide
+from review.models import AuditEvent, Membership, Tenant
+from tests.review.supervision_support import decide, member
 from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,21 @@ def test_the_audit_trail_refuses_a_bad_date_naming_its_field(acme: Tenant, sam: 
     assert response.status_code == 400
     assert "to: &#x27;11/15/2026&#x27; is not a date; use YYYY-MM-DD" in response.content.decode()
     assert "kept-out" not in response.content.decode()
+
+
+def test_the_audit_trail_names_its_targets_in_words_with_links(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    decision = decide(acme, alice, "escalate_ncmec")
+    client = signed_in(sam)
+    client.get(f"/t/acme/cases/{decision.case.pk}")
+    eve = member(acme, "eve")
+    Membership.objects.filter(user=eve).delete()
+    audit_record(tenant=acme, actor=sam, action="member_remove", target_type="user",
+                 target_id=str(eve.pk))  # fmt: skip
+
+    page = client.get("/t/acme/supervision/audit").content.decode()
+
+    assert f'<a href="/t/acme/cases/{decision.case.pk}">case {decision.case.reference}</a>' in page
+    assert "user eve" in page
+    assert f"user {eve.pk}<" not in page

@@ -383,3 +383,11 @@ def test_a_moderator_changes_their_password_in_the_console(alice: Any) -> None:
     assert "Change password" in form.content.decode()
     assert changed.status_code == 302
     assert password_accepted(Client(), "alice", "a much longer passphrase 42")
+
+
+def test_every_queue_row_links_to_its_review_page(acme: Tenant, alice: Any) -> None:
+    item = flagged_item(acme, 4)
+
+    page = signed_in(alice).get("/t/acme/queue").content.decode()
+
+    assert f'href="/t/acme/items/{item.pk}"' in page

@@ -55,7 +55,12 @@ def test_the_ladder_of_the_first_three_roles_is_kept() -> None:
     moderator, supervisor, admin = (
         BY_ROLE[role].capabilities for role in (Role.MODERATOR, Role.SUPERVISOR, Role.ADMIN)
     )
-    assert moderator == {Capability.DECIDE, Capability.WRITE_CASE, Capability.READ_CASES}
+    assert moderator == {
+        Capability.DECIDE,
+        Capability.WRITE_CASE,
+        Capability.READ_CASES,
+        Capability.FIND,
+    }
     assert moderator < supervisor < admin
     assert admin - supervisor == {Capability.ADMINISTER}
     assert set(admin) == set(Capability), "an admin may do everything"

@@ -1,0 +1,1 @@
+"""Finding and opening anything: the search box, message-text search, participant pages."""

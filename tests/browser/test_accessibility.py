@@ -95,6 +95,8 @@ def pages_of(case: Case) -> dict[str, tuple[str, ...]]:
             f"/t/acme/cases/{case.pk}",
             "/t/acme/supervision/agreement",
             "/t/acme/supervision/audit",
+            f"/t/acme/search?q={case.conversation.external_id}",
+            f"/t/acme/participants/{case.reported_participant_id}",
         ),
         "ada": (
             "/t/acme/admin/",

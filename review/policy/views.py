@@ -116,7 +116,13 @@ def _candidate(raw: str | None, default: float) -> tuple[float, str]:
         return default, f"candidate: {raw!r} is not a number; showing the current threshold"
     if not 0 <= value <= 1:
         return default, f"candidate: must be between 0 and 1; got {raw}"
-    return round(value, 4), ""
+    rounded = round(value, tuning.THRESHOLD_DECIMALS)
+    if rounded != value:
+        return rounded, (
+            f"candidate: thresholds go in steps of 0.001; {raw} is shown as "
+            f"{tuning.threshold_label(rounded)}"
+        )
+    return value, ""
 
 
 @tenant_page(Capability.ADMINISTER)

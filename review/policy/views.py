@@ -128,10 +128,24 @@ def _candidate(raw: str | None, default: float) -> tuple[float, str]:
 @tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_tuning(request: ArtemisRequest) -> HttpResponse:
+    return _tuning_page(
+        request, days=_days(request.GET.get("days")), raw_candidate=request.GET.get("candidate")
+    )
+
+
+def _tuning_page(
+    request: ArtemisRequest,
+    *,
+    days: int,
+    raw_candidate: str | None,
+    apply_reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The tuning page at ``days`` and the candidate asked for; after a refused apply, with
+    the reason the admin wrote still in its box."""
     tenant = request.tenant
-    days = _days(request.GET.get("days"))
     current = tenant.flag_threshold
-    candidate, problem = _candidate(request.GET.get("candidate"), current)
+    candidate, problem = _candidate(raw_candidate, current)
     scores = tuning.latest_scores(tenant=tenant, days=days)
     labels = tuning.decision_labels(tenant=tenant, days=days)
     figures = tuning.Figures(scores=scores, labels=labels, days=days)
@@ -154,13 +168,14 @@ def admin_tuning(request: ArtemisRequest) -> HttpResponse:
         "pr": charts.pr_svg(curve, current=current, candidate=candidate),
         "volume": charts.volume_svg(curve, days=days, current=current, candidate=candidate),
         "apply_form": ApplyThresholdForm(initial={"candidate": candidate, "days": days}),
+        "apply_reason": apply_reason,
     }
     template = (
         "review/policy/admin_tuning.html#whatif"
         if request.htmx
         else "review/policy/admin_tuning.html"
     )
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)
@@ -169,10 +184,21 @@ def admin_tuning_apply(request: ArtemisRequest) -> HttpResponse:
     form = ApplyThresholdForm(request.POST)
     days = _days(request.POST.get("days"))
     back = reverse("policy:admin_tuning", kwargs={"tenant_slug": request.tenant.slug})
+
+    def refused(notice: str, status: int) -> HttpResponse:
+        # The page again, not a redirect: the reason written stays in its box.
+        messages.error(request, notice)
+        return _tuning_page(
+            request,
+            days=days,
+            raw_candidate=request.POST.get("candidate"),
+            apply_reason=request.POST.get("reason", ""),
+            status=status,
+        )
+
     if not form.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Threshold not applied. {problems}")
-        return redirect(f"{back}?days={days}&candidate={request.POST.get('candidate', '')}")
+        return refused(f"Threshold not applied. {problems}", 400)
     candidate = form.cleaned_data["candidate"]
     try:
         version = services.policy_change(
@@ -182,8 +208,7 @@ def admin_tuning_apply(request: ArtemisRequest) -> HttpResponse:
             changes={"flag_threshold": candidate},
         )
     except ReviewError as exc:
-        messages.error(request, f"Threshold not applied: {exc}")
-        return redirect(f"{back}?days={days}&candidate={candidate}")
+        return refused(f"Threshold not applied: {exc}", exc.http_status)
     queue = version.reevaluation or {}
     messages.success(
         request,

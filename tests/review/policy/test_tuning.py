@@ -223,3 +223,17 @@ def test_a_candidate_finer_than_0_001_is_rounded_and_the_page_says_so(
     assert "thresholds go in steps of 0.001; 0.99512 is shown as 0.995" in html
     candidate = html.split('id="figures-candidate">')[1].split("</tr>")[0]
     assert "<td>0.995</td>" in candidate
+
+
+def test_a_refused_apply_comes_back_with_the_reason_ada_wrote(acme: Tenant, ada: Any) -> None:
+    response = signed_in(ada).post(
+        "/t/acme/admin/tuning/apply",
+        {"candidate": "0.95", "days": "30", "reason": "fewer items while two are on leave"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "urgent_threshold: must be at least the flag threshold" in html
+    assert "fewer items while two are on leave</textarea>" in html
+    assert 'id="figures-candidate"><th scope="row">Candidate</th><td>0.95</td>' in html
+    assert not PolicyVersion.objects.filter(tenant=acme, number__gt=1).exists()

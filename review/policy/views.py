@@ -59,25 +59,43 @@ def admin_policy(request: ArtemisRequest) -> HttpResponse:
         else:
             messages.success(request, _queue_message(version))
             return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
+    return _policy_page(request, form, status=400 if form.errors else 200)
+
+
+def _policy_page(
+    request: ArtemisRequest, form: PolicyForm, *, status: int = 200, **typed: Any
+) -> HttpResponse:
+    """The policy page; ``typed`` carries a refused rollback's version and reason back into
+    its row (``rollback_version``, ``rollback_reason``)."""
     context = {
         "form": form,
         "versions": selectors.policy_version_list(tenant=request.tenant),
         "secret_set": bool(request.tenant.webhook_secret),
         "runs": selectors.retention_run_list(tenant=request.tenant)[:10],
+        **typed,
     }
-    return _page(
-        request, "review/policy/admin_policy.html", context, status=400 if form.errors else 200
-    )
+    return _page(request, "review/policy/admin_policy.html", context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
     form = RollbackForm(request.POST)
+
+    def refused(notice: str, status: int) -> HttpResponse:
+        # The page again, not a redirect: the reason written stays in its version's row.
+        messages.error(request, notice)
+        return _policy_page(
+            request,
+            PolicyForm(initial=PolicyForm.initial_for(request.tenant)),
+            status=status,
+            rollback_version=request.POST.get("version", ""),
+            rollback_reason=request.POST.get("reason", ""),
+        )
+
     if not form.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Not rolled back. {problems}")
-        return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
+        return refused(f"Not rolled back. {problems}", 400)
     try:
         version = services.policy_rollback(
             tenant=request.tenant,
@@ -86,12 +104,11 @@ def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except ReviewError as exc:
-        messages.error(request, f"Not rolled back: {exc}")
-    else:
-        messages.success(
-            request,
-            f"Rolled back to version {form.cleaned_data['version']}. " + _queue_message(version),
-        )
+        return refused(f"Not rolled back: {exc}", exc.http_status)
+    messages.success(
+        request,
+        f"Rolled back to version {form.cleaned_data['version']}. " + _queue_message(version),
+    )
     return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
 
 

@@ -327,6 +327,11 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
             notes=form.cleaned_data["notes"],
         )
     except ReviewError as exc:
+        held = selectors.second_review_held(tenant=request.tenant, reviewer=request.user)
+        if held is None or held.pk != review.pk:
+            # Not (or no longer) hers: the transcript is shown only under a live lease.
+            messages.error(request, str(exc))
+            return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
         add_to_form(form, exc)
         return _page(request, review, form, status=exc.http_status)
     # Blind both ways: the reviewer is not told whether they agreed.

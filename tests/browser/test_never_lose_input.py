@@ -53,8 +53,9 @@ def test_submit_without_save_keeps_and_saves_the_narrative_and_no_stale_error_st
     page.fill("#id_incident_local", "2026-11-01T18:01:00")
     page.fill("#id_incident_offset", "+01:00")
     page.click("#case-save")
-    page.wait_for_selector("text=Saved.")
-    assert page.locator("#submit-refused").count() == 0
+    # "Saved." already shows above the refusal (the draft was saved): wait for the swap.
+    page.wait_for_selector("#submit-refused", state="detached")
+    assert page.locator(".saved").inner_text() == "Saved."
     assert page.locator(".messages .error").count() == 0
     assert page.locator("[data-problem]").count() == 0
 

@@ -155,6 +155,9 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Files a browser asks for at the site's root (/favicon.ico), served by WhiteNoise like the
+# static files: no URL pattern, no view, no CDN.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -35,6 +35,8 @@ from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 from review.transcript import flagged_rows
 
+UNSAVED = "Not saved and not submitted: correct the fields marked."
+
 
 def _case(request: ArtemisRequest, case_id: int) -> Case:
     """The case, if this member may see it (a moderator sees only the cases she wrote)."""
@@ -137,6 +139,18 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
     }
 
 
+def _refused(
+    request: ArtemisRequest, case: Case, notice: str, *, status: int = 400, **typed: Any
+) -> HttpResponse:
+    """The case page again, with the refusal on top and what was typed still in its form
+    (``typed``: a bound ``delivery_form`` or ``extend_form``, or ``send_back_reason`` /
+    ``close_reason`` for the reason boxes), instead of a redirect that empties them."""
+    messages.error(request, notice)
+    context = _page_context(request, case, None)
+    context.update(typed)
+    return render(request, "review/cases/case.html", context, status=status)
+
+
 @tenant_page(Capability.READ_CASES, post=Capability.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
@@ -168,13 +182,41 @@ def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
 @tenant_page(Capability.WRITE_CASE)
 @require_POST
 def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    """Submit for approval. From the editor (its fields come along, marked ``with_draft``)
+    the draft is saved first, then checked: what was typed is kept whether or not the case
+    is complete, and a refusal comes back on the editor beside the values, not as a message
+    above an emptied form."""
     case = _case(request, case_id)
+    form = CaseForm(request.POST) if request.POST.get("with_draft") else None
+    template = "review/cases/case.html#case-editor" if request.htmx else "review/cases/case.html"
+    refused = 200 if request.htmx else 400
+
+    def not_submitted(notice: str, *, saved: bool) -> HttpResponse:
+        context = _page_context(request, case, form)
+        context["saved"], context["submit_refused"] = saved, notice
+        return render(request, template, context, status=refused)
+
+    if form is not None:
+        if not form.is_valid():
+            return not_submitted(UNSAVED, saved=False)
+        try:
+            case = flow.case_update(case=case, actor=request.user, **form.case_fields())
+        except ReviewError as exc:
+            add_to_form(form, exc, field_of=case_form_field)
+            return not_submitted(UNSAVED, saved=False)
     try:
         flow.case_submit(case=case, actor=request.user)
     except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Case {case.reference} is waiting for a supervisor.")
+        if form is None:
+            messages.error(request, str(exc))
+            return _back(request, case)
+        return not_submitted(f"Draft saved, but not submitted: {exc.message}", saved=True)
+    messages.success(request, f"Case {case.reference} is waiting for a supervisor.")
+    if request.htmx:
+        # The whole page changes (status, actions, history): load it anew.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("cases:case", args=[request.tenant.slug, case.pk])
+        return response
     return _back(request, case)
 
 
@@ -195,14 +237,12 @@ def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_send_back(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
+    reason = request.POST.get("reason", "")
     try:
-        flow.case_send_back(
-            case=case, supervisor=request.user, reason=request.POST.get("reason", "")
-        )
+        flow.case_send_back(case=case, supervisor=request.user, reason=reason)
     except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Case {case.reference} sent back to its author.")
+        return _refused(request, case, str(exc), status=exc.http_status, send_back_reason=reason)
+    messages.success(request, f"Case {case.reference} sent back to its author.")
     return _back(request, case)
 
 
@@ -212,8 +252,9 @@ def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     form = DeliveryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Delivery not recorded. {_form_errors(form)}")
-        return _back(request, case)
+        return _refused(
+            request, case, f"Delivery not recorded. {_form_errors(form)}", delivery_form=form
+        )
     try:
         case = flow.case_record_delivery(
             case=case,
@@ -223,13 +264,19 @@ def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
             delivered_on=form.cleaned_data["delivered_on"],
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
+        add_to_form(form, exc)
+        return _refused(
             request,
-            f"Delivery recorded; case {case.reference} is preserved until "
-            f"{case.preserve_until:%Y-%m-%d}.",
+            case,
+            f"Delivery not recorded: {exc}",
+            status=exc.http_status,
+            delivery_form=form,
         )
+    messages.success(
+        request,
+        f"Delivery recorded; case {case.reference} is preserved until "
+        f"{case.preserve_until:%Y-%m-%d}.",
+    )
     return _back(request, case)
 
 
@@ -239,8 +286,9 @@ def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     form = ExtendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Preservation not extended. {_form_errors(form)}")
-        return _back(request, case)
+        return _refused(
+            request, case, f"Preservation not extended. {_form_errors(form)}", extend_form=form
+        )
     try:
         case = services.case_extend_preservation(
             case=case,
@@ -249,9 +297,15 @@ def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Preserved until {case.preserve_until:%Y-%m-%d}.")
+        add_to_form(form, exc)
+        return _refused(
+            request,
+            case,
+            f"Preservation not extended: {exc}",
+            status=exc.http_status,
+            extend_form=form,
+        )
+    messages.success(request, f"Preserved until {case.preserve_until:%Y-%m-%d}.")
     return _back(request, case)
 
 
@@ -259,12 +313,12 @@ def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
+    reason = request.POST.get("reason", "")
     try:
-        flow.case_close(case=case, actor=request.user, reason=request.POST.get("reason", ""))
+        flow.case_close(case=case, actor=request.user, reason=reason)
     except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Case {case.reference} closed.")
+        return _refused(request, case, str(exc), status=exc.http_status, close_reason=reason)
+    messages.success(request, f"Case {case.reference} closed.")
     return _back(request, case)
 
 

@@ -23,6 +23,7 @@ from review.models import (
     Decision,
     Membership,
     Participant,
+    QueueItem,
     SecondReview,
     SecondReviewStatus,
     Tenant,
@@ -202,6 +203,16 @@ def decision_current(*, tenant: Tenant, conversation: Conversation) -> Decision 
             tenant=tenant, conversation=conversation, superseded_by__isnull=True
         )
         .select_related("moderator", "queue_item")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def decision_of_item(*, tenant: Tenant, item: QueueItem) -> Decision | None:
+    """The decision a moderator made on ``item`` (the latest, should there be several)."""
+    return (
+        Decision.objects.filter(tenant=tenant, queue_item=item)
+        .select_related("moderator")
         .order_by("-created_at", "-pk")
         .first()
     )

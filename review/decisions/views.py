@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 from review import csv_safe
 from review.audit import services as audit
 from review.audit.services import audit_record
+from review.cases import selectors as case_selectors
 from review.decisions import second_review, selectors, services, supervision
 from review.decisions.forms import DecisionForm, SecondReviewForm, SupervisorDecisionForm
+from review.errors import add_to_form
 from review.filters import date_range
 from review.intake import selectors as intake_selectors
 from review.models import (
@@ -28,6 +30,7 @@ from review.models import (
     AuditAction,
     Conversation,
     QueueItem,
+    QueueStatus,
     ReviewError,
     SecondReview,
     SecondReviewStatus,
@@ -100,6 +103,19 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
         ip=request.META.get("REMOTE_ADDR"),
     )
     context["mine"] = mine
+    if item.status == QueueStatus.DECIDED:
+        # Read after the fact (from a case, the log): what was decided, by whom, and when.
+        decided = selectors.decision_of_item(tenant=request.tenant, item=item)
+        current = selectors.decision_current(tenant=request.tenant, conversation=item.conversation)
+        context["decided"] = decided
+        context["decided_now"] = current if current is not None and current != decided else None
+        context["decided_case"] = (
+            case_selectors.case_list_visible(tenant=request.tenant, membership=request.membership)
+            .filter(decision=decided)
+            .first()
+            if decided is not None
+            else None
+        )
     context["form"] = DecisionForm()
     context.update(_lease_left(item.lease_expires_at, QUEUE_ITEM))
     context["exposure"] = selectors.moderator_exposure(
@@ -141,12 +157,17 @@ def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpRespon
 def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
     form = DecisionForm(request.POST)
-    if not form.is_valid():
+
+    def refused(status: int) -> HttpResponse:
+        # The page again with what was chosen and typed, and the refusal beside it.
         context = review_context(
             request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
         )
         context.update(mine=True, form=form, **_lease_left(item.lease_expires_at, QUEUE_ITEM))
-        return render(request, "review/decisions/item.html", context, status=400)
+        return render(request, "review/decisions/item.html", context, status=status)
+
+    if not form.is_valid():
+        return refused(400)
     try:
         decision = services.decision_create(
             item=item,
@@ -156,8 +177,8 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
             notes=form.cleaned_data["notes"],
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
-        return redirect("decisions:review", tenant_slug=request.tenant.slug, item_id=item.pk)
+        add_to_form(form, exc)
+        return refused(exc.http_status)
     messages.success(request, f"Decision recorded for {item.conversation.external_id}.")
     if decision.verdict in ESCALATIONS:
         # An escalation is not done until its case is written: straight to the editor.
@@ -317,8 +338,13 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
             notes=form.cleaned_data["notes"],
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
-        return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+        held = selectors.second_review_held(tenant=request.tenant, reviewer=request.user)
+        if held is None or held.pk != review.pk:
+            # Not (or no longer) hers: the transcript is shown only under a live lease.
+            messages.error(request, str(exc))
+            return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
+        add_to_form(form, exc)
+        return _page(request, review, form, status=exc.http_status)
     # Blind both ways: the reviewer is not told whether they agreed.
     messages.success(
         request,
@@ -459,12 +485,8 @@ def supervisor_decide(request: ArtemisRequest, conversation_id: int) -> HttpResp
             notes=form.cleaned_data["notes"],
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
-        return redirect(
-            "decisions:supervisor_review",
-            tenant_slug=request.tenant.slug,
-            conversation_id=conversation.pk,
-        )
+        add_to_form(form, exc)
+        return _supervisor_page(request, conversation, form, status=exc.http_status)
     messages.success(request, f"Decision recorded for {conversation.external_id}.")
     if decision.verdict in ESCALATIONS:
         # An escalation is not done until its case is written: straight to the editor.

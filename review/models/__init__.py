@@ -20,7 +20,7 @@ from review.policy.models import (
     TrainingRun,
     TrainingStatus,
 )
-from review.queue.models import QueueCount, QueueItem, QueueStatus
+from review.queue.models import QueueCount, QueueItem, QueueSkip, QueueStatus
 from review.tenancy.models import (
     ApiKey,
     Invitation,
@@ -60,6 +60,7 @@ __all__ = [
     "PolicyVersion",
     "QueueCount",
     "QueueItem",
+    "QueueSkip",
     "QueueStatus",
     "QueueWithdrawal",
     "Resolution",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from review.policy.tuning import AtThreshold
+from review.policy.tuning import AtThreshold, threshold_label
 
 W, H = 560, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
@@ -61,10 +61,15 @@ def _marker(value: float, label: str, css: str, *, left: bool = False) -> str:
 
 
 def _marks(current: float, candidate: float | None) -> str:
-    marks = _marker(current, f"current {current:.2f}", "current", left=(candidate or 0) > current)
+    marks = _marker(
+        current, f"current {threshold_label(current)}", "current", left=(candidate or 0) > current
+    )
     if candidate is not None and candidate != current:
         marks += _marker(
-            candidate, f"candidate {candidate:.2f}", "candidate", left=candidate < current
+            candidate,
+            f"candidate {threshold_label(candidate)}",
+            "candidate",
+            left=candidate < current,
         )
     return marks
 

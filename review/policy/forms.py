@@ -25,11 +25,13 @@ def policy_form_field(path: str) -> str:
 
 
 class PolicyForm(forms.Form):
+    # Steps of 0.001, as threshold tuning tries them (review/policy/tuning.py): a threshold
+    # applied there must be one this form can submit again.
     flag_threshold = forms.FloatField(
-        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.01"})
+        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.001"})
     )
     urgent_threshold = forms.FloatField(
-        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.01"})
+        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.001"})
     )
     second_review_share = forms.FloatField(
         min_value=0,

@@ -27,6 +27,16 @@ from review.models import Assessment, Decision, Tenant
 
 BINS = 20
 WINDOWS = (7, 14, 30, 90)
+# A candidate threshold is tried to three decimals: a calibrated model's scores crowd
+# near 1 (0.99 and 0.995 can be many conversations a day apart), and a finer step than
+# 0.001 moves no figure the page shows.
+THRESHOLD_DECIMALS = 3
+
+
+def threshold_label(value: float) -> str:
+    """A threshold as the page writes it: two decimals (0.70), three when it has them
+    (0.995)."""
+    return f"{value:.2f}" if round(value, 2) == round(value, THRESHOLD_DECIMALS) else f"{value:.3f}"
 
 
 @dataclass(frozen=True)

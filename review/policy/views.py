@@ -59,25 +59,43 @@ def admin_policy(request: ArtemisRequest) -> HttpResponse:
         else:
             messages.success(request, _queue_message(version))
             return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
+    return _policy_page(request, form, status=400 if form.errors else 200)
+
+
+def _policy_page(
+    request: ArtemisRequest, form: PolicyForm, *, status: int = 200, **typed: Any
+) -> HttpResponse:
+    """The policy page; ``typed`` carries a refused rollback's version and reason back into
+    its row (``rollback_version``, ``rollback_reason``)."""
     context = {
         "form": form,
         "versions": selectors.policy_version_list(tenant=request.tenant),
         "secret_set": bool(request.tenant.webhook_secret),
         "runs": selectors.retention_run_list(tenant=request.tenant)[:10],
+        **typed,
     }
-    return _page(
-        request, "review/policy/admin_policy.html", context, status=400 if form.errors else 200
-    )
+    return _page(request, "review/policy/admin_policy.html", context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
     form = RollbackForm(request.POST)
+
+    def refused(notice: str, status: int) -> HttpResponse:
+        # The page again, not a redirect: the reason written stays in its version's row.
+        messages.error(request, notice)
+        return _policy_page(
+            request,
+            PolicyForm(initial=PolicyForm.initial_for(request.tenant)),
+            status=status,
+            rollback_version=request.POST.get("version", ""),
+            rollback_reason=request.POST.get("reason", ""),
+        )
+
     if not form.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Not rolled back. {problems}")
-        return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
+        return refused(f"Not rolled back. {problems}", 400)
     try:
         version = services.policy_rollback(
             tenant=request.tenant,
@@ -86,12 +104,11 @@ def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except ReviewError as exc:
-        messages.error(request, f"Not rolled back: {exc}")
-    else:
-        messages.success(
-            request,
-            f"Rolled back to version {form.cleaned_data['version']}. " + _queue_message(version),
-        )
+        return refused(f"Not rolled back: {exc}", exc.http_status)
+    messages.success(
+        request,
+        f"Rolled back to version {form.cleaned_data['version']}. " + _queue_message(version),
+    )
     return redirect("policy:admin_policy", tenant_slug=request.tenant.slug)
 
 
@@ -116,16 +133,36 @@ def _candidate(raw: str | None, default: float) -> tuple[float, str]:
         return default, f"candidate: {raw!r} is not a number; showing the current threshold"
     if not 0 <= value <= 1:
         return default, f"candidate: must be between 0 and 1; got {raw}"
-    return round(value, 4), ""
+    rounded = round(value, tuning.THRESHOLD_DECIMALS)
+    if rounded != value:
+        return rounded, (
+            f"candidate: thresholds go in steps of 0.001; {raw} is shown as "
+            f"{tuning.threshold_label(rounded)}"
+        )
+    return value, ""
 
 
 @tenant_page(Capability.ADMINISTER)
 @require_GET
 def admin_tuning(request: ArtemisRequest) -> HttpResponse:
+    return _tuning_page(
+        request, days=_days(request.GET.get("days")), raw_candidate=request.GET.get("candidate")
+    )
+
+
+def _tuning_page(
+    request: ArtemisRequest,
+    *,
+    days: int,
+    raw_candidate: str | None,
+    apply_reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The tuning page at ``days`` and the candidate asked for; after a refused apply, with
+    the reason the admin wrote still in its box."""
     tenant = request.tenant
-    days = _days(request.GET.get("days"))
     current = tenant.flag_threshold
-    candidate, problem = _candidate(request.GET.get("candidate"), current)
+    candidate, problem = _candidate(raw_candidate, current)
     scores = tuning.latest_scores(tenant=tenant, days=days)
     labels = tuning.decision_labels(tenant=tenant, days=days)
     figures = tuning.Figures(scores=scores, labels=labels, days=days)
@@ -148,13 +185,14 @@ def admin_tuning(request: ArtemisRequest) -> HttpResponse:
         "pr": charts.pr_svg(curve, current=current, candidate=candidate),
         "volume": charts.volume_svg(curve, days=days, current=current, candidate=candidate),
         "apply_form": ApplyThresholdForm(initial={"candidate": candidate, "days": days}),
+        "apply_reason": apply_reason,
     }
     template = (
         "review/policy/admin_tuning.html#whatif"
         if request.htmx
         else "review/policy/admin_tuning.html"
     )
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)
@@ -163,10 +201,21 @@ def admin_tuning_apply(request: ArtemisRequest) -> HttpResponse:
     form = ApplyThresholdForm(request.POST)
     days = _days(request.POST.get("days"))
     back = reverse("policy:admin_tuning", kwargs={"tenant_slug": request.tenant.slug})
+
+    def refused(notice: str, status: int) -> HttpResponse:
+        # The page again, not a redirect: the reason written stays in its box.
+        messages.error(request, notice)
+        return _tuning_page(
+            request,
+            days=days,
+            raw_candidate=request.POST.get("candidate"),
+            apply_reason=request.POST.get("reason", ""),
+            status=status,
+        )
+
     if not form.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Threshold not applied. {problems}")
-        return redirect(f"{back}?days={days}&candidate={request.POST.get('candidate', '')}")
+        return refused(f"Threshold not applied. {problems}", 400)
     candidate = form.cleaned_data["candidate"]
     try:
         version = services.policy_change(
@@ -176,8 +225,7 @@ def admin_tuning_apply(request: ArtemisRequest) -> HttpResponse:
             changes={"flag_threshold": candidate},
         )
     except ReviewError as exc:
-        messages.error(request, f"Threshold not applied: {exc}")
-        return redirect(f"{back}?days={days}&candidate={candidate}")
+        return refused(f"Threshold not applied: {exc}", exc.http_status)
     queue = version.reevaluation or {}
     messages.success(
         request,

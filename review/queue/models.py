@@ -93,6 +93,28 @@ class QueueItem(models.Model):
         return [key for key in self.characteristics.split(",") if key]
 
 
+class QueueSkip(models.Model):
+    """A moderator skipped an item: until ``until`` (one lease period after the skip) it
+    goes to the back of her line, behind every item she has not skipped. Others are not
+    affected; nor is she once it runs out. A row per (item, moderator); a later skip moves
+    ``until`` on. Expired rows are cleared when she next skips."""
+
+    item = models.ForeignKey(QueueItem, on_delete=models.CASCADE, related_name="skips")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "moderator"], name="queueskip_one_per_member")
+        ]
+        indexes = [models.Index(fields=["moderator", "until"], name="queueskip_live")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} skipped by {self.moderator_id} until {self.until}"
+
+
 class QueueCount(models.Model):
     """How many open queue items a tenant has per (status, characteristic bits, score band),
     kept as signed deltas that database triggers on review_queueitem append: every insert,

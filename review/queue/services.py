@@ -22,6 +22,7 @@ from review.models import (
     Decision,
     QueueCount,
     QueueItem,
+    QueueSkip,
     QueueStatus,
     QueueWithdrawal,
     Tenant,
@@ -40,6 +41,8 @@ from scoring import characteristics
 # One hour of waiting is worth this much priority (priority runs 0 to 2): a 0.6 item that
 # has waited a day comes before a fresh 0.9 one, so nothing waits for ever.
 AGE_WEIGHT = 0.05
+# The release reason of a skip (the review page's "Skip"), which also records a QueueSkip.
+SKIPPED = "skipped"
 
 
 def queue_rank(*, priority: float, enqueued_at: datetime) -> float:
@@ -280,13 +283,34 @@ def queue_item_claim_next(*, tenant: Tenant, moderator: AbstractBaseUser) -> Que
 
     Two moderators never get the same item (``lease_next``); a moderator who already
     holds a live lease gets that item back instead of a second one.
+
+    Items she skipped (``QueueSkip``, live for one lease period) come last in her line only:
+    she gets every other free item first. When nothing but her skipped items is left she
+    gets those again, the one skipped longest ago first, rather than hearing "the queue is
+    empty" while items wait: a skip says "not now, not me first", never "not me". Others
+    take them in their usual order.
     """
-    return lease_next(
-        QueueItem.objects.filter(tenant=tenant),
+    now = timezone.now()
+    items = QueueItem.objects.filter(tenant=tenant)
+    skipped = QueueSkip.objects.filter(moderator=moderator, until__gt=now, item__tenant=tenant)
+    row = lease_next(
+        items.exclude(pk__in=skipped.values("item_id")),
         lease=QUEUE_ITEM,
         holder=moderator,
         order_by=("-urgent", "-rank"),
         tenant=tenant,
+        own=items,
+    )
+    if row is not None:
+        return row
+    skipped_at = skipped.filter(item=OuterRef("pk")).values("until")[:1]
+    return lease_next(
+        items.filter(pk__in=skipped.values("item_id")).annotate(skipped_until=Subquery(skipped_at)),
+        lease=QUEUE_ITEM,
+        holder=moderator,
+        order_by=("skipped_until", "-urgent", "-rank"),
+        tenant=tenant,
+        own=items,
     )
 
 
@@ -302,8 +326,16 @@ def queue_item_renew(*, item: QueueItem, moderator: AbstractBaseUser) -> QueueIt
 
 @transaction.atomic
 def queue_item_release(*, item: QueueItem, moderator: AbstractBaseUser, reason: str) -> QueueItem:
-    """Give the item back to the queue (a skip), audited with the reason."""
+    """Give the item back to the queue, audited with the reason. A skip (``reason`` is
+    "skipped") also puts it at the back of ``moderator``'s line for one lease period
+    (``queue_item_claim_next``)."""
     locked = lease_release(held_by(item, moderator), lease=QUEUE_ITEM)
+    if reason == SKIPPED:
+        now = timezone.now()
+        QueueSkip.objects.filter(moderator=moderator, until__lte=now).delete()
+        QueueSkip.objects.update_or_create(
+            item=locked, moderator=moderator, defaults={"until": now + QUEUE_ITEM.duration}
+        )
     left_queue = locked.policy_pending and _apply_pending_policy(locked)
     audit_record(
         tenant=locked.tenant,

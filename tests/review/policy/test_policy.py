@@ -28,7 +28,7 @@ from review.models import (
 )
 from review.policy.services import policy_change, policy_rollback
 from review.queue.services import queue_item_claim_next, queue_item_release
-from tests.review_support import flagged_item
+from tests.review_support import flagged_item, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +326,20 @@ def test_changing_only_retention_leaves_the_queue_untouched(acme: Tenant, ada: A
     item.refresh_from_db()
     assert version.reevaluation == {}
     assert (item.priority, item.rank) == before
+
+
+def test_a_refused_rollback_keeps_the_reason_ada_wrote_in_its_row(acme: Tenant, ada: Any) -> None:
+    policy_change(tenant=acme, actor=ada, reason="first", changes={"flag_threshold": 0.6})
+    policy_rollback(tenant=acme, actor=ada, version_number=1, reason="back to start")
+
+    response = signed_in(ada).post(
+        "/t/acme/admin/policy/rollback", {"version": "1", "reason": "once more, to be sure"}
+    )
+
+    assert response.status_code == 409, "a conflict with the policy in force"
+    html = response.content.decode()
+    assert "Not rolled back: nothing to change" in html
+    assert 'id="rollback-reason-1" placeholder="reason" required value="once more, to be sure"' in (
+        html
+    )
+    assert 'id="rollback-reason-2" placeholder="reason" required>' in html, "only its own row"

@@ -188,3 +188,52 @@ def test_applying_a_candidate_goes_through_a_versioned_policy_change(
         follow=True,
     )
     assert "urgent_threshold: must be at least the flag threshold" in above_urgent.content.decode()
+
+
+def test_a_candidate_of_0_995_is_tried_as_typed_and_can_be_applied(acme: Tenant, ada: Any) -> None:
+    acme.urgent_threshold = 0.999
+    acme.save(update_fields=["urgent_threshold"])
+    scored_conversation(acme, 1, probability=0.997)
+    scored_conversation(acme, 2, probability=0.993)
+    client = signed_in(ada)
+
+    html = client.get("/t/acme/admin/tuning?days=30&candidate=0.995").content.decode()
+
+    assert 'step="0.001"' in html, "the browser lets 0.995 through"
+    candidate = html.split('id="figures-candidate">')[1].split("</tr>")[0]
+    assert candidate.startswith('<th scope="row">Candidate</th><td>0.995</td>'), candidate
+    assert "candidate 0.995" in html, "the charts mark it where it is, not at 1.00"
+    assert "Apply flag threshold 0.995" in html
+    assert '<input type="hidden" name="candidate" value="0.995">' in html
+    applied = client.post(
+        "/t/acme/admin/tuning/apply",
+        {"candidate": "0.995", "days": "30", "reason": "only the clearest cases"},
+        follow=True,
+    )
+    assert "Flag threshold is now 0.995" in applied.content.decode()
+    acme.refresh_from_db()
+    assert acme.flag_threshold == 0.995
+
+
+def test_a_candidate_finer_than_0_001_is_rounded_and_the_page_says_so(
+    acme: Tenant, ada: Any
+) -> None:
+    html = signed_in(ada).get("/t/acme/admin/tuning?candidate=0.99512").content.decode()
+
+    assert "thresholds go in steps of 0.001; 0.99512 is shown as 0.995" in html
+    candidate = html.split('id="figures-candidate">')[1].split("</tr>")[0]
+    assert "<td>0.995</td>" in candidate
+
+
+def test_a_refused_apply_comes_back_with_the_reason_ada_wrote(acme: Tenant, ada: Any) -> None:
+    response = signed_in(ada).post(
+        "/t/acme/admin/tuning/apply",
+        {"candidate": "0.95", "days": "30", "reason": "fewer items while two are on leave"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "urgent_threshold: must be at least the flag threshold" in html
+    assert "fewer items while two are on leave</textarea>" in html
+    assert 'id="figures-candidate"><th scope="row">Candidate</th><td>0.95</td>' in html
+    assert not PolicyVersion.objects.filter(tenant=acme, number__gt=1).exists()

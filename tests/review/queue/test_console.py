@@ -133,13 +133,14 @@ def test_a_moderator_cannot_decide_an_item_leased_to_another(
 
     response = signed_in(bob).post(
         f"/t/acme/items/{item.pk}/decide",
-        {"verdict": "no_violation", "reason_code": "benign_context"},
+        {"verdict": "no_violation", "reason_code": "benign_context", "notes": "bob's reading"},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 409
     assert not Decision.objects.exists()
-    page = signed_in(bob).get(response["Location"]).content.decode()
+    page = response.content.decode()
     assert "take it from the queue" in page
+    assert "bob&#x27;s reading</textarea>" in page, "what he typed is still there"
 
 
 def test_a_decision_needs_a_reason_that_fits_the_verdict(acme: Tenant, alice: Any) -> None:

@@ -284,6 +284,15 @@ def _rows(request: ArtemisRequest) -> tuple[list[VersionRow], ModelVersion | Non
 @tenant_page(Capability.ADMINISTER)
 @require_GET
 def model_versions(request: ArtemisRequest) -> HttpResponse:
+    return _models_page(request)
+
+
+def _models_page(
+    request: ArtemisRequest, *, refused: ReviewError | None = None, **typed: Any
+) -> HttpResponse:
+    """The Models page; after a refused Train or Promote, again with the refusal beside the
+    form and the reason the admin typed still in it (``typed``: ``train_reason``, or
+    ``promote_reason`` with ``promote_pk``)."""
     rows, in_use = _rows(request)
     labels = feedback_selectors.decision_labels(tenant=request.tenant)
     grooming = sum(1 for d in labels if d.label == 1)
@@ -304,7 +313,10 @@ def model_versions(request: ArtemisRequest) -> HttpResponse:
             },
             "changes": feedback_selectors.model_changes(tenant=request.tenant),
             **_training_context(request),
+            "refused": refused.message if refused else "",
+            **typed,
         },
+        status=refused.http_status if refused else 200,
     )
 
 
@@ -326,15 +338,16 @@ def _training_context(request: ArtemisRequest) -> dict[str, Any]:
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def model_train(request: ArtemisRequest) -> HttpResponse:
+    reason = request.POST.get("reason", "")
     try:
         retrain.training_run_request(
             tenant=request.tenant,
             actor=request.user,
-            reason=request.POST.get("reason", ""),
+            reason=reason,
             ip=request.META.get("REMOTE_ADDR"),
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        return _models_page(request, refused=exc, train_reason=reason)
     else:
         messages.success(
             request, "A challenger is queued for training; this page shows when it is done."
@@ -366,16 +379,17 @@ def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpRespo
         lambda: model_selectors.model_version_get(tenant=request.tenant, pk=version_id),
         "model version",
     )
+    reason = request.POST.get("reason", "")
     try:
         feedback.model_version_promote(
             tenant=request.tenant,
             model_version=version,
             actor=request.user,
-            reason=request.POST.get("reason", ""),
+            reason=reason,
             ip=request.META.get("REMOTE_ADDR"),
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        return _models_page(request, refused=exc, promote_reason=reason, promote_pk=version.pk)
     else:
         messages.success(
             request, f"Model {version.version} now scores {request.tenant.name}'s conversations."

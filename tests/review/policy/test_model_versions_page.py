@@ -111,12 +111,9 @@ def test_promotion_needs_a_reason(acme: Tenant, ada: Any, active_model: ModelVer
 
     response = client.post(f"/t/acme/admin/models/{ours.pk}/promote", {"reason": "  "})
 
-    assert response.status_code == 302
+    assert response.status_code == 400, "the page again, with the refusal"
     assert model_version_active(tenant=acme) == active_model
-    assert (
-        "say why the model in use should change"
-        in client.get("/t/acme/admin/models").content.decode()
-    )
+    assert "say why the model in use should change" in response.content.decode()
     assert not AuditEvent.objects.filter(tenant=acme, action="model_activate").exists()
 
 
@@ -181,11 +178,11 @@ def test_an_earlier_default_cannot_be_chosen_by_a_tenant(
 
     client = signed_in(ada)
 
-    client.post(f"/t/acme/admin/models/{older.pk}/promote", {"reason": "old times"})
+    response = client.post(f"/t/acme/admin/models/{older.pk}/promote", {"reason": "old times"})
 
     assert model_version_active(tenant=acme) == active_model
+    assert "is an earlier default model" in response.content.decode()
     page = client.get("/t/acme/admin/models").content.decode()
-    assert "is an earlier default model" in page
     assert "an earlier default; the operator chooses the default" in page
     assert not AuditEvent.objects.filter(tenant=acme, action="model_activate").exists()
 

@@ -225,3 +225,15 @@ def test_a_real_worker_on_redis_trains_the_challenger_an_admin_asked_for(
 @pytest.fixture
 def worker_env() -> dict[str, str]:
     return {"ARTEMIS_CHALLENGER_GENERATED": str(GENERATED)}
+
+
+def test_a_refused_training_request_keeps_the_reason_typed(acme: Tenant, ada: Any) -> None:
+    client = signed_in(ada)
+    too_long = "x" * 501
+
+    response = client.post("/t/acme/admin/models/train", {"reason": too_long})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'value="{too_long}"' in html, "the typed reason is still in the form"
+    assert "keep it under 500 characters" in html

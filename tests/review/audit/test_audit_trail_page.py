@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from review.audit import services as audit_services
 from review.audit.services import audit_record
 from review.audit.views import PAGE
 from review.models import AuditEvent, Membership, Tenant
@@ -84,14 +85,17 @@ def test_the_decision_log_links_to_the_supervisor_page(acme: Tenant, alice: Any,
 
 
 def test_the_audit_trail_filters_by_a_period_and_pages_back_within_it(
-    acme: Tenant, sam: Any
+    acme: Tenant, sam: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     days = ["2026-10-31", "2026-11-01", "2026-11-15", "2026-11-16"]
     for day in days:
-        event = audit_record(tenant=acme, actor=None, action="api_read",
-                             target_type="conversation", target_id=f"on-{day}")  # fmt: skip
+        # Recorded as of that day: the trail is append-only (PostgreSQL refuses an UPDATE)
+        # and each event's time is in its hash.
         at = datetime.fromisoformat(f"{day}T23:59:00").replace(tzinfo=UTC)
-        AuditEvent.objects.filter(pk=event.pk).update(created_at=at)
+        monkeypatch.setattr(audit_services.timezone, "now", lambda at=at: at)
+        audit_record(tenant=acme, actor=None, action="api_read",
+                     target_type="conversation", target_id=f"on-{day}")  # fmt: skip
+    monkeypatch.undo()
     client = signed_in(sam)
 
     page = client.get("/t/acme/supervision/audit?from=2026-11-01&to=2026-11-15").content.decode()

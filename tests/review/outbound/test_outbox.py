@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import redis
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from review.models import (
@@ -201,9 +202,12 @@ def test_what_was_owed_while_the_broker_was_down_is_sent_by_the_beat_sweep(
 
 
 def queued_tasks(url: str) -> list[tuple[str, list[Any]]]:
-    """The tasks waiting on a Redis broker's default queue: (name, positional arguments)."""
+    """The tasks waiting on a Redis broker's queues (each task's own, README "Scaling"):
+    (name, positional arguments)."""
     found = []
-    for raw in redis.Redis.from_url(url).lrange("celery", 0, -1):
+    client = redis.Redis.from_url(url)
+    raws = [raw for queue in settings.ARTEMIS_TASK_QUEUES for raw in client.lrange(queue, 0, -1)]
+    for raw in raws:
         message = json.loads(raw)
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         found.append((message["headers"]["task"], args))

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import transaction
 
 from artemis.celery import app
-from review import tasks
 from review.cases.ncmec.localserver import CyberTiplineServer
 from review.cases.ncmec.services import ncmec_submission_request
 from review.models import AuditAction, AuditEvent, CaseStatus, NcmecSubmission, Tenant
@@ -45,9 +44,11 @@ def test_every_task_has_a_queue_and_a_soft_limit_below_its_hard_one() -> None:
 
 
 def test_the_time_limits_reach_the_tasks_themselves() -> None:
+    review_task_names()
     soft = settings.ARTEMIS_TASK_QUEUES["outbound"][1]
-    assert tasks.submit_ncmec.soft_time_limit == soft
-    assert tasks.score_conversations.time_limit == settings.ARTEMIS_TASK_QUEUES["scoring"][2]
+    assert app.tasks["review.tasks.submit_ncmec"].soft_time_limit == soft
+    hard = settings.ARTEMIS_TASK_QUEUES["scoring"][2]
+    assert app.tasks["review.tasks.score_conversations"].time_limit == hard
 
 
 @pytest.mark.celery_worker
@@ -107,8 +108,11 @@ def test_a_hung_ncmec_call_is_cut_by_the_time_limit_and_retried_without_a_second
     }
     # The sender stamps the task's limits on its message, so the web process (this test) and
     # the worker are configured alike, as README "Scaling" asks.
-    monkeypatch.setattr(tasks.submit_ncmec, "soft_time_limit", 3)
-    monkeypatch.setattr(tasks.submit_ncmec, "time_limit", 60)
+    # (The task object the outbox sends through: the app's own, whatever app is current.)
+    submit = app.tasks["review.tasks.submit_ncmec"]
+    monkeypatch.setattr(submit, "soft_time_limit", 3)
+    monkeypatch.setattr(submit, "time_limit", 60)
+    monkeypatch.setattr(submit, "_exec_options", None)  # Celery caches them at the first send
     for name, value in {"NCMEC_URL": cybertipline.url, **NCMEC_LOGIN, **REPORTER}.items():
         setattr(settings, name, value)  # the request checks the report is ready to send
     cybertipline.state.delay("finish", 30.0)

@@ -29,6 +29,7 @@ from statistics import median
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from scoring import disclosures
 from scoring.dataset import LabelledConversation
 from scoring.engine import Engine
 from scoring.evaluation import early_warning
@@ -67,6 +68,10 @@ class RealChatReport:
     benign: int = 0
     benign_flagged: int = 0
     benign_flagged_probe: int = 0
+    # Benign-labelled conversations flagged in which a participant states, in their own
+    # words, an age of 15 or under: a corpus label of "benign" means no known predator, not
+    # that no child was in sexual chat, and a moderator would want to see these.
+    benign_flagged_stated_minor: int = 0
     # Grooming conversations whose strongest participant is the offender, not the child:
     # who the case names as the suspect.
     suspect_named: int = 0
@@ -131,6 +136,8 @@ class RealChatReport:
             out += [
                 f"  benign conversations flagged: {self.benign_flagged} of {self.benign}  "
                 f"[0: {verdict(self.benign_flagged == 0, f'{self.benign_flagged} flagged')}]",
+                f"    of them, a participant states an age of {disclosures.MINOR_MAX} or under "
+                f"in their own words: {self.benign_flagged_stated_minor}",
                 f"  benign flagged with the metadata probe (a declared {PROBE_CHILD_AGE}-year-old"
                 f", a {PROBE_ACCOUNT_DAYS}-day-old account): {self.benign_flagged_probe} of "
                 f"{self.benign}  [0: {verdict(self.benign_flagged_probe == 0, probe_miss)}]",
@@ -217,7 +224,11 @@ def real_chat_report(
             )
             report.benign += 1
             report.benign_probabilities.append(result.probability)
-            report.benign_flagged += result.probability >= threshold
+            flagged = result.probability >= threshold
+            report.benign_flagged += flagged
+            report.benign_flagged_stated_minor += flagged and any(
+                disclosures.states_minor(m.text) for m in conversation.messages
+            )
             probed = with_metadata_probe(conversation)
             report.benign_flagged_probe += (
                 engine.score_conversation(

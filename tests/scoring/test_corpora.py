@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import pickle
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.management import CommandError, call_command
 
 from scoring.corpora import read_development_folder, read_pan12_csv, read_perverted_justice
 from scoring.dataset import LabelledConversation
+from scoring.disclosures import states_minor
 from scoring.real_evaluation import real_chat_report
 from scoring.training import cross_validate
 from tests.scoring_support import trained_default
@@ -161,3 +163,31 @@ def test_train_model_cv_prints_figures_and_registers_nothing(tmp_path: Path) -> 
 
     assert "grouped 3-fold cross-validation" in out.getvalue()
     assert not ModelVersion.objects.exists()
+
+
+def test_a_flagged_benign_conversation_where_someone_states_a_child_age_is_counted() -> None:
+    """A corpus label "benign" means no known predator; a flagged one in which a participant
+    says they are 13 is counted apart, so the false-alarm figure can be read."""
+    from tests.scoring_support import grooming_conversations
+
+    engine = trained_default().engine
+    said, unsaid = (
+        replace(c, label=0, predators=frozenset()) for c in grooming_conversations(2, 30)
+    )
+    child = next(p.external_id for p in said.participants if p.external_id not in said.predators)
+    said = replace(
+        said,
+        messages=[*said.messages, replace(said.messages[-1], sender=child, text="im 13")],
+        message_labels=[*said.message_labels, frozenset()],
+    )
+    unsaid = replace(
+        unsaid,
+        messages=[m for m in unsaid.messages if not states_minor(m.text)],
+    )
+    unsaid = replace(unsaid, message_labels=unsaid.message_labels[: len(unsaid.messages)])
+
+    report = real_chat_report(engine, [said, unsaid], threshold=0.5)
+
+    assert report.benign_flagged == 2
+    assert report.benign_flagged_stated_minor == 1
+    assert "states an age of 15 or under in their own words: 1" in "\n".join(report.lines())

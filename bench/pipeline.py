@@ -71,6 +71,18 @@ PY = sys.executable
 TARGET_RATE = 2000
 TARGET_P95_S = 2.0
 MAX_BATCH = 1000  # ARTEMIS_MAX_BATCH: conversations per request
+# What the benchmark's database sessions are doing: the workers' waiting on a lock (a row an
+# ingest request holds, say) and working in PostgreSQL; the same for the web server's.
+SESSIONS = """
+    SELECT
+        count(*) FILTER (WHERE application_name = 'pipeline-worker' AND wait_event_type = 'Lock'),
+        count(*) FILTER (WHERE application_name = 'pipeline-worker' AND state = 'active'
+                         AND wait_event_type IS DISTINCT FROM 'Lock'),
+        count(*) FILTER (WHERE application_name = 'pipeline-web' AND wait_event_type = 'Lock'),
+        count(*) FILTER (WHERE application_name = 'pipeline-web' AND state = 'active'
+                         AND wait_event_type IS DISTINCT FROM 'Lock')
+    FROM pg_stat_activity WHERE datname = current_database()
+"""
 
 
 # --- the load -------------------------------------------------------------------------------
@@ -324,6 +336,7 @@ class RateResult:
     errors: int
     late_p95: float
     scored_per_s: float  # assessments written per second of the window
+    sessions: tuple[float, ...]  # SESSIONS averaged over the samples
     updates_per_s: float  # conversation updates posted per second of load
 
     @property
@@ -424,6 +437,7 @@ def main() -> None:
     )
     args = parser.parse_args()  # fmt: skip
     port = free_port(args.port)
+    load_at_start = os.getloadavg()[0]
 
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
     import redis
@@ -476,7 +490,8 @@ def main() -> None:
         server = subprocess.Popen(
             [PY, "-m", "gunicorn", "artemis.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(args.web_workers), "--log-level", "info", "--timeout", "120"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**env, "PGAPPNAME": "pipeline-web"}, stdout=out,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
     processes.append(server)
     workers = []
@@ -506,7 +521,7 @@ def main() -> None:
                         "--without-heartbeat",
                     ],
                     cwd=ROOT,
-                    env=env,
+                    env={**env, "PGAPPNAME": "pipeline-worker"},
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
@@ -543,6 +558,7 @@ def main() -> None:
                     server=server,
                     workers=workers,
                     worker_log=worker_log,
+                    db_url=db_url,
                 )
             )
     finally:
@@ -554,7 +570,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
         redis_client.flushdb()
-    report(results, args)
+    report(results, args, load_at_start)
 
 
 def run_rate(
@@ -569,6 +585,7 @@ def run_rate(
     server: subprocess.Popen[bytes],
     workers: list[subprocess.Popen[bytes]],
     worker_log: Path,
+    db_url: str,
 ) -> RateResult:
     from django.db import connection
 
@@ -582,12 +599,19 @@ def run_rate(
         "workers": sum(cpu_seconds(w.pid) for w in workers),
     }
     backlog = [0]
+    samples: list[tuple[int, ...]] = []
     stop = threading.Event()
 
     def watch() -> None:
-        while not stop.is_set():
-            backlog[0] = max(backlog[0], redis_client.llen("scoring"))
-            stop.wait(0.5)
+        """The Redis backlog, and what the workers' and the server's database sessions are
+        doing (PGAPPNAME names them), sampled every 0.2 s."""
+        import psycopg
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            while not stop.is_set():
+                backlog[0] = max(backlog[0], redis_client.llen("scoring"))
+                samples.append(conn.execute(SESSIONS).fetchone())
+                stop.wait(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -663,6 +687,9 @@ def run_rate(
         late_p95=percentile([v for log in logs for v in log.late], 95),
         scored_per_s=scored / window,
         updates_per_s=len(lags) / load_s,
+        sessions=tuple(statistics.fmean(column) for column in zip(*samples, strict=True))
+        if samples
+        else (math.nan,) * 4,
     )
     for log in logs:
         for error in log.errors[:3]:
@@ -690,14 +717,14 @@ def line(r: RateResult) -> None:
     )
 
 
-def report(results: list[RateResult], args: argparse.Namespace) -> None:
+def report(results: list[RateResult], args: argparse.Namespace, load_at_start: float) -> None:
     print()
     print(
         f"pipeline benchmark: {args.workers} Celery workers x {args.concurrency} prefork "
         f"child(ren), gunicorn {args.web_workers} workers, {args.clients} clients posting every "
         f"{args.interval} s, a message every {args.gap} s per conversation, {args.duration:.0f} s "
-        f"per rate (+ up to {args.drain:.0f} s drain), PostgreSQL + Redis; load "
-        f"{os.getloadavg()[0]:.2f} (1 min) at the end"
+        f"per rate (+ up to {args.drain:.0f} s drain), PostgreSQL + Redis; machine load "
+        f"(1 min) {load_at_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     )
     print(
         "| rate (msg/s) | sent (msg/s) | end to end p50 / p95 / p99 (s) | items | scoring lag "
@@ -719,9 +746,11 @@ def report(results: list[RateResult], args: argparse.Namespace) -> None:
         "| rate (msg/s) | conversation updates posted /s | assessments "
         "written /s | POST p50 / p95 (ms: ingest and the Redis send) | task run p50 / p95 (s, "
         "up to 25 conversations) | waiting for a worker, about (lag p50 - task p50, s) | queue "
-        "step p50 (ms: assessment to queue item) | CPU cores: gunicorn / workers |"
+        "step p50 (ms: assessment to queue item) | worker time waiting on a lock / working in "
+        "PostgreSQL | ingest requests waiting on a lock (mean) | CPU cores: gunicorn / workers |"
     )
-    print("| ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
+    print("| ---: | ---: | ---: | --- | --- | ---: | ---: | --- | ---: | --- |")
+    slots = args.workers * args.concurrency
     for r in results:
         wait = percentile(r.lag, 50) - percentile(r.task_s, 50)
         print(
@@ -730,6 +759,7 @@ def report(results: list[RateResult], args: argparse.Namespace) -> None:
             f"{seconds(percentile(r.task_s, 50))} / {seconds(percentile(r.task_s, 95))} | "
             f"{seconds(max(0.0, wait)) if not math.isnan(wait) else '-'} | "
             f"{percentile(r.queue_step, 50) * 1000:,.1f} | "
+            f"{r.sessions[0] / slots:.0%} / {r.sessions[1] / slots:.0%} | {r.sessions[2]:.2f} | "
             f"{r.cpu['gunicorn']:.2f} / {r.cpu['workers']:.2f} |"
         )
     sustained = [r.rate for r in results if r.sustained]

@@ -103,11 +103,12 @@ def decision_create(
     return decision
 
 
-def decision_carry_out(*, decision: Decision) -> None:
+def decision_carry_out(*, decision: Decision, webhook: bool = True) -> None:
     """What a verdict sets going, whoever gave it (a moderator, or a supervisor answering a
     question or a disagreement): the platform's webhook for an account action, a draft case
-    for an escalation. Runs inside the decision's transaction."""
-    if decision.verdict in ACCOUNT_ACTIONS:
+    for an escalation. Runs inside the decision's transaction. ``webhook=False``: the
+    caller tells the platform itself (an appeal's outcome carries its new decision)."""
+    if webhook and decision.verdict in ACCOUNT_ACTIONS:
         webhook_enqueue(decision=decision)
     if decision.verdict in ESCALATIONS:
         case_open(decision=decision)

@@ -33,8 +33,13 @@ def decision_supersede(
     verdict: str,
     reason_code: str,
     notes: str = "",
+    appeal: int | None = None,
 ) -> Decision:
     """Record the supervisor's decision on ``current``'s conversation, superseding it.
+
+    ``appeal``: the id of the appeal this decision overturns ``current`` on (the appeal's
+    reviewer, who may be a moderator, decides); the appeal's webhook tells the platform, so
+    the decision sends none of its own.
 
     ``current`` is the decision the supervisor was shown; if someone decided in the
     meantime, this refuses rather than silently superseding a decision they never saw.
@@ -98,8 +103,9 @@ def decision_supersede(
             "reason_code": reason_code,
             "supersedes": locked.pk,
             "answers": locked.verdict,
-            "by_supervisor": True,
+            "by_supervisor": appeal is None,
             "has_notes": bool(notes),
+            **({"appeal": appeal} if appeal is not None else {}),
         },
     )
     open_disagreements = SecondReview.objects.filter(
@@ -107,5 +113,5 @@ def decision_supersede(
     )
     for review in open_disagreements:
         disagreement_resolve(review=review, supervisor=supervisor, decision=decision)
-    decision_carry_out(decision=decision)
+    decision_carry_out(decision=decision, webhook=appeal is None)
     return decision

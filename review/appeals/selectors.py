@@ -63,7 +63,9 @@ def appeals_open(*, tenant: Tenant) -> QuerySet[Appeal]:
     return (
         Appeal.objects.filter(tenant=tenant)
         .exclude(status=AppealStatus.DONE)
-        .select_related("decision", "decision__moderator", "conversation", "claimed_by")
+        .select_related(
+            "decision", "decision__moderator", "conversation", "claimed_by", "referred_by"
+        )
         .order_by("received_at", "pk")
     )
 

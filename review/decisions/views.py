@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from review import csv_safe
+from review.appeals import selectors as appeal_selectors
 from review.audit import services as audit
 from review.audit.services import audit_record
 from review.cases import selectors as case_selectors
@@ -380,12 +381,23 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
     tenant = request.tenant
     questions = list(selectors.question_list(tenant=tenant)[:200])
     disagreements = list(selectors.disagreement_list(tenant=tenant)[:200])
+    now = timezone.now()
+    overdue = [
+        {"appeal": a, "age": appeal_selectors.appeal_age_days(a, now=now)}
+        for a in appeal_selectors.appeals_overdue(tenant=tenant, now=now)[:200]
+    ]
+    referred = list(appeal_selectors.appeals_open(tenant=tenant).filter(referred_at__isnull=False))
     audit.audit_record(
         tenant=tenant,
         actor=request.user,
         action=AuditAction.REPORT_VIEW,
         target_type="inbox",
-        detail={"questions": len(questions), "disagreements": len(disagreements)},
+        detail={
+            "questions": len(questions),
+            "disagreements": len(disagreements),
+            "appeals_overdue": len(overdue),
+            "appeals_referred": len(referred),
+        },
         ip=request.META.get("REMOTE_ADDR"),
     )
     return render(
@@ -396,6 +408,9 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
             "membership": request.membership,
             "questions": questions,
             "disagreements": disagreements,
+            "overdue_appeals": overdue,
+            "referred_appeals": referred,
+            "appeal_target_days": tenant.appeal_target_days,
         },
     )
 
@@ -621,6 +636,21 @@ def _number(value: float | None, digits: int = 2) -> Decimal | str:
     return "" if value is None else Decimal(f"{value:.{digits}f}")
 
 
+def _with_appeals(
+    report: selectors.AgreementReport, rates: dict[int, appeal_selectors.AppealRate]
+) -> list[tuple[selectors.ModeratorAgreement, appeal_selectors.AppealRate]]:
+    """Each row of the report (the total last) with the appeals of its member's decisions
+    decided in the period, and how many overturned the decision."""
+    rows = [
+        (row, rates.get(row.user_id) or appeal_selectors.AppealRate(row.user_id, 0, 0))
+        for row in report.rows
+    ]
+    total = appeal_selectors.AppealRate(
+        0, sum(r.appealed for r in rates.values()), sum(r.overturned for r in rates.values())
+    )
+    return [*rows, (report.total, total)]
+
+
 @tenant_page(Capability.SUPERVISE)
 @require_GET
 def agreement(request: ArtemisRequest) -> HttpResponse:
@@ -643,6 +673,9 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             status=400,
         )
     report = selectors.agreement_report(tenant=request.tenant, start=start, end=end)
+    appeal_rates = appeal_selectors.appeal_overturn_rates(
+        tenant=request.tenant, start=start, end=end
+    )
     period = {
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
@@ -665,15 +698,17 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             [
                 "moderator", "role", "decisions", "questions", "second_reviews_done",
                 "decisions_second_reviewed", "agreed", "agreement_rate", "cohen_kappa",
-                "overturned", "overturn_rate", "period_from", "period_to",
+                "overturned", "overturn_rate", "appeals_decided", "overturned_on_appeal",
+                "appeal_overturn_rate", "period_from", "period_to",
             ]
         )  # fmt: skip
-        for row in [*report.rows, report.total]:
+        for row, appeals in _with_appeals(report, appeal_rates):
             writer.writerow(
                 [
                     row.username, row.role, row.decisions, row.questions, row.reviews_done,
                     row.reviewed, row.agreed, _number(row.agreement, 4), _number(row.kappa, 4),
                     row.overturned, _number(row.overturn_rate, 4),
+                    appeals.appealed, appeals.overturned, _number(appeals.rate, 4),
                     period["from"] or "", period["to"] or "",
                 ]
             )  # fmt: skip
@@ -693,6 +728,11 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             "tenant": request.tenant,
             "membership": request.membership,
             "report": report,
+            "appeals": [
+                {"row": row, "appeals": appeals}
+                for row, appeals in _with_appeals(report, appeal_rates)
+            ],
+            "appeal_target_days": request.tenant.appeal_target_days,
             "team": selectors.team_exposure(tenant=request.tenant),
             "break_minutes": settings.ARTEMIS_BREAK_AFTER_MINUTES,
             "errors": [],

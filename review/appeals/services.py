@@ -214,6 +214,15 @@ def appeal_decide(
     )
     if locked.referred and not supervisor:
         raise ReviewError("this appeal was referred to a supervisor", code="forbidden")
+    later = Decision.objects.filter(supersedes=decision).values_list("pk", flat=True).first()
+    if later is not None and outcome != REFERRED:
+        # Someone decided on the conversation after the appeal came in, and the platform was
+        # told of that decision: an outcome on the old one would contradict it.
+        raise ReviewError(
+            f"decision {decision.pk} was replaced by decision {later} after this appeal came "
+            "in; refer the appeal to a supervisor",
+            code="conflict",
+        )
     now = timezone.now()
     if outcome == REFERRED:
         if supervisor:

@@ -278,3 +278,21 @@ def test_overturning_never_touches_a_preserved_case_on_the_conversation(
 
     kept = Case.objects.get(pk=case.pk)
     assert (kept.status, kept.preserve_until) == (CaseStatus.PRESERVED, date(2027, 11, 25))
+
+
+def test_no_outcome_is_given_on_a_decision_replaced_after_the_appeal_came_in(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="suspend",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+    appeal_claim_next(tenant=acme, reviewer=bob)
+
+    with pytest.raises(ReviewError) as refused:
+        appeal_decide(appeal=appeal, reviewer=bob, outcome="upheld")
+
+    assert refused.value.code == "conflict"
+    assert not WebhookDelivery.objects.filter(appeal=appeal).exists()

@@ -14,9 +14,9 @@ from review.appeals import selectors, services
 from review.appeals.forms import AppealDecisionForm
 from review.audit.services import audit_record
 from review.decisions import selectors as decision_selectors
-from review.decisions.views import _lease_left, _released, _renewed
 from review.errors import add_to_form
 from review.models import Appeal, AppealStatus, AuditAction, ReviewError
+from review.queue.lease_views import lease_left, lease_released, lease_renewed
 from review.queue.leases import APPEAL
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
@@ -97,7 +97,7 @@ def _page(
         reveal_next=request.path,
         age=selectors.appeal_age_days(appeal),
         target_days=request.tenant.appeal_target_days,
-        **_lease_left(appeal.lease_expires_at, APPEAL),
+        **lease_left(appeal.lease_expires_at, APPEAL),
     )
     return render(request, "review/appeals/appeal.html", context, status=status)
 
@@ -172,7 +172,7 @@ def decide(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
 @require_POST
 def release(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal(request, appeal_id)
-    return _released(
+    return lease_released(
         request,
         lambda: services.appeal_release(appeal=appeal, reviewer=request.user),
         back="appeals:appeals",
@@ -183,4 +183,4 @@ def release(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
 @require_POST
 def renew(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal(request, appeal_id)
-    return _renewed(lambda: services.appeal_renew(appeal=appeal, reviewer=request.user))
+    return lease_renewed(lambda: services.appeal_renew(appeal=appeal, reviewer=request.user))

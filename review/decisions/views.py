@@ -4,7 +4,7 @@ reviews, the supervisor's inbox and superseding decisions, the decision log, agr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,7 +39,8 @@ from review.models import (
 )
 from review.queue import selectors as queue_selectors
 from review.queue import services as queue
-from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW, Lease
+from review.queue.lease_views import lease_left, lease_released, lease_renewed
+from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import Row, review_context
@@ -53,13 +54,6 @@ def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
 
 def _revealed(request: ArtemisRequest, item: QueueItem) -> set[int]:
     return set(request.session.get(f"revealed-{item.pk}", []))
-
-
-def _lease_left(until: datetime | None, lease: Lease) -> dict[str, int]:
-    """What the page's countdown starts from: the seconds left on the lease now, and the
-    seconds a renewal gives (the script counts down from these, not from the clocks)."""
-    left = (until - timezone.now()).total_seconds() if until else 0
-    return {"lease_left": max(0, int(left)), "lease_seconds": int(lease.duration.total_seconds())}
 
 
 def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
@@ -118,7 +112,7 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
             else None
         )
     context["form"] = DecisionForm()
-    context.update(_lease_left(item.lease_expires_at, QUEUE_ITEM))
+    context.update(lease_left(item.lease_expires_at, QUEUE_ITEM))
     context["exposure"] = selectors.moderator_exposure(
         tenant=request.tenant, moderator=request.user
     )
@@ -164,7 +158,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         context = review_context(
             request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
         )
-        context.update(mine=True, form=form, **_lease_left(item.lease_expires_at, QUEUE_ITEM))
+        context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
         return render(request, "review/decisions/item.html", context, status=status)
 
     if not form.is_valid():
@@ -193,7 +187,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    return _released(
+    return lease_released(
         request,
         lambda: queue.queue_item_release(item=item, moderator=request.user, reason="skipped"),
         back="queue:queue",
@@ -204,27 +198,7 @@ def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    return _renewed(lambda: queue.queue_item_renew(item=item, moderator=request.user))
-
-
-def _released(request: ArtemisRequest, release: Callable[[], object], *, back: str) -> HttpResponse:
-    """Hand a lease back (skip): the item or review returns to the pool; a refusal is shown
-    on the list the person goes back to."""
-    try:
-        release()
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    return redirect(back, tenant_slug=request.tenant.slug)
-
-
-def _renewed(renew: Callable[[], object]) -> HttpResponse:
-    """The open page's heartbeat extends its lease: 204, or the refusal with its status
-    (409 when the lease was lost), which the page's script shows."""
-    try:
-        renew()
-    except ReviewError as exc:
-        return HttpResponse(str(exc), status=exc.http_status)
-    return HttpResponse(status=204)
+    return lease_renewed(lambda: queue.queue_item_renew(item=item, moderator=request.user))
 
 
 def _review(request: ArtemisRequest, review_id: int) -> SecondReview:
@@ -283,7 +257,7 @@ def _page(
         form=form,
         reveal_next=request.path,
         exposure=selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
-        **_lease_left(review.lease_expires_at, SECOND_REVIEW),
+        **lease_left(review.lease_expires_at, SECOND_REVIEW),
     )
     return render(request, "review/decisions/second_review.html", context, status=status)
 
@@ -361,7 +335,7 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
 @require_POST
 def second_review_release(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    return _released(
+    return lease_released(
         request,
         lambda: second_review.second_review_release(review=review, reviewer=request.user),
         back="decisions:second_reviews",
@@ -372,7 +346,9 @@ def second_review_release(request: ArtemisRequest, review_id: int) -> HttpRespon
 @require_POST
 def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    return _renewed(lambda: second_review.second_review_renew(review=review, reviewer=request.user))
+    return lease_renewed(
+        lambda: second_review.second_review_renew(review=review, reviewer=request.user)
+    )
 
 
 @tenant_page(Capability.SUPERVISE)

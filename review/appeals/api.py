@@ -56,7 +56,10 @@ class AppealOutput(serializers.Serializer):
     decision = serializers.IntegerField(source="decision_id")
     status = serializers.SerializerMethodField(help_text="waiting, in_review or decided")
     referred = serializers.BooleanField(help_text="referred to a supervisor")
-    outcome = serializers.CharField(help_text="upheld or overturned; empty until decided")
+    outcome = serializers.CharField(
+        help_text="upheld, overturned or superseded (answered by a later decision); empty "
+        "until decided"
+    )
     new_decision = serializers.IntegerField(source="new_decision_id", allow_null=True)
     made_at = serializers.DateTimeField()
     received_at = serializers.DateTimeField()

@@ -1,6 +1,7 @@
 """Appeals: the platform sends a user's appeal of a decision it was told to carry out; a
 member other than the decider upholds it, overturns it (a new decision superseding the old
-one) or refers it to a supervisor. The appealed decision is never edited.
+one) or refers it to a supervisor. A decision replaced by anything else while its appeal is
+open closes the appeal as superseded. The appealed decision is never edited.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ class AppealStatus(models.TextChoices):
 class AppealOutcome(models.TextChoices):
     UPHELD = "upheld", "Upheld"
     OVERTURNED = "overturned", "Overturned"
+    # The appealed decision was replaced while the appeal was open, by anything but the
+    # appeal's own outcome (a supervisor's decision, a moderator's on new messages): the
+    # replacing decision answers the appeal, and nobody can uphold or overturn it any more.
+    SUPERSEDED = "superseded", "Answered by a later decision"
 
 
 class Appeal(models.Model):
@@ -84,8 +89,9 @@ class Appeal(models.Model):
                 name="appeal_done_has_outcome",
             ),
             models.CheckConstraint(
-                condition=~Q(outcome="overturned") | Q(new_decision__isnull=False),
-                name="appeal_overturned_has_decision",
+                condition=~Q(outcome__in=["overturned", "superseded"])
+                | Q(new_decision__isnull=False),
+                name="appeal_replaced_has_decision",
             ),
         ]
 

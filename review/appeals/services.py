@@ -1,6 +1,7 @@
 """Appeals: receiving one from the platform, taking it from the appeals queue, and its
 outcome (upheld, overturned by a new decision superseding the old one, or referred to a
-supervisor). Each is one transaction and one audit event; the outcome goes back to the
+supervisor; an appeal whose decision is replaced by anything else is closed as superseded,
+see ``superseded``). Each is one transaction and one audit event; the outcome goes back to the
 platform by the signed webhook, through the outbox.
 
 Who may take an appeal: never the person who made the appealed decision (for a supervisor's
@@ -33,7 +34,14 @@ from review.models import (
     Verdict,
 )
 from review.outbound.webhooks import appeal_webhook_enqueue
-from review.queue.leases import APPEAL, lease_held, lease_next, lease_release, lease_renew
+from review.queue.leases import (
+    APPEAL,
+    LeaseError,
+    lease_held,
+    lease_next,
+    lease_release,
+    lease_renew,
+)
 from review.tenancy.capabilities import Capability, user_can
 
 MAX_STATEMENT_CHARS = 5000
@@ -144,6 +152,9 @@ def appeals_eligible(*, tenant: Tenant, reviewer: AbstractBaseUser) -> QuerySet[
     """Appeals this member may take: never one of their own decision; a referred one only
     with SUPERVISE."""
     eligible = Appeal.objects.filter(tenant=tenant).exclude(decision__moderator=reviewer)
+    # An appealed decision followed by a question waits for the supervisor's answer, which
+    # closes the appeal; until then nobody can give it an outcome.
+    eligible = eligible.exclude(decision__superseded_by__isnull=False)
     if not user_can(tenant_id=tenant.pk, user=reviewer, capability=Capability.SUPERVISE):
         eligible = eligible.filter(referred_at__isnull=True)
     return eligible
@@ -164,11 +175,31 @@ def appeal_claim_next(*, tenant: Tenant, reviewer: AbstractBaseUser) -> Appeal |
 
 
 def _held(appeal: Appeal, reviewer: AbstractBaseUser) -> Appeal:
-    return lease_held(
-        Appeal.objects.select_related("decision", "tenant").filter(pk=appeal.pk),
-        lease=APPEAL,
-        holder=reviewer,
+    """Lock the appealed decision, then the appeal (the order a superseding decision takes),
+    and check the reviewer holds the appeal. An appeal closed meanwhile says how."""
+    list(
+        Decision.objects.select_for_update(of=("self",)).filter(pk=appeal.decision_id).values("pk")
     )
+    try:
+        return lease_held(
+            Appeal.objects.select_related("decision", "tenant").filter(pk=appeal.pk),
+            lease=APPEAL,
+            holder=reviewer,
+        )
+    except LeaseError:
+        closed = Appeal.objects.filter(pk=appeal.pk, status=AppealStatus.DONE).first()
+        if closed is None:
+            raise
+        if closed.outcome == AppealOutcome.SUPERSEDED:
+            raise ReviewError(
+                f"this appeal was answered by decision {closed.new_decision_id}, made on the "
+                "conversation after the appeal came in; nothing is left to decide here",
+                code="conflict",
+            ) from None
+        raise ReviewError(
+            f"this appeal was already decided ({closed.get_outcome_display().lower()})",
+            code="conflict",
+        ) from None
 
 
 @transaction.atomic
@@ -214,13 +245,13 @@ def appeal_decide(
     )
     if locked.referred and not supervisor:
         raise ReviewError("this appeal was referred to a supervisor", code="forbidden")
-    later = Decision.objects.filter(supersedes=decision).values_list("pk", flat=True).first()
-    if later is not None and outcome != REFERRED:
-        # Someone decided on the conversation after the appeal came in, and the platform was
-        # told of that decision: an outcome on the old one would contradict it.
+    question = Decision.objects.filter(supersedes=decision).values_list("pk", flat=True).first()
+    if question is not None:
+        # Any other later decision closed the appeal (review.appeals.superseded); only a
+        # question to a supervisor leaves it open, and the supervisor's answer closes it.
         raise ReviewError(
-            f"decision {decision.pk} was replaced by decision {later} after this appeal came "
-            "in; refer the appeal to a supervisor",
+            f"decision {decision.pk} was followed by a question to a supervisor (decision "
+            f"{question}); their answer will close this appeal, so skip it for now",
             code="conflict",
         )
     now = timezone.now()
@@ -300,6 +331,9 @@ def appeal_release(*, appeal: Appeal, reviewer: AbstractBaseUser) -> Appeal:
     return locked
 
 
+@transaction.atomic
 def appeal_renew(*, appeal: Appeal, reviewer: AbstractBaseUser) -> Appeal:
-    """Extend the lease while the appeal's page stays open."""
+    """Extend the lease while the appeal's page stays open; an appeal closed meanwhile
+    (answered by a later decision, say) says how."""
+    _held(appeal, reviewer)
     return lease_renew(Appeal.objects.filter(pk=appeal.pk), lease=APPEAL, holder=reviewer)

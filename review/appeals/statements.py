@@ -138,4 +138,19 @@ def appeal_statement(appeal: Appeal) -> Statement | None:
             redress=AFTER_APPEAL,
             decided_at=new.decided_at,
         )
+    if appeal.outcome == AppealOutcome.SUPERSEDED and appeal.new_decision is not None:
+        new = decision_statement(appeal.new_decision)
+        return Statement(
+            action=new.action,
+            action_text="Your appeal was answered by a later decision, which replaces the one "
+            "you appealed. " + new.action_text,
+            facts=new.facts
+            + " A person on the safety team decided on the conversation again after your "
+            "appeal came in.",
+            automated=AUTOMATED,
+            ground=new.ground,
+            # The later decision was not a review of the appeal: it can be appealed in turn.
+            redress=HOW_TO_APPEAL,
+            decided_at=new.decided_at,
+        )
     return None

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from review.appeals.superseded import appeal_close_superseded
 from review.audit.services import audit_record
 from review.decisions.second_review import disagreement_resolve
 from review.decisions.services import decision_carry_out, decision_check
@@ -43,7 +44,8 @@ def decision_supersede(
 
     ``current`` is the decision the supervisor was shown; if someone decided in the
     meantime, this refuses rather than silently superseding a decision they never saw.
-    Open second-review disagreements on the conversation are resolved by it.
+    Open second-review disagreements on the conversation are resolved by it, and an open
+    appeal of ``current`` (other than ``appeal``) is closed as answered by it.
     """
     if verdict == Verdict.ASK_SUPERVISOR:
         raise ReviewError("you are the supervisor here: choose a verdict", code="invalid")
@@ -114,4 +116,7 @@ def decision_supersede(
     for review in open_disagreements:
         disagreement_resolve(review=review, supervisor=supervisor, decision=decision)
     decision_carry_out(decision=decision, webhook=appeal is None)
+    if appeal is None:
+        # An open appeal of the replaced decision is answered by this one.
+        appeal_close_superseded(decision=locked, new_decision=decision, by=supervisor)
     return decision

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
                 ('referred_at', models.DateTimeField(blank=True, null=True)),
                 ('referral_notes', models.TextField(blank=True)),
-                ('outcome', models.CharField(blank=True, choices=[('upheld', 'Upheld'), ('overturned', 'Overturned')], max_length=20)),
+                ('outcome', models.CharField(blank=True, choices=[('upheld', 'Upheld'), ('overturned', 'Overturned'), ('superseded', 'Answered by a later decision')], max_length=20)),
                 ('notes', models.TextField(blank=True)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -101,6 +101,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='appeal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'overturned'), _negated=True), ('new_decision__isnull', False), _connector='OR'), name='appeal_overturned_has_decision'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome__in', ['overturned', 'superseded']), _negated=True), ('new_decision__isnull', False), _connector='OR'), name='appeal_replaced_has_decision'),
         ),
     ]

@@ -91,9 +91,10 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
 
 
 def appeal_webhook_enqueue(*, appeal: Appeal) -> WebhookDelivery:
-    """Record the delivery owed for an appeal's outcome: upheld (the action stands) or
-    overturned (the new decision and its account action, ``none`` to lift the old one),
-    with the statement of reasons. Never the user's statement, nor the reviewer's notes."""
+    """Record the delivery owed for an appeal's outcome: upheld (the action stands),
+    overturned (the new decision and its account action, ``none`` to lift the old one) or
+    superseded (answered by a later decision: its account action), with the statement of
+    reasons. Never the user's statement, nor the reviewer's notes."""
     statement = statements.appeal_statement(appeal)
     assert statement is not None, "only a decided appeal is sent"
     new = appeal.new_decision

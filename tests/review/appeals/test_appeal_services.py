@@ -15,8 +15,10 @@ from review.appeals.services import (
     appeal_decide,
     appeal_receive,
     appeal_release,
+    appeal_renew,
 )
 from review.cases.services import case_approve, case_preserve, case_transition
+from review.decisions.services import decision_create
 from review.decisions.supervision import decision_supersede
 from review.models import (
     AppealOutcome,
@@ -27,10 +29,12 @@ from review.models import (
     CaseStatus,
     Decision,
     OutboxMessage,
+    QueueItem,
     ReviewError,
     Tenant,
     WebhookDelivery,
 )
+from review.queue.services import queue_item_claim_next
 from tests.review.appeals.support import STATEMENT, appeal_of
 from tests.review.cases.test_case_lifecycle import escalate
 from tests.review.supervision_support import decide
@@ -280,19 +284,138 @@ def test_overturning_never_touches_a_preserved_case_on_the_conversation(
     assert (kept.status, kept.preserve_until) == (CaseStatus.PRESERVED, date(2027, 11, 25))
 
 
-def test_no_outcome_is_given_on_a_decision_replaced_after_the_appeal_came_in(
+def test_sams_superseding_decision_answers_the_open_appeal_and_the_platform_is_told(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+
+    suspend = decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="suspend",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.outcome) == (AppealStatus.DONE, AppealOutcome.SUPERSEDED)
+    assert (appeal.new_decision, appeal.reviewer) == (suspend, sam)
+    assert appeal.decided_at is not None
+    payload = WebhookDelivery.objects.get(appeal=appeal).payload
+    assert (payload["outcome"], payload["new_decision"], payload["action"]) == (
+        "superseded", suspend.pk, "suspend",
+    )  # fmt: skip
+    assert payload["statement_of_reasons"]["action"] == "suspend"
+    assert "cousin" not in str(payload)
+    assert OutboxMessage.objects.filter(args=[payload["delivery"]]).exists()
+    closed = AuditEvent.objects.get(action=AuditAction.APPEAL_DECIDE, target_id=str(appeal.pk))
+    assert (closed.actor, closed.detail["outcome"], closed.detail["new_decision"]) == (
+        sam, "superseded", suspend.pk,
+    )  # fmt: skip
+    assert appeal_claim_next(tenant=acme, reviewer=sam) is None
+
+
+def test_a_moderators_decision_on_new_messages_answers_the_open_appeal(
+    acme: Tenant, alice: Any, bob: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    again = QueueItem.objects.create(
+        tenant=acme, conversation=ban.conversation, assessment=ban.queue_item.assessment,
+        priority=0.9, rank=0.9, enqueued_at=timezone.now(),
+    )  # fmt: skip
+    queue_item_claim_next(tenant=acme, moderator=bob)
+
+    lifted = decision_create(
+        item=again, moderator=bob, verdict="no_violation", reason_code="benign_context"
+    )
+
+    appeal.refresh_from_db()
+    assert (appeal.outcome, appeal.new_decision, appeal.reviewer) == (
+        AppealOutcome.SUPERSEDED, lifted, bob,
+    )  # fmt: skip
+    assert WebhookDelivery.objects.get(appeal=appeal).payload["action"] == "none"
+
+
+def test_bob_holding_the_appeal_when_sam_supersedes_is_told_which_decision_answered_it(
     acme: Tenant, alice: Any, bob: Any, sam: Any
 ) -> None:
     ban = decide(acme, alice)
     appeal = appeal_of(ban)
-    decision_supersede(
+    assert appeal_claim_next(tenant=acme, reviewer=bob) == appeal
+    suspend = decision_supersede(
         tenant=acme, current=ban, supervisor=sam, verdict="suspend",
         reason_code="grooming_indicators",
     )  # fmt: skip
-    appeal_claim_next(tenant=acme, reviewer=bob)
 
     with pytest.raises(ReviewError) as refused:
         appeal_decide(appeal=appeal, reviewer=bob, outcome="upheld")
+    with pytest.raises(ReviewError) as renewal:
+        appeal_renew(appeal=appeal, reviewer=bob)
 
     assert refused.value.code == "conflict"
+    assert f"answered by decision {suspend.pk}" in refused.value.message
+    assert renewal.value.code == "conflict"
+    appeal.refresh_from_db()
+    assert (appeal.claimed_by, appeal.lease_expires_at) == (None, None)
+    assert WebhookDelivery.objects.filter(appeal=appeal).count() == 1
+
+
+def test_a_referred_appeal_is_answered_by_sams_decision_too(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    appeal_claim_next(tenant=acme, reviewer=bob)
+    appeal_decide(appeal=appeal, reviewer=bob, outcome="referred", notes="ages unclear")
+
+    decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="warn",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.outcome) == (AppealStatus.DONE, AppealOutcome.SUPERSEDED)
+    assert appeal_claim_next(tenant=acme, reviewer=sam) is None
+
+
+def test_a_question_to_a_supervisor_leaves_the_appeal_for_the_supervisors_answer(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    again = QueueItem.objects.create(
+        tenant=acme, conversation=ban.conversation, assessment=ban.queue_item.assessment,
+        priority=0.9, rank=0.9, enqueued_at=timezone.now(),
+    )  # fmt: skip
+    queue_item_claim_next(tenant=acme, moderator=bob)
+    question = decision_create(
+        item=again, moderator=bob, verdict="ask_supervisor", reason_code="second_opinion"
+    )
+
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.WAITING, "a question answers nothing"
     assert not WebhookDelivery.objects.filter(appeal=appeal).exists()
+    assert appeal_claim_next(tenant=acme, reviewer=sam) is None, "it waits for the answer"
+
+    answer = decision_supersede(
+        tenant=acme, current=question, supervisor=sam, verdict="warn",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    appeal.refresh_from_db()
+    assert (appeal.outcome, appeal.new_decision) == (AppealOutcome.SUPERSEDED, answer)
+    assert WebhookDelivery.objects.get(appeal=appeal).payload["action"] == "warn"
+
+
+def test_bobs_own_overturn_closes_the_appeal_as_overturned_not_superseded(
+    acme: Tenant, alice: Any, bob: Any
+) -> None:
+    appeal = appeal_of(decide(acme, alice))
+    appeal_claim_next(tenant=acme, reviewer=bob)
+
+    done = appeal_decide(
+        appeal=appeal, reviewer=bob, outcome="overturned", verdict="warn",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    assert done.outcome == AppealOutcome.OVERTURNED
+    assert WebhookDelivery.objects.filter(appeal=appeal).count() == 1

@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from review.appeals.statements import POLICY_GROUNDS, decision_statement
+from review.appeals.statements import (
+    HOW_TO_APPEAL,
+    POLICY_GROUNDS,
+    appeal_statement,
+    decision_statement,
+)
+from review.decisions.supervision import decision_supersede
 from review.decisions.verdicts import REASON_LABELS, VERDICTS, AccountAction
 from review.models import Tenant, WebhookDelivery
+from tests.review.appeals.support import appeal_of
 from tests.review.supervision_support import decide
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +53,23 @@ def test_each_account_action_states_itself(acme: Tenant, alice: Any, row: Any) -
     statement = decision_statement(decision)
     assert statement.action == row.account_action.value
     assert statement.ground == POLICY_GROUNDS[row.reasons[0]]
+
+
+def test_an_appeal_answered_by_a_later_decision_states_that_decision_and_how_to_appeal_it(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="warn",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+    appeal.refresh_from_db()
+
+    statement = appeal_statement(appeal)
+
+    assert statement is not None
+    assert statement.action == AccountAction.WARN.value
+    assert statement.action_text.startswith("Your appeal was answered by a later decision")
+    assert statement.redress == HOW_TO_APPEAL, "the later decision can be appealed in turn"
+    assert "cousin" not in statement.text

@@ -105,14 +105,24 @@ def appeal_overturn_rates(
     *, tenant: Tenant, start: datetime | None = None, end: datetime | None = None
 ) -> dict[int, AppealRate]:
     """Per member whose decisions were appealed: appeals decided in [start, end) and how
-    many of them overturned the decision."""
+    many of them overturned the decision.
+
+    Only appeals a reviewer upheld or overturned count. One closed as ``superseded`` (the
+    decision was replaced by a later one before anyone reviewed the appeal) is neither: the
+    moderator's decision was not judged on appeal. Its replacement, if with another verdict,
+    counts in the agreement page's "Overturned" (a decision superseded by someone else)."""
     period = Q()
     if start is not None:
         period &= Q(decided_at__gte=start)
     if end is not None:
         period &= Q(decided_at__lt=end)
     rows = (
-        Appeal.objects.filter(period, tenant=tenant, status=AppealStatus.DONE)
+        Appeal.objects.filter(
+            period,
+            tenant=tenant,
+            status=AppealStatus.DONE,
+            outcome__in=(AppealOutcome.UPHELD, AppealOutcome.OVERTURNED),
+        )
         .values("decision__moderator_id")
         .annotate(
             appealed=Count("pk"),

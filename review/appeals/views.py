@@ -15,7 +15,7 @@ from review.appeals.forms import AppealDecisionForm
 from review.audit.services import audit_record
 from review.decisions import selectors as decision_selectors
 from review.errors import add_to_form
-from review.models import Appeal, AppealStatus, AuditAction, ReviewError
+from review.models import Appeal, AppealOutcome, AppealStatus, AuditAction, ReviewError
 from review.queue.lease_views import lease_left, lease_released, lease_renewed
 from review.queue.leases import APPEAL
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
@@ -107,18 +107,25 @@ def _held_here(request: ArtemisRequest, appeal: Appeal) -> bool:
     return held is not None and held.pk == appeal.pk
 
 
+def _not_yours(appeal: Appeal) -> str:
+    """Why the appeal's page is not shown: its outcome once decided, else the lease."""
+    if appeal.status != AppealStatus.DONE:
+        return "That appeal is not leased to you; take the next one here."
+    if appeal.outcome == AppealOutcome.SUPERSEDED:
+        return (
+            f"That appeal was answered by a later decision (#{appeal.new_decision_id}) on "
+            "the conversation."
+        )
+    return f"That appeal is decided: {appeal.get_outcome_display().lower()}."
+
+
 @tenant_page(Capability.DECIDE_APPEAL)
 @require_GET
 def appeal_page(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal(request, appeal_id)
     if not _held_here(request, appeal):
         # Only the member holding the lease sees it: the decider never can.
-        messages.info(
-            request,
-            "That appeal is decided."
-            if appeal.status == AppealStatus.DONE
-            else "That appeal is not leased to you; take the next one here.",
-        )
+        messages.info(request, _not_yours(appeal))
         return redirect("appeals:appeals", tenant_slug=request.tenant.slug)
     audit_record(
         tenant=request.tenant,

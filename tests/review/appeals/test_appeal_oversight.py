@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from review.appeals.selectors import appeal_overturn_rates, appeals_overdue
 from review.appeals.services import appeal_claim_next, appeal_decide
+from review.decisions.supervision import decision_supersede
 from review.models import Appeal, ReviewError, Tenant
 from review.policy.services import policy_change
 from tests.review.appeals.support import appeal_of
@@ -91,3 +92,22 @@ def test_ada_sets_the_appeal_target_in_the_policy_and_a_bad_one_is_named(
     with pytest.raises(ReviewError) as refused:
         policy_change(tenant=acme, actor=ada, reason="x", changes={"appeal_target_days": 0})
     assert refused.value.field == "appeal_target_days"
+
+
+def test_an_appeal_answered_by_sams_later_decision_is_neither_upheld_nor_overturned_on_appeal(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    upheld = appeal_of(decide(acme, alice), external_id="ap-upheld")
+    appeal_claim_next(tenant=acme, reviewer=bob)
+    appeal_decide(appeal=upheld, reviewer=bob, outcome="upheld")
+    ban = decide(acme, alice)
+    answered = appeal_of(ban, external_id="ap-answered")
+    Appeal.objects.filter(pk=answered.pk).update(received_at=timezone.now() - timedelta(days=30))
+    decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="warn",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    rates = appeal_overturn_rates(tenant=acme)
+    assert (rates[alice.pk].appealed, rates[alice.pk].overturned) == (1, 0)
+    assert list(appeals_overdue(tenant=acme)) == [], "answered, so never overdue"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from review.decisions.supervision import decision_supersede
 from review.models import Appeal, AppealStatus, AuditAction, AuditEvent, Tenant
 from tests.review.appeals.support import STATEMENT, appeal_of
 from tests.review.supervision_support import decide
@@ -97,3 +98,26 @@ def test_the_queue_shows_each_appeals_age_against_the_target(
 
     assert "past the target" in html
     assert "Target: 7 days" in html
+
+
+def test_bobs_outcome_after_sam_superseded_the_decision_says_which_decision_answered_it(
+    acme: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+    client = signed_in(bob)
+    client.post("/t/acme/appeals/next")
+    suspend = decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="suspend",
+        reason_code="grooming_indicators",
+    )  # fmt: skip
+
+    refused = client.post(f"/t/acme/appeals/{appeal.pk}/decide", {"outcome": "upheld"}, follow=True)
+    reopened = client.get(f"/t/acme/appeals/{appeal.pk}", follow=True)
+
+    assert refused.status_code == 200
+    assert f"answered by decision {suspend.pk}" in refused.content.decode()
+    assert f"answered by a later decision (#{suspend.pk})" in reopened.content.decode()
+    assert STATEMENT not in refused.content.decode() + reopened.content.decode()
+    appeal.refresh_from_db()
+    assert appeal.outcome == "superseded"

@@ -13,6 +13,7 @@ from review.tenancy import views as tenancy_views
 # Each area's pages, under the tenant's slug; names are namespaced by area
 # ({% url "cases:case" tenant.slug case.pk %}).
 tenant_urlpatterns = [
+    path("", include("review.appeals.urls")),
     path("", include("review.audit.urls")),
     path("", include("review.cases.urls")),
     path("", include("review.decisions.urls")),

@@ -59,6 +59,9 @@ class AuditAction(models.TextChoices):
     # Detail holds the kind of search and the query's SHA-256, never its text.
     SEARCH = "search", "Searched"
     PARTICIPANT_VIEW = "participant_view", "Viewed a participant's page"
+    APPEAL_RECEIVE = "appeal_receive", "Platform sent a user's appeal"
+    APPEAL_REFER = "appeal_refer", "Referred an appeal to a supervisor"
+    APPEAL_DECIDE = "appeal_decide", "Decided an appeal"
 
 
 class AuditEvent(models.Model):

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from review.appeals.superseded import appeal_close_superseded
 from review.audit.services import audit_record
 from review.cases.services import case_open
 from review.models import (
@@ -53,8 +54,11 @@ def decision_create(
     decision_check(verdict=verdict, reason_code=reason_code)
     locked = held_by(item, moderator)
     now = timezone.now()
+    # Locked: an appeal of it may be being decided at this moment (decision before appeal,
+    # the order every appeal outcome locks in).
     earlier = (
-        Decision.objects.filter(conversation=locked.conversation, superseded_by__isnull=True)
+        Decision.objects.select_for_update(of=("self",))
+        .filter(conversation=locked.conversation, superseded_by__isnull=True)
         .order_by("-created_at")
         .first()
     )
@@ -96,6 +100,9 @@ def decision_create(
         },
     )
     decision_carry_out(decision=decision)
+    if earlier is not None:
+        # An open appeal of the replaced decision is answered by this one.
+        appeal_close_superseded(decision=earlier, new_decision=decision, by=moderator)
     # Imported here: second_review builds on this module's checks.
     from review.decisions.second_review import second_review_offer
 
@@ -103,11 +110,12 @@ def decision_create(
     return decision
 
 
-def decision_carry_out(*, decision: Decision) -> None:
+def decision_carry_out(*, decision: Decision, webhook: bool = True) -> None:
     """What a verdict sets going, whoever gave it (a moderator, or a supervisor answering a
     question or a disagreement): the platform's webhook for an account action, a draft case
-    for an escalation. Runs inside the decision's transaction."""
-    if decision.verdict in ACCOUNT_ACTIONS:
+    for an escalation. Runs inside the decision's transaction. ``webhook=False``: the
+    caller tells the platform itself (an appeal's outcome carries its new decision)."""
+    if webhook and decision.verdict in ACCOUNT_ACTIONS:
         webhook_enqueue(decision=decision)
     if decision.verdict in ESCALATIONS:
         case_open(decision=decision)

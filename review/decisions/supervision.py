@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from review.appeals.superseded import appeal_close_superseded
 from review.audit.services import audit_record
 from review.decisions.second_review import disagreement_resolve
 from review.decisions.services import decision_carry_out, decision_check
@@ -33,12 +34,18 @@ def decision_supersede(
     verdict: str,
     reason_code: str,
     notes: str = "",
+    appeal: int | None = None,
 ) -> Decision:
     """Record the supervisor's decision on ``current``'s conversation, superseding it.
 
+    ``appeal``: the id of the appeal this decision overturns ``current`` on (the appeal's
+    reviewer, who may be a moderator, decides); the appeal's webhook tells the platform, so
+    the decision sends none of its own.
+
     ``current`` is the decision the supervisor was shown; if someone decided in the
     meantime, this refuses rather than silently superseding a decision they never saw.
-    Open second-review disagreements on the conversation are resolved by it.
+    Open second-review disagreements on the conversation are resolved by it, and an open
+    appeal of ``current`` (other than ``appeal``) is closed as answered by it.
     """
     if verdict == Verdict.ASK_SUPERVISOR:
         raise ReviewError("you are the supervisor here: choose a verdict", code="invalid")
@@ -98,8 +105,9 @@ def decision_supersede(
             "reason_code": reason_code,
             "supersedes": locked.pk,
             "answers": locked.verdict,
-            "by_supervisor": True,
+            "by_supervisor": appeal is None,
             "has_notes": bool(notes),
+            **({"appeal": appeal} if appeal is not None else {}),
         },
     )
     open_disagreements = SecondReview.objects.filter(
@@ -107,5 +115,8 @@ def decision_supersede(
     )
     for review in open_disagreements:
         disagreement_resolve(review=review, supervisor=supervisor, decision=decision)
-    decision_carry_out(decision=decision)
+    decision_carry_out(decision=decision, webhook=appeal is None)
+    if appeal is None:
+        # An open appeal of the replaced decision is answered by this one.
+        appeal_close_superseded(decision=locked, new_decision=decision, by=supervisor)
     return decision

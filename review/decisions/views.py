@@ -4,7 +4,7 @@ reviews, the supervisor's inbox and superseding decisions, the decision log, agr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from review import csv_safe
+from review.appeals import selectors as appeal_selectors
 from review.audit import services as audit
 from review.audit.services import audit_record
 from review.cases import selectors as case_selectors
@@ -38,7 +39,8 @@ from review.models import (
 )
 from review.queue import selectors as queue_selectors
 from review.queue import services as queue
-from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW, Lease
+from review.queue.lease_views import lease_left, lease_released, lease_renewed
+from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import Row, review_context
@@ -52,13 +54,6 @@ def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
 
 def _revealed(request: ArtemisRequest, item: QueueItem) -> set[int]:
     return set(request.session.get(f"revealed-{item.pk}", []))
-
-
-def _lease_left(until: datetime | None, lease: Lease) -> dict[str, int]:
-    """What the page's countdown starts from: the seconds left on the lease now, and the
-    seconds a renewal gives (the script counts down from these, not from the clocks)."""
-    left = (until - timezone.now()).total_seconds() if until else 0
-    return {"lease_left": max(0, int(left)), "lease_seconds": int(lease.duration.total_seconds())}
 
 
 def _claim_and_open(request: ArtemisRequest) -> HttpResponse:
@@ -117,7 +112,7 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
             else None
         )
     context["form"] = DecisionForm()
-    context.update(_lease_left(item.lease_expires_at, QUEUE_ITEM))
+    context.update(lease_left(item.lease_expires_at, QUEUE_ITEM))
     context["exposure"] = selectors.moderator_exposure(
         tenant=request.tenant, moderator=request.user
     )
@@ -163,7 +158,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         context = review_context(
             request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
         )
-        context.update(mine=True, form=form, **_lease_left(item.lease_expires_at, QUEUE_ITEM))
+        context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
         return render(request, "review/decisions/item.html", context, status=status)
 
     if not form.is_valid():
@@ -192,7 +187,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    return _released(
+    return lease_released(
         request,
         lambda: queue.queue_item_release(item=item, moderator=request.user, reason="skipped"),
         back="queue:queue",
@@ -203,27 +198,7 @@ def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
 @require_POST
 def renew(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    return _renewed(lambda: queue.queue_item_renew(item=item, moderator=request.user))
-
-
-def _released(request: ArtemisRequest, release: Callable[[], object], *, back: str) -> HttpResponse:
-    """Hand a lease back (skip): the item or review returns to the pool; a refusal is shown
-    on the list the person goes back to."""
-    try:
-        release()
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    return redirect(back, tenant_slug=request.tenant.slug)
-
-
-def _renewed(renew: Callable[[], object]) -> HttpResponse:
-    """The open page's heartbeat extends its lease: 204, or the refusal with its status
-    (409 when the lease was lost), which the page's script shows."""
-    try:
-        renew()
-    except ReviewError as exc:
-        return HttpResponse(str(exc), status=exc.http_status)
-    return HttpResponse(status=204)
+    return lease_renewed(lambda: queue.queue_item_renew(item=item, moderator=request.user))
 
 
 def _review(request: ArtemisRequest, review_id: int) -> SecondReview:
@@ -282,7 +257,7 @@ def _page(
         form=form,
         reveal_next=request.path,
         exposure=selectors.moderator_exposure(tenant=request.tenant, moderator=request.user),
-        **_lease_left(review.lease_expires_at, SECOND_REVIEW),
+        **lease_left(review.lease_expires_at, SECOND_REVIEW),
     )
     return render(request, "review/decisions/second_review.html", context, status=status)
 
@@ -360,7 +335,7 @@ def second_review_record(request: ArtemisRequest, review_id: int) -> HttpRespons
 @require_POST
 def second_review_release(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    return _released(
+    return lease_released(
         request,
         lambda: second_review.second_review_release(review=review, reviewer=request.user),
         back="decisions:second_reviews",
@@ -371,7 +346,9 @@ def second_review_release(request: ArtemisRequest, review_id: int) -> HttpRespon
 @require_POST
 def second_review_renew(request: ArtemisRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id)
-    return _renewed(lambda: second_review.second_review_renew(review=review, reviewer=request.user))
+    return lease_renewed(
+        lambda: second_review.second_review_renew(review=review, reviewer=request.user)
+    )
 
 
 @tenant_page(Capability.SUPERVISE)
@@ -380,12 +357,23 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
     tenant = request.tenant
     questions = list(selectors.question_list(tenant=tenant)[:200])
     disagreements = list(selectors.disagreement_list(tenant=tenant)[:200])
+    now = timezone.now()
+    overdue = [
+        {"appeal": a, "age": appeal_selectors.appeal_age_days(a, now=now)}
+        for a in appeal_selectors.appeals_overdue(tenant=tenant, now=now)[:200]
+    ]
+    referred = list(appeal_selectors.appeals_open(tenant=tenant).filter(referred_at__isnull=False))
     audit.audit_record(
         tenant=tenant,
         actor=request.user,
         action=AuditAction.REPORT_VIEW,
         target_type="inbox",
-        detail={"questions": len(questions), "disagreements": len(disagreements)},
+        detail={
+            "questions": len(questions),
+            "disagreements": len(disagreements),
+            "appeals_overdue": len(overdue),
+            "appeals_referred": len(referred),
+        },
         ip=request.META.get("REMOTE_ADDR"),
     )
     return render(
@@ -396,6 +384,9 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
             "membership": request.membership,
             "questions": questions,
             "disagreements": disagreements,
+            "overdue_appeals": overdue,
+            "referred_appeals": referred,
+            "appeal_target_days": tenant.appeal_target_days,
         },
     )
 
@@ -621,6 +612,21 @@ def _number(value: float | None, digits: int = 2) -> Decimal | str:
     return "" if value is None else Decimal(f"{value:.{digits}f}")
 
 
+def _with_appeals(
+    report: selectors.AgreementReport, rates: dict[int, appeal_selectors.AppealRate]
+) -> list[tuple[selectors.ModeratorAgreement, appeal_selectors.AppealRate]]:
+    """Each row of the report (the total last) with the appeals of its member's decisions
+    decided in the period, and how many overturned the decision."""
+    rows = [
+        (row, rates.get(row.user_id) or appeal_selectors.AppealRate(row.user_id, 0, 0))
+        for row in report.rows
+    ]
+    total = appeal_selectors.AppealRate(
+        0, sum(r.appealed for r in rates.values()), sum(r.overturned for r in rates.values())
+    )
+    return [*rows, (report.total, total)]
+
+
 @tenant_page(Capability.SUPERVISE)
 @require_GET
 def agreement(request: ArtemisRequest) -> HttpResponse:
@@ -643,6 +649,9 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             status=400,
         )
     report = selectors.agreement_report(tenant=request.tenant, start=start, end=end)
+    appeal_rates = appeal_selectors.appeal_overturn_rates(
+        tenant=request.tenant, start=start, end=end
+    )
     period = {
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
@@ -665,15 +674,17 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             [
                 "moderator", "role", "decisions", "questions", "second_reviews_done",
                 "decisions_second_reviewed", "agreed", "agreement_rate", "cohen_kappa",
-                "overturned", "overturn_rate", "period_from", "period_to",
+                "overturned", "overturn_rate", "appeals_decided", "overturned_on_appeal",
+                "appeal_overturn_rate", "period_from", "period_to",
             ]
         )  # fmt: skip
-        for row in [*report.rows, report.total]:
+        for row, appeals in _with_appeals(report, appeal_rates):
             writer.writerow(
                 [
                     row.username, row.role, row.decisions, row.questions, row.reviews_done,
                     row.reviewed, row.agreed, _number(row.agreement, 4), _number(row.kappa, 4),
                     row.overturned, _number(row.overturn_rate, 4),
+                    appeals.appealed, appeals.overturned, _number(appeals.rate, 4),
                     period["from"] or "", period["to"] or "",
                 ]
             )  # fmt: skip
@@ -693,6 +704,11 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             "tenant": request.tenant,
             "membership": request.membership,
             "report": report,
+            "appeals": [
+                {"row": row, "appeals": appeals}
+                for row, appeals in _with_appeals(report, appeal_rates)
+            ],
+            "appeal_target_days": request.tenant.appeal_target_days,
             "team": selectors.team_exposure(tenant=request.tenant),
             "break_minutes": settings.ARTEMIS_BREAK_AFTER_MINUTES,
             "errors": [],

@@ -4,6 +4,7 @@ anywhere (the domain error, ``review.errors.ReviewError``, too)."""
 
 from __future__ import annotations
 
+from review.appeals.models import Appeal, AppealOutcome, AppealStatus
 from review.audit.models import AuditAction, AuditChainHead, AuditEvent
 from review.cases.models import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
 from review.cases.ncmec.models import NcmecState, NcmecSubmission
@@ -39,6 +40,9 @@ __all__ = [
     "REASON_CODES",
     "RUNNING_STATUSES",
     "ApiKey",
+    "Appeal",
+    "AppealOutcome",
+    "AppealStatus",
     "Assessment",
     "AuditAction",
     "AuditChainHead",

@@ -5,6 +5,7 @@ tenant's platform.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -26,8 +27,12 @@ class DeliveryStatus(models.TextChoices):
 
 class WebhookDelivery(models.Model):
     tenant = models.ForeignKey("review.Tenant", on_delete=models.PROTECT, related_name="+")
+    # What the platform is told about: a decision's account action, or an appeal's outcome.
     decision = models.OneToOneField(
-        "review.Decision", on_delete=models.PROTECT, related_name="webhook"
+        "review.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="webhook"
+    )
+    appeal = models.OneToOneField(
+        "review.Appeal", null=True, blank=True, on_delete=models.PROTECT, related_name="webhook"
     )
     url = models.URLField(blank=True)
     payload = models.JSONField()
@@ -42,6 +47,15 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__isnull=False, appeal__isnull=True)
+                | Q(decision__isnull=True, appeal__isnull=False),
+                name="webhook_about_one_thing",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"webhook {self.pk} ({self.status})"

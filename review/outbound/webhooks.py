@@ -2,7 +2,9 @@
 
 Signature: ``X-Artemis-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with the
 tenant's webhook secret, and ``X-Artemis-Timestamp``, so a receiver can refuse replays. The
-payload carries ids, the verdict and the reason code, never message text.
+payload carries ids, the verdict, the reason code and the statement of reasons (built from
+codes and tables: review/appeals/statements.py), never message text. A delivery is about a
+decision (``event: decision``) or an appeal's outcome (``event: appeal``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from review.appeals import statements
 from review.decisions import verdicts
 from review.decisions.selectors import decision_concerns
-from review.models import Decision, DeliveryStatus, WebhookDelivery
+from review.models import Appeal, Decision, DeliveryStatus, WebhookDelivery
 from review.outbound import addresses
 from review.outbound.outbox import outbox_add
 
@@ -40,17 +43,33 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
-    """Record the delivery owed for an account action, and owe the task that sends it (the
-    outbox sends it after the commit, or later if the broker is down)."""
+def _account(decision: Decision) -> str | None:
+    """The platform's id of the account the decision is about: never a participant declared
+    under 18, even when the model rated a child's replies higher than the adult's
+    (decision_concerns)."""
     assessment = decision.queue_item.assessment
     members = list(
         decision.conversation.participants.values_list("pk", "external_id", "declared_age")
     )
-    # The account the action is about: never a participant declared under 18, even when
-    # the model rated a child's replies higher than the adult's (decision_concerns).
     concerned = decision_concerns(assessment.suspect_scores or {}, members)
-    account = next((external_id for pk, external_id, _ in members if pk in concerned), None)
+    return next((external_id for pk, external_id, _ in members if pk in concerned), None)
+
+
+def _owe(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Number the delivery in its own payload and owe the task that sends it (the outbox
+    sends it after the commit, or later if the broker is down)."""
+    delivery.payload["delivery"] = delivery.pk
+    delivery.save(update_fields=["payload"])
+
+    from review.tasks import deliver_webhook  # tasks import services, not the reverse
+
+    outbox_add(task=deliver_webhook, calls=[[delivery.pk]])
+    return delivery
+
+
+def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
+    """Record the delivery owed for an account action, with its statement of reasons, and owe
+    the task that sends it."""
     delivery = WebhookDelivery.objects.create(
         tenant=decision.tenant,
         decision=decision,
@@ -60,20 +79,46 @@ def webhook_enqueue(*, decision: Decision) -> WebhookDelivery:
             "delivery": None,
             "decision": decision.pk,
             "conversation": decision.conversation.external_id,
-            "account": account,
+            "account": _account(decision),
             # The table's account action, which today spells like the verdict it comes from.
             "action": verdicts.get(decision.verdict).account_action.value,
             "reason_code": decision.reason_code,
             "decided_at": decision.created_at.isoformat(),
+            "statement_of_reasons": statements.decision_statement(decision).as_dict(),
         },
     )
-    delivery.payload["delivery"] = delivery.pk
-    delivery.save(update_fields=["payload"])
+    return _owe(delivery)
 
-    from review.tasks import deliver_webhook  # tasks import services, not the reverse
 
-    outbox_add(task=deliver_webhook, calls=[[delivery.pk]])
-    return delivery
+def appeal_webhook_enqueue(*, appeal: Appeal) -> WebhookDelivery:
+    """Record the delivery owed for an appeal's outcome: upheld (the action stands),
+    overturned (the new decision and its account action, ``none`` to lift the old one) or
+    superseded (answered by a later decision: its account action), with the statement of
+    reasons. Never the user's statement, nor the reviewer's notes."""
+    statement = statements.appeal_statement(appeal)
+    assert statement is not None, "only a decided appeal is sent"
+    new = appeal.new_decision
+    delivery = WebhookDelivery.objects.create(
+        tenant=appeal.tenant,
+        appeal=appeal,
+        url=appeal.tenant.webhook_url,
+        payload={
+            "event": "appeal",
+            "delivery": None,
+            "appeal": appeal.pk,
+            "appeal_id": appeal.external_id,
+            "decision": appeal.decision_id,
+            "conversation": appeal.conversation.external_id,
+            "account": _account(appeal.decision),
+            "outcome": appeal.outcome,
+            "new_decision": new.pk if new else None,
+            "action": statement.action,
+            "reason_code": (new or appeal.decision).reason_code,
+            "decided_at": appeal.decided_at.isoformat() if appeal.decided_at else None,
+            "statement_of_reasons": statement.as_dict(),
+        },
+    )
+    return _owe(delivery)
 
 
 def _claim(delivery_id: int) -> bool:

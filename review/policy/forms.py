@@ -7,7 +7,12 @@ from typing import Any
 from django import forms
 
 from review.models import Tenant
-from review.policy.services import MAX_RETENTION_DAYS, MAX_SEVERITY_WEIGHT, policy_snapshot
+from review.policy.services import (
+    MAX_APPEAL_TARGET_DAYS,
+    MAX_RETENTION_DAYS,
+    MAX_SEVERITY_WEIGHT,
+    policy_snapshot,
+)
 from review.tenancy.forms import REASON
 from scoring import characteristics
 
@@ -43,6 +48,11 @@ class PolicyForm(forms.Form):
         min_value=1,
         max_value=MAX_RETENTION_DAYS,
         help_text="unflagged conversations are purged this many days after their last activity",
+    )
+    appeal_target_days = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_APPEAL_TARGET_DAYS,
+        help_text="a user's appeal older than this is overdue: the supervisors' inbox lists it",
     )
     webhook_url = forms.URLField(
         required=False,
@@ -96,6 +106,7 @@ class PolicyForm(forms.Form):
             "urgent_threshold": data["urgent_threshold"],
             "second_review_share": data["second_review_share"],
             "retention_days": data["retention_days"],
+            "appeal_target_days": data["appeal_target_days"],
             "webhook_url": data["webhook_url"],
             "severity_weights": {
                 c.key: data[_weight_field(c.key)] for c in characteristics.CHARACTERISTICS

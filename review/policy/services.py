@@ -27,12 +27,14 @@ POLICY_FIELDS = (
     "severity_weights",
     "second_review_share",
     "retention_days",
+    "appeal_target_days",
     "webhook_url",
 )
 # Changing these re-evaluates the queue.
 QUEUE_FIELDS = frozenset({"flag_threshold", "urgent_threshold", "severity_weights"})
 MAX_SEVERITY_WEIGHT = 10.0
 MAX_RETENTION_DAYS = 3650
+MAX_APPEAL_TARGET_DAYS = 365
 
 
 def policy_snapshot(tenant: Tenant) -> dict[str, Any]:
@@ -90,6 +92,17 @@ def policy_validate(policy: dict[str, Any]) -> dict[str, Any]:
     if not 1 <= clean["retention_days"] <= MAX_RETENTION_DAYS:
         raise ReviewError(
             f"must be between 1 and {MAX_RETENTION_DAYS}; got {days!r}", field="retention_days"
+        )
+    target = policy.get("appeal_target_days", 7)
+    if isinstance(target, bool) or (not isinstance(target, int) and not str(target).isdigit()):
+        raise ReviewError(
+            f"must be a whole number of days; got {target!r}", field="appeal_target_days"
+        )
+    clean["appeal_target_days"] = int(target)
+    if not 1 <= clean["appeal_target_days"] <= MAX_APPEAL_TARGET_DAYS:
+        raise ReviewError(
+            f"must be between 1 and {MAX_APPEAL_TARGET_DAYS}; got {target!r}",
+            field="appeal_target_days",
         )
     url = (policy.get("webhook_url") or "").strip()
     if url:

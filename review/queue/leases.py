@@ -1,7 +1,8 @@
-"""Leases: a row held by one holder for a while. The one helper behind the three leases.
+"""Leases: a row held by one holder for a while. The one helper behind the four leases.
 
 - a queue item claimed by a moderator (``QUEUE_ITEM``),
 - a second review claimed by a member (``SECOND_REVIEW``),
+- an appeal claimed by a member (``APPEAL``),
 - an NCMEC submission held by one run of the flow, named by a token (``NCMEC_SUBMISSION``).
 
 A ``Lease`` names the fields a model keeps its lease in (the holder, the time it runs out,
@@ -87,6 +88,9 @@ QUEUE_ITEM = member_lease(
 )
 SECOND_REVIEW = member_lease(
     noun="this second review", again="take it from the list", target_type="second_review"
+)
+APPEAL = member_lease(
+    noun="this appeal", again="take it from the appeals queue", target_type="appeal"
 )
 # Long enough for every step with its retries; renewed at each step.
 NCMEC_SUBMISSION = Lease(

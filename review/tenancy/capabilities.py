@@ -21,6 +21,9 @@ from review.models import Membership, Role
 class Capability(enum.StrEnum):
     # A moderator's work: take queue items, reveal, decide; blind second reviews.
     DECIDE = "decide"
+    # The appeals queue: take an appeal of someone else's decision, uphold it, overturn it
+    # or refer it to a supervisor (a referred appeal needs SUPERVISE as well).
+    DECIDE_APPEAL = "decide_appeal"
     # Write, submit and close the escalation cases one's own decisions opened.
     WRITE_CASE = "write_case"
     # The case list and case pages: one's own cases, or every case with READ_ALL_CASES.
@@ -57,7 +60,13 @@ class RoleRow:
 
 
 _MODERATOR = frozenset(
-    {Capability.DECIDE, Capability.WRITE_CASE, Capability.READ_CASES, Capability.FIND}
+    {
+        Capability.DECIDE,
+        Capability.DECIDE_APPEAL,
+        Capability.WRITE_CASE,
+        Capability.READ_CASES,
+        Capability.FIND,
+    }
 )
 _READER = frozenset(
     {

@@ -24,6 +24,8 @@ class Tenant(models.Model):
     severity_weights = models.JSONField(default=default_severity_weights)
     second_review_share = models.FloatField(default=0.1)
     retention_days = models.PositiveIntegerField(default=90)
+    # An appeal older than this is overdue: the supervisors' inbox lists it.
+    appeal_target_days = models.PositiveSmallIntegerField(default=7)
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(max_length=200, blank=True)
     # Supervisors and admins always sign in with a second factor; this asks it of everyone.

@@ -23,9 +23,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from artemis.headers import CACHEABLE_VIEW_NAMES
+from review.appeals.services import appeal_claim_next, appeal_receive
 from review.cases.referral import signing
 from review.decisions.second_review import second_review_claim_next
-from review.models import Membership, Message, Tenant
+from review.models import Appeal, Membership, Message, Tenant
 from review.queue.services import queue_item_claim_next
 from review.tenancy.services import api_key_create, invitation_send
 from tests.review.cases.test_cases import approved_referral
@@ -64,6 +65,10 @@ MUST_SHOW_DATA = {
     "policy:model_labels_export",
     "invitations",
     "api-conversation-detail",
+    "appeals:appeals",
+    "appeals:appeal",
+    "api-appeal-detail",
+    "api-decision-statement",
     "admin:auth_user_changelist",
     "admin:auth_user_change",
 }
@@ -140,6 +145,13 @@ def world(acme: Tenant, alice: Any, sam: Any, ada: Any, settings: Any, tmp_path:
     decided = decide(acme, alice)  # sampled: ada takes its blind second review
     second = second_review_claim_next(tenant=acme, reviewer=ada)
     assert second is not None
+    appeal = appeal_receive(
+        tenant=acme, decision_id=decided.pk, external_id="appeal-1",
+        statement="please look again", made_at=decided.created_at,
+    ).appeal  # fmt: skip
+    assert appeal_claim_next(tenant=acme, reviewer=ada) == appeal  # ada reads the appeal page
+    # The page names the appeal by its id and the API by the platform's: make them one value.
+    Appeal.objects.filter(pk=appeal.pk).update(external_id=str(appeal.pk))
     flagged_item(acme, 77)
     item = queue_item_claim_next(tenant=acme, moderator=ada)
     assert item is not None
@@ -165,6 +177,8 @@ def world(acme: Tenant, alice: Any, sam: Any, ada: Any, settings: Any, tmp_path:
             "version_id": "999999",  # no tenant version: promote answers 404, still no-store
             "external_id": item.conversation.external_id,
             "participant_id": str(case.reported_participant_id),
+            "appeal_id": str(appeal.pk),
+            "decision_id": str(decided.pk),
             # Django's own admin (ada is a superuser there too).
             "object_id": str(ada.pk),
             "pk": str(authenticator(ada).pk),  # django-otp's device pages

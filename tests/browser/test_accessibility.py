@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
+from review.appeals.services import appeal_receive
 from review.decisions.services import decision_create
 from review.models import Case, Role, Tenant
 from review.queue.services import queue_item_claim_next
@@ -71,6 +72,16 @@ def console(acme: Tenant) -> Case:
         reason_code="grooming_indicators",
     )
     assert decision.case is not None
+    # A ban of alice's, appealed by its user: sam takes the appeal.
+    banned = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert banned is not None
+    ban = decision_create(
+        item=banned, moderator=alice, verdict="ban", reason_code="grooming_indicators"
+    )
+    appeal_receive(
+        tenant=acme, decision_id=ban.pk, external_id="appeal-1",
+        statement="we are classmates", made_at=ban.created_at,
+    )  # fmt: skip
     return decision.case
 
 
@@ -84,6 +95,7 @@ def pages_of(case: Case) -> dict[str, tuple[str, ...]]:
             f"/t/acme/cases/{case.pk}",
             "/t/acme/cases",
             "/t/acme/second-reviews",
+            "/t/acme/appeals",
             "/invitations",
             "/password",
         ),
@@ -94,6 +106,7 @@ def pages_of(case: Case) -> dict[str, tuple[str, ...]]:
             "/t/acme/cases/inbox",
             f"/t/acme/cases/{case.pk}",
             "/t/acme/supervision/agreement",
+            "take-appeal",
             "/t/acme/supervision/audit",
             f"/t/acme/search?q={case.conversation.external_id}",
             f"/t/acme/participants/{case.reported_participant_id}",
@@ -123,6 +136,11 @@ def open_page(tab: Any, base: str, page: str) -> None:
         tab.goto(f"{base}/t/acme/queue")
         tab.click("#take-next")
         tab.wait_for_url(f"{base}/t/acme/items/*")
+        return
+    if page == "take-appeal":
+        tab.goto(f"{base}/t/acme/appeals")
+        tab.click("#take-appeal")
+        tab.wait_for_url(f"{base}/t/acme/appeals/*")
         return
     response = tab.goto(f"{base}{page}")
     assert response is not None

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from review.appeals.services import appeal_claim_next, appeal_receive
 from review.cases import flow as case_flow
 from review.decisions import services as moderation
 from review.decisions.second_review import second_review_claim_next, second_review_record
@@ -33,6 +34,8 @@ from tests.review_support import pass_second_factor
 from tests.security.test_url_rules import ENDPOINTS, RULES, Access, Worlds, url_for
 from tests.security.world import (
     API_KEY,
+    APPEAL,
+    APPEAL_ID,
     CASE,
     CONVERSATION,
     DECISION,
@@ -156,6 +159,12 @@ def xss_world() -> tuple[TenantWorld, Any]:
     )  # fmt: skip
     held = second_review_claim_next(tenant=tenant, reviewer=alice)
     assert held is not None
+    # The user's appeal of bob's second ban, taken by alice: its words and id on her page.
+    appeal = appeal_receive(
+        tenant=tenant, decision_id=bans[1].pk, external_id=payload("appeal.id", 1, in_url=True),
+        statement=payload("appeal.statement", 0), made_at=bans[1].created_at,
+    ).appeal  # fmt: skip
+    assert appeal_claim_next(tenant=tenant, reviewer=alice) == appeal
     # Usernames are letters, digits and @.+-_ (review/tenancy/validators.py): no payload gets in.
     membership, _ = members.member_create(
         tenant=tenant, actor=ada, name="newcomer", role=Role.MODERATOR
@@ -179,6 +188,8 @@ def xss_world() -> tuple[TenantWorld, Any]:
         MODEL_VERSION: version.pk,
         EXTERNAL_ID: waiting.conversation.external_id,
         PARTICIPANT: decision.case.reported_participant_id,
+        APPEAL: appeal.pk,
+        APPEAL_ID: appeal.external_id,
     }
     assert SecondReview.objects.filter(pk=first.pk, agrees=False).exists(), "a disagreement"
     return world, ada
@@ -272,6 +283,8 @@ def test_no_stored_payload_runs_on_any_page(live_server: Any, page: Any) -> None
         "case.urgency_reason",
         "api_key.name",
         "policy.reason",
+        "appeal.id",
+        "appeal.statement",
     ]  # fmt: skip (a message's external id goes in, but no page shows it)
     unseen = [field for field in shown if field not in seen_text]
     assert not unseen, f"these fields' payloads were on no page, as text: {unseen}"

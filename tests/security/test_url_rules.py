@@ -67,6 +67,8 @@ from review.models import Role
 from tests.review_support import authenticator, pass_second_factor
 from tests.security.world import (
     API_KEY,
+    APPEAL,
+    APPEAL_ID,
     AUTHOR_ONLY,
     CASE,
     CONVERSATION,
@@ -168,6 +170,20 @@ def _upsert(world: TenantWorld) -> dict[str, Any]:
 
 def _batch(world: TenantWorld) -> dict[str, Any]:
     return {"conversations": [_upsert(world)]}
+
+
+def _appeal(world: TenantWorld) -> dict[str, Any]:
+    # A second appeal of the world's decision, which has one open: the API answers 409.
+    return {
+        "appeal_id": f"{world.tenant.slug}-appeal-2",
+        "decision": world.ids[DECISION],
+        "statement": "please look again",
+        "made_at": "2026-11-30T10:00:00+01:00",
+    }
+
+
+def _appeal_outcome(world: TenantWorld) -> dict[str, Any]:
+    return {"outcome": "upheld", "notes": ""}
 
 
 def _user_id(worlds: Worlds) -> int:
@@ -292,6 +308,13 @@ RULES: dict[str, Rule] = {
         Access.SUPERVISOR, POST, ids={"review_id": SECOND_REVIEW}
     ),
     "decisions:agreement": Rule(Access.SUPERVISOR, GET),
+    # --- appeals: anyone who decides but the decider; a referred one, a supervisor ----------
+    "appeals:appeals": Rule(Access.MODERATOR, GET),
+    "appeals:next": Rule(Access.MODERATOR, POST),
+    "appeals:appeal": Rule(Access.MODERATOR, GET, ids={"appeal_id": APPEAL}),
+    "appeals:decide": Rule(Access.MODERATOR, POST, ids={"appeal_id": APPEAL}, body=_appeal_outcome),
+    "appeals:release": Rule(Access.MODERATOR, POST, ids={"appeal_id": APPEAL}),
+    "appeals:renew": Rule(Access.MODERATOR, POST, ids={"appeal_id": APPEAL}),
     "audit:audit_trail": Rule(Access.SUPERVISOR, GET, auditor_reads=True),
     # Search by id or name (GET) for moderators up; message text (POST) for supervisors up.
     "search:search": Rule(
@@ -331,6 +354,9 @@ RULES: dict[str, Rule] = {
         Access.API_KEY, POST, ids={"external_id": EXTERNAL_ID}, body=_append
     ),
     "api-conversation-detail": Rule(Access.API_KEY, GET, ids={"external_id": EXTERNAL_ID}),
+    "api-appeal-create": Rule(Access.API_KEY, POST, body=_appeal),
+    "api-appeal-detail": Rule(Access.API_KEY, GET, ids={"appeal_id": APPEAL_ID}),
+    "api-decision-statement": Rule(Access.API_KEY, GET, ids={"decision_id": DECISION}),
     "api-schema": Rule(Access.PUBLIC, GET),  # the API's documentation holds no tenant data
     "api-docs": Rule(Access.PUBLIC, GET),
     # --- Django's admin, for the operator (staff) only --------------------------------------
@@ -707,6 +733,13 @@ def test_an_api_upsert_of_another_tenants_external_id_makes_the_callers_own(
     detail = globex.api().get(f"/api/v1/conversations/{theirs}").json()
     assert detail["platform"] == "globex-chat"
     assert detail["message_count"] == 1
+
+
+def test_an_api_appeal_of_another_tenants_decision_answers_404(worlds: Worlds) -> None:
+    acme, globex = worlds.acme, worlds.globex
+    body = {**_appeal(acme), "decision": globex.ids[DECISION], "appeal_id": "acme-appeal-9"}
+    response = acme.api().post("/api/v1/appeals", body, format="json")
+    _refused_as_unknown(response, "POST /api/v1/appeals (decision of Globex)", globex)
 
 
 # --- roles ----------------------------------------------------------------------------------

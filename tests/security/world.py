@@ -1,7 +1,8 @@
 """A tenant with one of everything a URL can name, built through the real services, for the
 attack suite (``test_url_rules.py``) and the stored-XSS crawl (``test_stored_xss.py``).
 
-Each tenant has five members: the case author and second reviewer (alice at Acme), another
+Each tenant has five members: the case author, second reviewer and appeal reviewer (alice at
+Acme), another
 moderator whose decisions are sampled for second review (bob), a supervisor (sam), an admin
 (ada) and an auditor (audrey), who reads and changes nothing. ``ids`` holds the primary key
 (or, for the API, the external id) of each kind of object a URL can carry; the rules table
@@ -16,6 +17,7 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
+from review.appeals.services import appeal_claim_next, appeal_receive
 from review.decisions.second_review import second_review_claim_next
 from review.models import QueueItem, QueueStatus, Role, SecondReview, Tenant
 from review.tenancy.services import api_key_create, api_key_revoke, invitation_send, tenant_create
@@ -44,6 +46,8 @@ SENT_INVITATION = "sent_invitation"  # the tenant's pending invitation of a newc
 # signed-in person's own invitation pages (accept, decline) name.
 INVITATION_TO_MODERATOR = "invitation_to_moderator"
 PARTICIPANT = "participant"  # the reported account of the case's conversation
+APPEAL = "appeal"  # an appeal of the sampled decision, leased to the first moderator
+APPEAL_ID = "appeal_id"  # that appeal's id, as the platform names it in the API
 KINDS = (
     ITEM,
     MESSAGE,
@@ -58,6 +62,8 @@ KINDS = (
     SENT_INVITATION,
     INVITATION_TO_MODERATOR,
     PARTICIPANT,
+    APPEAL,
+    APPEAL_ID,
 )
 # A moderator sees only the cases she wrote, and the participants of conversations she worked
 # on; supervisors and admins see all (auditors every case).
@@ -155,6 +161,14 @@ def tenant_world(
     review = second_review_claim_next(tenant=tenant, reviewer=moderator)
     assert review is not None
     assert review.decision_id == decision.pk
+    appeal = appeal_receive(
+        tenant=tenant,
+        decision_id=decision.pk,
+        external_id=f"{slug}-appeal-1",
+        statement="please look again",
+        made_at=decision.created_at,
+    ).appeal
+    assert appeal_claim_next(tenant=tenant, reviewer=moderator) == appeal
     item = flagged_item(tenant, 1)  # an open item: the review page, reveal, decide
     message = item.conversation.messages.get(external_id="m2")  # the hidden media request
 
@@ -199,6 +213,8 @@ def tenant_world(
         SENT_INVITATION: sent.pk,
         INVITATION_TO_MODERATOR: to_moderator.pk,
         PARTICIPANT: case.reported_participant_id,
+        APPEAL: appeal.pk,
+        APPEAL_ID: appeal.external_id,
     }
     assert set(world.ids) == set(KINDS)
     assert QueueItem.objects.filter(pk=item.pk, status=QueueStatus.WAITING).exists()

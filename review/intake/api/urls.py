@@ -1,7 +1,11 @@
+"""The REST API's URLs, under /api/v1/: ingestion (review/intake/api/) and appeals
+(review/appeals/api.py)."""
+
 from __future__ import annotations
 
 from django.urls import path, re_path
 
+from review.appeals import api as appeals
 from review.intake.api import views
 
 urlpatterns = [
@@ -20,5 +24,18 @@ urlpatterns = [
         r"^conversations/(?P<external_id>[^/]+)$",
         views.ConversationDetailApi.as_view(),
         name="api-conversation-detail",
+    ),
+    # Appeals (review/appeals/api.py): the user's appeal, its outcome, statements of reasons.
+    path("appeals", appeals.AppealCreateApi.as_view(), name="api-appeal-create"),
+    re_path(
+        r"^appeals/(?P<appeal_id>[^/]+)$",
+        appeals.AppealDetailApi.as_view(),
+        name="api-appeal-detail",
+    ),
+    # [^/]+ as the other ids: a decision id that is not a number answers 404 in the API's shape.
+    re_path(
+        r"^decisions/(?P<decision_id>[^/]+)/statement$",
+        appeals.DecisionStatementApi.as_view(),
+        name="api-decision-statement",
     ),
 ]

@@ -162,6 +162,7 @@ def _policy_post(**overrides: Any) -> dict[str, Any]:
         "urgent_threshold": "0.9",
         "second_review_share": "0.1",
         "retention_days": "90",
+        "appeal_target_days": "7",
         "webhook_url": "",
         "webhook_secret": "",
         "reason": "tuning",

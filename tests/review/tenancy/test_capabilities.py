@@ -57,6 +57,7 @@ def test_the_ladder_of_the_first_three_roles_is_kept() -> None:
     )
     assert moderator == {
         Capability.DECIDE,
+        Capability.DECIDE_APPEAL,
         Capability.WRITE_CASE,
         Capability.READ_CASES,
         Capability.FIND,

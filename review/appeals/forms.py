@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from review.appeals.services import REFERRED
+from review.appeals.services import ANSWERS, REFERRED
 from review.decisions.forms import ReasonSelect, VerdictSelect
 from review.models import REASON_CODES, AppealOutcome, Verdict
 
@@ -26,19 +26,14 @@ class AppealDecisionForm(forms.Form):
     )
     verdict = forms.ChoiceField(
         required=False,
-        choices=[("", "—")]
-        + [(v, label) for v, label in Verdict.choices if v != Verdict.ASK_SUPERVISOR],
+        choices=[("", "—")] + [(v, label) for v, label in Verdict.choices if v in ANSWERS],
         widget=VerdictSelect,
         help_text="only for an overturn",
     )
     reason_code = forms.ChoiceField(
         required=False,
         choices=[("", "Choose a reason")]
-        + [
-            (k, label)
-            for k, (label, verdicts) in REASON_CODES.items()
-            if verdicts - {Verdict.ASK_SUPERVISOR}
-        ],
+        + [(k, label) for k, (label, verdicts) in REASON_CODES.items() if verdicts & ANSWERS],
         widget=ReasonSelect,
     )
     notes = forms.CharField(

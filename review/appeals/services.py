@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from review.audit.services import audit_record
+from review.decisions import verdicts
 from review.decisions.services import decision_check
 from review.decisions.supervision import decision_supersede
 from review.models import (
@@ -50,6 +51,15 @@ MAX_STATEMENT_CHARS = 5000
 CLOCK_SKEW = timedelta(minutes=5)
 REFERRED = "referred"  # the third outcome: not final, the appeal waits for a supervisor
 OUTCOMES = (AppealOutcome.UPHELD, AppealOutcome.OVERTURNED, REFERRED)
+# The verdicts an overturn may record: no violation or another account action. An
+# escalation is not an answer to a user's appeal (it tells the platform nothing, so the
+# appeal's answer would lift the action in force, and a statement of reasons must never tip
+# off a report); nor is a question, which is what referring is for.
+ANSWERS = frozenset(
+    row.value
+    for row in verdicts.VERDICTS
+    if row.opens_case is None and row.training is not verdicts.TrainingLabel.IGNORED
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +236,12 @@ def appeal_decide(
             raise ReviewError("choose the new decision's verdict", field="verdict")
         if verdict == Verdict.ASK_SUPERVISOR:
             raise ReviewError("to ask a supervisor, refer the appeal instead", field="verdict")
+        if verdict not in ANSWERS:
+            raise ReviewError(
+                "an escalation does not answer an appeal: uphold it (the account action stays) "
+                "and ask a supervisor to escalate the conversation",
+                field="verdict",
+            )
         if not reason_code:
             raise ReviewError("choose the new decision's reason", field="reason_code")
         try:

@@ -90,9 +90,19 @@ def _kinds(assessment: Assessment | None) -> str:
     return " Signs flagged: " + ", ".join(labels) + "."
 
 
+def action_in_force(decision: Decision) -> AccountAction:
+    """The account action in force after ``decision``. An escalation sets none of its own
+    (the platform is never told of a report): it leaves in force the action of the decision
+    it replaced, so an appeal answered by an escalation never lifts a ban."""
+    row = verdicts.get(decision.verdict)
+    if row.opens_case is not None and decision.supersedes_id is not None:
+        return action_in_force(decision.supersedes)
+    return row.account_action
+
+
 def decision_statement(decision: Decision) -> Statement:
     """The statement of reasons for a decision (an account action, or its reversal)."""
-    action = verdicts.get(decision.verdict).account_action
+    action = action_in_force(decision)
     facts = (
         f"On {decision.created_at:%Y-%m-%d} (UTC) the safety team reviewed conversation "
         f"{decision.conversation.external_id}, in which the account took part, and found: "

@@ -207,6 +207,43 @@ def test_an_overturn_needs_a_verdict_and_a_reason_that_go_together(
     assert appeal.status == AppealStatus.CLAIMED
 
 
+def test_an_escalation_is_not_an_answer_to_an_appeal(acme: Tenant, alice: Any, bob: Any) -> None:
+    appeal = appeal_of(decide(acme, alice))
+    appeal_claim_next(tenant=acme, reviewer=bob)
+
+    with pytest.raises(ReviewError) as refused:
+        appeal_decide(
+            appeal=appeal, reviewer=bob, outcome="overturned", verdict="escalate_ncmec",
+            reason_code="sexual_solicitation",
+        )  # fmt: skip
+
+    assert refused.value.field == "verdict"
+    assert "escalation does not answer an appeal" in refused.value.message
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.CLAIMED
+
+
+def test_sams_escalation_answers_the_appeal_and_the_ban_stays_in_force(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    """The platform is never told of a report, so the escalation's own action is none; the
+    appeal it answers must not read as lifting the ban."""
+    ban = decide(acme, alice)
+    appeal = appeal_of(ban)
+
+    escalation = decision_supersede(
+        tenant=acme, current=ban, supervisor=sam, verdict="escalate_ncmec",
+        reason_code="sexual_solicitation",
+    )  # fmt: skip
+
+    appeal.refresh_from_db()
+    assert (appeal.outcome, appeal.new_decision) == (AppealOutcome.SUPERSEDED, escalation)
+    payload = WebhookDelivery.objects.get(appeal=appeal).payload
+    assert payload["action"] == "ban"
+    assert payload["statement_of_reasons"]["action_text"].endswith("The account is banned.")
+    assert "NCMEC" not in str(payload["statement_of_reasons"])
+
+
 def test_a_referred_appeal_waits_for_a_supervisor_and_the_platform_hears_once(
     acme: Tenant, alice: Any, bob: Any, sam: Any
 ) -> None:

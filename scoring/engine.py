@@ -47,6 +47,8 @@ from scoring.types import ConversationScore, Highlight, Message, MessageScore, P
 # An artifact records this; an engine pickled by another layout is refused with a clear
 # error (scoring.artifacts) instead of failing on a missing attribute in the worker.
 ENGINE_FORMAT = 2
+# What an engine computes from its window models when it first scores, and never pickles.
+_CACHES = ("_forest", "_pruning")
 WINDOW = 50
 TOP = 3
 COUNT_CAP = 5
@@ -206,13 +208,41 @@ def _sigmoid(x: np.ndarray | float) -> np.ndarray:
     return expit(np.asarray(x, dtype=np.float64))  # no overflow warning at large |x|
 
 
+def _leaves_in_order(
+    node: int,
+    tree: tuple[list[int], list[int], list[bool]],
+    order: list[int],
+    spans: dict[int, tuple[int, int]],
+) -> None:
+    """Append the leaves under ``node`` to ``order`` from left to right, and record for each
+    split the positions [first, end) its left subtree's leaves take in that order."""
+    left, right, is_leaf = tree
+    if is_leaf[node]:
+        order.append(node)
+        return
+    first = len(order)
+    _leaves_in_order(left[node], tree, order, spans)
+    spans[node] = (first, len(order))
+    _leaves_in_order(right[node], tree, order, spans)
+
+
 class _Forest:
-    """The window model's trees as flat arrays, walked for all rows and all trees at once.
+    """The window model's trees as flat arrays, rated for all rows and all trees at once.
 
     scikit-learn predicts tree by tree: for the few hundred rows of one conversation, the
     200 calls cost more than the walking. This gives the same raw scores, bit for bit (a
     test holds them equal): the same comparisons, and the leaf values added in the same
-    order from the same baseline."""
+    order from the same baseline.
+
+    The trees are not walked node by node (one round of array operations per level, a
+    dozen levels deep) but read the QuickScorer way (Lucchese et al., SIGIR 2015): number
+    each tree's leaves from left to right; a split whose test sends a row right rules out
+    the leaves of its left subtree; the row's leaf is the leftmost one no such split rules
+    out. So every split of every tree is tested at once, each tree's ruled-out leaves are
+    gathered with one bitwise AND, and a conversation's rows cost a handful of array
+    operations whatever the depth of the trees."""
+
+    CHUNK = 256  # rows tested at once (rows x splits booleans)
 
     def __init__(self, model: HistGradientBoostingClassifier) -> None:
         trees = [iteration[0] for iteration in model._predictors]
@@ -229,8 +259,84 @@ class _Forest:
         self.is_leaf = nodes["is_leaf"].astype(bool)
         self.value = nodes["value"].astype(np.float64)
         self.baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
+        self._quick = self._quickscorer(len(trees))
+
+    def _quickscorer(self, trees: int) -> dict[str, np.ndarray] | None:
+        """Per split: its tree and the mask of the leaves its left subtree holds cleared;
+        per tree, its leaves' values from left to right. None when a tree has more leaves
+        than a mask holds (then the trees are walked)."""
+        left, right, is_leaf = self.left.tolist(), self.right.tolist(), self.is_leaf.tolist()
+        leaf_values: list[float] = []
+        split_nodes: list[int] = []
+        split_masks: list[int] = []
+        first_split: list[int] = []
+        first_leaf: list[int] = []
+        value = self.value.tolist()
+        for root in self.roots.tolist():
+            first_split.append(len(split_nodes))
+            first_leaf.append(len(leaf_values))
+            order: list[int] = []  # leaves, left to right
+            spans: dict[int, tuple[int, int]] = {}
+            _leaves_in_order(root, (left, right, is_leaf), order, spans)
+            if len(order) > 64:
+                return None
+            leaf_values += [value[i] for i in order]
+            if not spans:  # a single leaf: one split that never sends right
+                split_nodes.append(-1)
+                split_masks.append(0)
+            for node, (lo, mid) in sorted(spans.items()):
+                split_nodes.append(node)
+                split_masks.append(((1 << 64) - 1) ^ (((1 << mid) - 1) ^ ((1 << lo) - 1)))
+        widest = max(np.diff([*first_leaf, len(leaf_values)]))
+        dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                     if np.iinfo(t).bits >= widest)  # fmt: skip
+        bits = np.iinfo(dtype).bits
+        nodes = np.array(split_nodes, dtype=np.intp)
+        real = nodes >= 0
+        return {
+            "feature": np.where(real, self.feature[nodes], 0),
+            "threshold": np.where(real, self.threshold[nodes], np.inf),
+            "missing_left": np.where(real, self.missing_left[nodes], True),
+            "mask": np.array([m & ((1 << bits) - 1) for m in split_masks], dtype=dtype),
+            "full": np.array((1 << bits) - 1, dtype=dtype),
+            "first_split": np.array(first_split, dtype=np.intp),
+            "first_leaf": np.array(first_leaf, dtype=np.intp),
+            "leaf_value": np.array(leaf_values, dtype=np.float64),
+            # The index of the lowest set bit of every mask (a tree's leftmost leaf left).
+            "lowest": np.array(
+                [(b & -b).bit_length() - 1 for b in range(1 << min(bits, 16))], dtype=np.intp
+            ),
+        }
 
     def raw(self, rows: np.ndarray) -> np.ndarray:
+        if self._quick is None:
+            return self._walk(rows)
+        count = rows.shape[0]
+        if count > self.CHUNK:
+            return np.concatenate(
+                [self.raw(rows[i : i + self.CHUNK]) for i in range(0, count, self.CHUNK)]
+            )
+        q = self._quick
+        x = rows[:, q["feature"]]
+        right = ~(x <= q["threshold"])
+        if np.isnan(x).any():
+            right &= ~(np.isnan(x) & q["missing_left"])
+        masks = np.where(right, q["mask"], q["full"])
+        reached = np.bitwise_and.reduceat(masks, q["first_split"], axis=1)
+        if reached.dtype.itemsize <= 2:
+            leaf = q["lowest"][reached]
+        else:  # the lowest set bit, sixteen bits at a time
+            leaf = np.full(reached.shape, -1, dtype=np.intp)
+            for part in range(reached.dtype.itemsize // 2):
+                bits = ((reached >> (16 * part)) & 0xFFFF).astype(np.intp)
+                here = (leaf < 0) & (bits > 0)
+                leaf[here] = q["lowest"][bits[here]] + 16 * part
+        values = np.empty((count, len(self.roots) + 1))
+        values[:, 0] = self.baseline
+        values[:, 1:] = q["leaf_value"][q["first_leaf"] + leaf]
+        return np.cumsum(values, axis=1)[:, -1]
+
+    def _walk(self, rows: np.ndarray) -> np.ndarray:
         count, trees = rows.shape[0], len(self.roots)
         node = np.tile(self.roots, count)  # row-major: row r's trees at r*trees...
         row = np.repeat(np.arange(count), trees)
@@ -248,6 +354,88 @@ class _Forest:
         values[:, 0] = self.baseline
         values[:, 1:] = self.value[node].reshape(count, trees)
         return np.cumsum(values, axis=1)[:, -1]
+
+    def monotone(self) -> bool:
+        """Whether no tree's output can fall when a feature rises: at every split, no leaf
+        on the left (the feature at or below the threshold) is above any leaf on the right.
+        Then a row at or above another in every feature scores at least as high (the leaf
+        values are added in a fixed order, and rounded addition keeps order). The window
+        model is trained with a monotonic constraint on every feature, which is what makes
+        this hold; it is checked, not assumed, since the strongest-window search relies on
+        it (Engine.strongest)."""
+        internal = np.flatnonzero(~self.is_leaf)
+        if (self.left[internal] <= internal).any() or (self.right[internal] <= internal).any():
+            return False  # children after their parent is what the walk below needs
+        low, high = self.value.tolist(), self.value.tolist()
+        left, right = self.left.tolist(), self.right.tolist()
+        for i in internal[::-1].tolist():
+            a, b = left[i], right[i]
+            if high[a] > low[b]:
+                return False
+            low[i], high[i] = min(low[a], low[b]), max(high[a], high[b])
+        return True
+
+
+class _Pruning:
+    """What the strongest-window search needs of the window models: each feature's split
+    thresholds over all their trees, and that every tree is monotone (_Forest.monotone).
+
+    Two rows that fall between the same thresholds in every feature take the same path
+    through every tree, so they score the same: a row's bins (how many thresholds lie below
+    each feature) stand for it exactly. And with monotone trees a row whose bins are all at
+    or below another's never scores higher."""
+
+    def __init__(self, forests: Sequence[_Forest], width: int) -> None:
+        feature = np.concatenate([f.feature[~f.is_leaf] for f in forests])
+        threshold = np.concatenate([f.threshold[~f.is_leaf] for f in forests])
+        self.edges = [np.unique(threshold[feature == j]) for j in range(width)]
+        most = max(len(e) for e in self.edges)
+        self.dtype = np.uint8 if most < 255 else np.uint16 if most < 65535 else np.uint32
+
+    def bins(self, rows: np.ndarray) -> np.ndarray:
+        """Per row and feature, how many of the feature's thresholds lie below the value:
+        ``value <= threshold_k`` exactly when the bin is at most k."""
+        out = np.empty(rows.shape, dtype=self.dtype)
+        for j, edges in enumerate(self.edges):
+            out[:, j] = np.searchsorted(edges, rows[:, j], side="left")
+        return out
+
+
+def _row_keys(binned: np.ndarray) -> np.ndarray:
+    """One comparable value per row of a C-contiguous integer matrix (its bytes)."""
+    return binned.view(np.dtype((np.void, binned.dtype.itemsize * binned.shape[1]))).ravel()
+
+
+def _maximal(rows: np.ndarray) -> np.ndarray:
+    """Which of the distinct integer ``rows`` no other row is at or above in every column.
+    Rows are first checked against the few with the largest sums, which are at or above
+    most others; the survivors are then checked against each other (a row below a removed
+    row is below whatever was above that one)."""
+    count = len(rows)
+    if count <= 1:
+        return np.ones(count, dtype=bool)
+    sums = rows.sum(axis=1, dtype=np.int64)
+    order = np.argsort(-sums, kind="stable")
+    keep = np.ones(count, dtype=bool)
+    for candidates in (order[:16], None):
+        alive = np.flatnonzero(keep)
+        above = alive if candidates is None else candidates
+        for start in range(0, len(alive), 128):
+            chunk = alive[start : start + 128]
+            below = (rows[chunk][:, None, :] <= rows[above][None, :, :]).all(axis=2)
+            below &= chunk[:, None] != above[None, :]  # distinct rows: at or below is below
+            keep[chunk[below.any(axis=1)]] = False
+    return keep
+
+
+@dataclass(frozen=True)
+class Strongest:
+    """What scoring a conversation needs of its windows: the strongest one (calibrated),
+    each sender's strongest, and where the strongest ends."""
+
+    probability: float
+    by_sender: dict[str, float]
+    strongest_end: int  # index of the message that ends the strongest window (-1: none)
 
 
 @dataclass(frozen=True)
@@ -304,7 +492,8 @@ class Engine:
         (which phrase happened to sit next to which), and on real chat single models trained
         on different draws disagree by several conversations either way; their average
         (of the log-odds) is steadier and ranked real chat better than any one of them."""
-        self.__dict__.pop("_forest", None)
+        for cache in _CACHES:
+            self.__dict__.pop(cache, None)
         if not add:
             self.extra_window_models = []
         elif self.window_model is None:
@@ -345,20 +534,35 @@ class Engine:
         # The trees walked together (_Forest), built once per loaded engine. (_predictors
         # is private, but the artifact is only ever loaded by the scikit-learn version that
         # wrote it; see scoring.artifacts.)
-        forests = self.__dict__.get("_forest")
-        if forests is None:
-            # An artifact written before the extra models existed has no such attribute.
-            models = [self.window_model, *getattr(self, "extra_window_models", [])]
-            forests = self.__dict__["_forest"] = [_Forest(m) for m in models]
+        forests = self._forests()
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         raw = forests[0].raw(rows)
         for forest in forests[1:]:
             raw = raw + forest.raw(rows)
         return _sigmoid(raw / len(forests))
 
+    def _forests(self) -> list[_Forest]:
+        forests = self.__dict__.get("_forest")
+        if forests is None:
+            # An artifact written before the extra models existed has no such attribute.
+            models = [self.window_model, *getattr(self, "extra_window_models", [])]
+            forests = self.__dict__["_forest"] = [_Forest(m) for m in models]
+        return forests
+
+    def _window_pruning(self) -> _Pruning | None:
+        """The window models' thresholds, or None when a tree is not provably monotone
+        (then every window is rated)."""
+        if "_pruning" not in self.__dict__:
+            forests = self._forests()
+            monotone = all(f.monotone() for f in forests)
+            width = self.feature_count
+            self.__dict__["_pruning"] = _Pruning(forests, width) if monotone else None
+        return self.__dict__["_pruning"]
+
     def __getstate__(self) -> dict[str, object]:
-        # The flat forest is a cache of the window model: never part of the artifact.
-        return {k: v for k, v in self.__dict__.items() if k != "_forest"}
+        # The flat forest and the thresholds are caches of the window models: never part
+        # of the artifact.
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def calibrate(self, raw: np.ndarray | float) -> np.ndarray:
         slope, intercept = self.calibration
@@ -385,9 +589,7 @@ class Engine:
         by_sender: dict[str, float] = {}
         if not len(messages):
             return best, by_sender
-        windows = sender_windows(
-            messages, self.score_matrix(scored), self.threshold_array(), self.writer_array(scored)
-        )
+        windows = self._windows(messages, scored)
         if not windows:
             return best, by_sender
         # A sender's window often stands still while others talk: most rows repeat, and
@@ -398,6 +600,69 @@ class Engine:
             by_sender[sender] = float(row.max())
         best = raw.max(axis=0)
         return best, by_sender
+
+    def _windows(
+        self, messages: Sequence[Message], scored: Sequence[MessageScore]
+    ) -> dict[str, np.ndarray]:
+        return sender_windows(
+            messages, self.score_matrix(scored), self.threshold_array(), self.writer_array(scored)
+        )
+
+    def strongest(self, messages: Sequence[Message], scored: Sequence[MessageScore]) -> Strongest:
+        """What ``text_scores`` says of the conversation as it stands (its last prefix, each
+        sender's strongest window, where the strongest ends), the same to the bit, from
+        rating only the windows that can be the strongest.
+
+        Most of a conversation's windows are below another window of the same sender in
+        every feature; with monotone trees (_Forest.monotone) they cannot score higher, so
+        only the rest are rated, then only the windows below a strongest one that come
+        before it, until the first that scores as high (where the strongest ends: the first
+        such window, as ``argmax`` reads it). Without monotone trees, or with a missing
+        value, every window is rated."""
+        if not len(messages):
+            return Strongest(0.0, {}, -1)
+        windows = self._windows(messages, scored)
+        pruning = self._window_pruning()
+        stacked = np.vstack(list(windows.values()))
+        if pruning is None or np.isnan(stacked).any():
+            text = self.text_scores(messages, scored)
+            return Strongest(float(text.prefix[-1]), text.by_sender, text.strongest_end)
+        n = len(messages)
+        binned = pruning.bins(stacked)
+        keys = _row_keys(binned)
+        rated, owner = [], []
+        for k in range(len(windows)):
+            _, first = np.unique(keys[k * n : (k + 1) * n], return_index=True)
+            rated.append(k * n + first[_maximal(binned[k * n + first])])
+            owner.append(np.full(len(rated[-1]), k))
+        chosen = np.concatenate(rated)
+        scores = self.raw_window_scores(stacked[chosen])
+        best_of = np.full(len(windows), -np.inf)
+        np.maximum.at(best_of, np.concatenate(owner), scores)
+        top = scores.max()
+        # Where the strongest ends: the first window (over every sender) scoring ``top``.
+        # Windows equal to a strongest one do; before the first of those, only a window at
+        # or below a strongest one can, so those are rated (each distinct one once).
+        below = np.zeros(len(stacked), dtype=bool)
+        equal = np.zeros(len(stacked), dtype=bool)
+        for row in binned[chosen[scores == top]]:
+            below |= (binned <= row).all(axis=1)
+            equal |= (binned == row).all(axis=1)
+        time = np.arange(len(stacked)) % n
+        end = int(time[equal].min())
+        earlier = np.flatnonzero(below & ~equal & (time < end))
+        if earlier.size:
+            earlier = earlier[np.argsort(time[earlier], kind="stable")]
+            _, first = np.unique(keys[earlier], return_index=True)
+            earlier = earlier[first]
+            hit = self.raw_window_scores(stacked[earlier]) == top
+            if hit.any():
+                end = int(time[earlier[hit]].min())
+        probability = float(self.calibrate(np.array([top]))[0])
+        by_sender = {
+            s: float(self.calibrate(float(v))) for s, v in zip(windows, best_of, strict=True)
+        }
+        return Strongest(probability, by_sender, end)
 
     def text_scores(
         self, messages: Sequence[Message], scored: Sequence[MessageScore]
@@ -427,8 +692,8 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
-        text = self.text_scores(messages, scored)
-        text_probability = float(text.prefix[-1]) if len(text.prefix) else 0.0
+        text = self.strongest(messages, scored)
+        text_probability = text.probability
         suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
         metadata = metadata_factors(participants, messages, suspect)
         probability = text_probability
@@ -447,7 +712,7 @@ class Engine:
             },
             message_scores=scored,
             highlights=highlights,
-            factors=self.factors(messages, scored, text, metadata, shown),
+            factors=self.factors(messages, scored, text.strongest_end, metadata, shown),
             model_version=self.version,
             suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
                             for p in participants},
@@ -458,7 +723,7 @@ class Engine:
     def factors(
         messages: Sequence[Message],
         scored: Sequence[MessageScore],
-        text: TextScores,
+        strongest_end: int,
         metadata: list[str],
         shown: set[str],
     ) -> list[str]:
@@ -485,8 +750,8 @@ class Engine:
         for a, b, words in PAIRS:
             if a in found and b in found:
                 lines.append(f"Both in one conversation: {words}")
-        if text.strongest_end >= 0 and found:
-            end = text.strongest_end
+        if strongest_end >= 0 and found:
+            end = strongest_end
             start = max(0, end - WINDOW + 1)
             lines.append(f"Strongest evidence in messages {start + 1}-{end + 1} of {len(messages)}")
         said = next((m for m in messages if disclosures.states_minor(m.text)), None)

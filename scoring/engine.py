@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -104,45 +103,114 @@ def window_features(
     how much the other participants' words read as a child's (zero on this participant's
     messages); the feature is the strongest top-3 mean of a window so far."""
     n = scores.shape[0]
+    flags = [
+        np.zeros((1, n), dtype=bool) if f is None else np.asarray(f, dtype=bool)[None]
+        for f in (other_minor, self_adult)
+    ]
+    writer = None if other_writer is None else np.asarray(other_writer, dtype=np.float64)[None]
+    return _window_rows(scores[None], thresholds, flags[0], flags[1], writer)[0]
+
+
+def _merge_top(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The three largest of two disjoint groups, each given as its three largest (largest
+    first): the order statistics are picked, never computed, so the values are exact."""
+    a1, a2, a3 = a
+    b1, b2, b3 = b
+    return (
+        np.maximum(a1, b1),
+        np.maximum(np.minimum(a1, b1), np.maximum(a2, b2)),
+        np.maximum(np.maximum(a3, b3), np.maximum(np.minimum(a2, b1), np.minimum(a1, b2))),
+    )
+
+
+def _window_top(scores: np.ndarray) -> np.ndarray:
+    """senders x messages x columns x TOP: the largest three values (largest first) of the
+    WINDOW values ending at each message, zeros standing in before the first message.
+
+    The same values a sort of each window gives, without copying every window: the top
+    three of runs of 2, 4, ..., 32 messages are built by merging halves, and a window is a
+    run of 32, one of 16 and one of 2."""
+    senders, n, columns = scores.shape
+    pad = np.zeros((senders, WINDOW - 1 + n, columns))
+    pad[:, WINDOW - 1 :] = scores
+    none = np.full_like(pad, -np.inf)
+    runs = {1: (pad, none, none)}
+    length = 1
+    while 2 * length <= WINDOW:
+        prev = runs[length]
+        merged = _merge_top(tuple(x[:, length:] for x in prev), tuple(x[:, :-length] for x in prev))
+        # runs[2 * length] at position p holds the run ending at p (none before it fits).
+        runs[2 * length] = tuple(
+            np.concatenate([np.full((senders, length, columns), -np.inf), x], axis=1)
+            for x in merged
+        )
+        length *= 2
+    # A window is one run per bit of WINDOW (50 = 2 + 16 + 32), each ending where the
+    # shorter ones before it begin.
+    end = np.arange(WINDOW - 1, WINDOW - 1 + n)
+    top = None
+    for size in sorted(runs):
+        if WINDOW & size:
+            piece = tuple(x[:, end] for x in runs[size])
+            top = piece if top is None else _merge_top(top, piece)
+            end = end - size
+    return np.stack(top, axis=3)
+
+
+def _window_rows(
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    other_minor: np.ndarray,
+    self_adult: np.ndarray,
+    other_writer: np.ndarray | None,
+) -> np.ndarray:
+    """window_features for several participants at once: senders x messages x features
+    from senders x messages (x characteristics) arrays."""
+    senders, n, columns = scores.shape
     if n == 0:
-        return np.zeros((0, 3 * scores.shape[1] + len(FEATURE_NAMES) - 3 * len(KEYS)))
-    padded = np.vstack([np.zeros((WINDOW - 1, scores.shape[1])), scores])
-    windows = sliding_window_view(padded, WINDOW, axis=0)  # n x characteristics x WINDOW
-    top = -np.partition(-windows, TOP - 1, axis=2)[:, :, :TOP]
+        return np.zeros((senders, 0, 3 * columns + len(FEATURE_NAMES) - 3 * len(KEYS)))
+    top = _window_top(scores)
     flagged = (scores >= thresholds).astype(np.int32)
-    running = np.vstack([np.zeros((1, flagged.shape[1]), dtype=np.int32), np.cumsum(flagged, 0)])
+    running = np.concatenate(
+        [np.zeros((senders, 1, columns), dtype=np.int32), np.cumsum(flagged, axis=1)], axis=1
+    )
     ends = np.arange(1, n + 1)
-    counts = running[ends] - running[np.maximum(ends - WINDOW, 0)]
-    any_flagged = np.concatenate([[0], np.cumsum(flagged.any(axis=1))])
-    flagged_messages = any_flagged[ends] - any_flagged[np.maximum(ends - WINDOW, 0)]
-    present = counts[:, : len(KEYS)] > 0  # characteristics and stages, not a tenant column
+    start = np.maximum(ends - WINDOW, 0)
+    counts = running[:, ends] - running[:, start]
+    any_flagged = np.concatenate(
+        [np.zeros((senders, 1), dtype=np.int64), np.cumsum(flagged.any(axis=2), axis=1)], axis=1
+    )
+    flagged_messages = any_flagged[:, ends] - any_flagged[:, start]
+    present = counts[:, :, : len(KEYS)] > 0  # characteristics and stages, not a tenant column
     said = [
-        np.zeros(n) if flags is None else np.maximum.accumulate(np.asarray(flags, dtype=float))
-        for flags in (other_minor, self_adult)
+        np.maximum.accumulate(flags.astype(float), axis=1) for flags in (other_minor, self_adult)
     ]
     if other_writer is None:
-        child = np.zeros(n)
+        child = np.zeros((senders, n))
     else:
         # The mean over the others' messages in the window (a greeting or one word says
         # little about who wrote it; many lines do), as strong as it has been so far.
         theirs = other_writer > 0
-        total = np.concatenate([[0.0], np.cumsum(other_writer)])
-        many = np.concatenate([[0], np.cumsum(theirs)])
-        start = np.maximum(ends - WINDOW, 0)
-        seen = many[ends] - many[start]
-        mean = (total[ends] - total[start]) / np.maximum(seen, 1)
-        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0))
-    return np.column_stack(
+        total = np.concatenate([np.zeros((senders, 1)), np.cumsum(other_writer, axis=1)], axis=1)
+        many = np.concatenate(
+            [np.zeros((senders, 1), dtype=np.int64), np.cumsum(theirs, axis=1)], axis=1
+        )
+        seen = many[:, ends] - many[:, start]
+        mean = (total[:, ends] - total[:, start]) / np.maximum(seen, 1)
+        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0), axis=1)
+    return np.concatenate(
         [
-            top[:, :, 0],
-            top.mean(axis=2),
+            top[:, :, :, 0],
+            top.mean(axis=3),
             np.minimum(counts, COUNT_CAP) / COUNT_CAP,
-            present.sum(axis=1) / len(KEYS),
-            ((present @ _STAGE_MATRIX) > 0).sum(axis=1) / STAGES,
-            np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP,
-            *said,
-            child,
-        ]
+            (present.sum(axis=2) / len(KEYS))[:, :, None],
+            (((present @ _STAGE_MATRIX) > 0).sum(axis=2) / STAGES)[:, :, None],
+            (np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP)[:, :, None],
+            said[0][:, :, None],
+            said[1][:, :, None],
+            child[:, :, None],
+        ],
+        axis=2,
     )
 
 
@@ -151,24 +219,25 @@ def sender_windows(
     matrix: np.ndarray,
     thresholds: np.ndarray,
     writer: np.ndarray | None = None,
+    stated: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per sender, their window rows. Every sender is windowed, in a group chat too: choosing
     the senders with the most evidence would let later chatter push a groomer out, and the
-    score would fall as messages arrive."""
-    senders: dict[str, list[int]] = {}
-    for i, message in enumerate(messages):
-        senders.setdefault(message.sender, []).append(i)
-    stated = np.array([disclosures.said(m.text) for m in messages], dtype=bool).reshape(-1, 2)
+    score would fall as messages arrive. ``stated`` is ``disclosures.said_each`` of the
+    messages' texts, if already read."""
+    senders = sorted({m.sender for m in messages})
+    if not senders:
+        return {}
+    index = {s: k for k, s in enumerate(senders)}
+    owner = np.array([index[m.sender] for m in messages])
+    if stated is None:
+        stated = disclosures.said_each([m.text for m in messages])
     minor, adult = stated[:, 0], stated[:, 1]
-    out = {}
-    for sender in sorted(senders):
-        own = np.zeros_like(matrix)
-        own[senders[sender]] = matrix[senders[sender]]
-        mine = np.zeros(len(messages), dtype=bool)
-        mine[senders[sender]] = True
-        others = None if writer is None else np.where(mine, 0.0, np.maximum(writer, 1e-6))
-        out[sender] = window_features(own, thresholds, minor & ~mine, adult & mine, others)
-    return out
+    mine = owner[None, :] == np.arange(len(senders))[:, None]  # senders x messages
+    own = np.where(mine[:, :, None], matrix[None], 0.0)
+    others = None if writer is None else np.where(mine, 0.0, np.maximum(writer, 1e-6)[None])
+    rows = _window_rows(own, thresholds, minor & ~mine, adult & mine, others)
+    return dict(zip(senders, rows, strict=True))
 
 
 def metadata_factors(

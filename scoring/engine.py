@@ -47,7 +47,7 @@ from scoring.types import ConversationScore, Highlight, Message, MessageScore, P
 # error (scoring.artifacts) instead of failing on a missing attribute in the worker.
 ENGINE_FORMAT = 2
 # What an engine computes from its window models when it first scores, and never pickles.
-_CACHES = ("_forest", "_pruning")
+_CACHES = ("_forest", "_pruning", "_ensemble")
 WINDOW = 50
 TOP = 3
 COUNT_CAP = 5
@@ -277,6 +277,66 @@ def _sigmoid(x: np.ndarray | float) -> np.ndarray:
     return expit(np.asarray(x, dtype=np.float64))  # no overflow warning at large |x|
 
 
+def _leaf_values(q: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Rows x trees: the value of the leaf each row reaches in each tree (_Forest)."""
+    x = rows[:, q["feature"]]
+    right = ~(x <= q["threshold"])
+    if np.isnan(x).any():
+        right &= ~(np.isnan(x) & q["missing_left"])
+    masks = np.where(right, q["mask"], q["full"])
+    reached = np.bitwise_and.reduceat(masks, q["first_split"], axis=1)
+    if reached.dtype.itemsize <= 2:
+        leaf = q["lowest"][reached]
+    else:  # the lowest set bit, sixteen bits at a time
+        leaf = np.full(reached.shape, -1, dtype=np.intp)
+        for part in range(reached.dtype.itemsize // 2):
+            bits = ((reached >> (16 * part)) & 0xFFFF).astype(np.intp)
+            here = (leaf < 0) & (bits > 0)
+            leaf[here] = q["lowest"][bits[here]] + 16 * part
+    return q["leaf_value"][q["first_leaf"] + leaf]
+
+
+class _Ensemble:
+    """Several forests read in one pass (the window models averaged), each forest's leaf
+    values then added from its own baseline exactly as _Forest.raw adds them."""
+
+    def __init__(self, forests: Sequence[_Forest]) -> None:
+        parts = [f._quick for f in forests]
+        dtype = max((p["mask"].dtype for p in parts), key=lambda d: d.itemsize)
+        splits = np.cumsum([0] + [len(p["mask"]) for p in parts[:-1]])
+        leaves = np.cumsum([0] + [len(p["leaf_value"]) for p in parts[:-1]])
+        self.trees = [len(f.roots) for f in forests]
+        self.baselines = [f.baseline for f in forests]
+        self.quick = {
+            "feature": np.concatenate([p["feature"] for p in parts]),
+            "threshold": np.concatenate([p["threshold"] for p in parts]),
+            "missing_left": np.concatenate([p["missing_left"] for p in parts]),
+            # A narrower mask widened keeps its leaves' bits; the bits above are no leaf's.
+            "mask": np.concatenate([p["mask"].astype(dtype) for p in parts]),
+            "full": np.array(np.iinfo(dtype).max, dtype=dtype),
+            "first_split": np.concatenate(
+                [p["first_split"] + o for p, o in zip(parts, splits, strict=True)]
+            ),
+            "first_leaf": np.concatenate(
+                [p["first_leaf"] + o for p, o in zip(parts, leaves, strict=True)]
+            ),
+            "leaf_value": np.concatenate([p["leaf_value"] for p in parts]),
+            "lowest": max((p["lowest"] for p in parts), key=len),
+        }
+
+    def raw(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Each forest's raw scores of ``rows``."""
+        leaves = _leaf_values(self.quick, rows)
+        out, first = [], 0
+        for trees, baseline in zip(self.trees, self.baselines, strict=True):
+            values = np.empty((rows.shape[0], trees + 1))
+            values[:, 0] = baseline
+            values[:, 1:] = leaves[:, first : first + trees]
+            out.append(np.cumsum(values, axis=1)[:, -1])
+            first += trees
+        return out
+
+
 def _leaves_in_order(
     node: int,
     tree: tuple[list[int], list[int], list[bool]],
@@ -385,24 +445,9 @@ class _Forest:
             return np.concatenate(
                 [self.raw(rows[i : i + self.CHUNK]) for i in range(0, count, self.CHUNK)]
             )
-        q = self._quick
-        x = rows[:, q["feature"]]
-        right = ~(x <= q["threshold"])
-        if np.isnan(x).any():
-            right &= ~(np.isnan(x) & q["missing_left"])
-        masks = np.where(right, q["mask"], q["full"])
-        reached = np.bitwise_and.reduceat(masks, q["first_split"], axis=1)
-        if reached.dtype.itemsize <= 2:
-            leaf = q["lowest"][reached]
-        else:  # the lowest set bit, sixteen bits at a time
-            leaf = np.full(reached.shape, -1, dtype=np.intp)
-            for part in range(reached.dtype.itemsize // 2):
-                bits = ((reached >> (16 * part)) & 0xFFFF).astype(np.intp)
-                here = (leaf < 0) & (bits > 0)
-                leaf[here] = q["lowest"][bits[here]] + 16 * part
         values = np.empty((count, len(self.roots) + 1))
         values[:, 0] = self.baseline
-        values[:, 1:] = q["leaf_value"][q["first_leaf"] + leaf]
+        values[:, 1:] = _leaf_values(self._quick, rows)
         return np.cumsum(values, axis=1)[:, -1]
 
     def _walk(self, rows: np.ndarray) -> np.ndarray:
@@ -494,6 +539,19 @@ def _maximal(rows: np.ndarray) -> np.ndarray:
             below = (rows[chunk][:, None, :] <= rows[above][None, :, :]).all(axis=2)
             below &= chunk[:, None] != above[None, :]  # distinct rows: at or below is below
             keep[chunk[below.any(axis=1)]] = False
+    return keep
+
+
+def _first_maximal(rows: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Which of the distinct integer ``rows`` (in time order) no row of the same time or
+    earlier is at or above in every column: if such a row scored the most, so would the
+    one above it, no later."""
+    keep = np.ones(len(rows), dtype=bool)
+    for start in range(0, len(rows), 128):
+        chunk = np.arange(start, min(start + 128, len(rows)))
+        below = (rows[chunk][:, None, :] <= rows[None, :, :]).all(axis=2)
+        below &= (time[None, :] <= time[chunk][:, None]) & (chunk[:, None] != np.arange(len(rows)))
+        keep[chunk[below.any(axis=1)]] = False
     return keep
 
 
@@ -605,9 +663,16 @@ class Engine:
         # wrote it; see scoring.artifacts.)
         forests = self._forests()
         rows = np.ascontiguousarray(rows, dtype=np.float64)
-        raw = forests[0].raw(rows)
-        for forest in forests[1:]:
-            raw = raw + forest.raw(rows)
+        ensemble = self.__dict__.get("_ensemble")
+        if ensemble is None and all(f._quick is not None for f in forests):
+            ensemble = self.__dict__["_ensemble"] = _Ensemble(forests)
+        if ensemble is not None and len(rows) <= _Forest.CHUNK:
+            each = ensemble.raw(rows)  # small batches: one pass over all the trees
+        else:
+            each = [forest.raw(rows) for forest in forests]
+        raw = each[0]
+        for other in each[1:]:
+            raw = raw + other
         return _sigmoid(raw / len(forests))
 
     def _forests(self) -> list[_Forest]:
@@ -712,6 +777,7 @@ class Engine:
         # Where the strongest ends: the first window (over every sender) scoring ``top``.
         # Windows equal to a strongest one do; before the first of those, only a window at
         # or below a strongest one can, so those are rated (each distinct one once).
+        # A window at or below one that scores less cannot.
         below = np.zeros(len(stacked), dtype=bool)
         equal = np.zeros(len(stacked), dtype=bool)
         for row in binned[chosen[scores == top]]:
@@ -720,10 +786,15 @@ class Engine:
         time = np.arange(len(stacked)) % n
         end = int(time[equal].min())
         earlier = np.flatnonzero(below & ~equal & (time < end))
+        for row in binned[chosen[scores < top]]:
+            if not earlier.size:
+                break
+            earlier = earlier[~(binned[earlier] <= row).all(axis=1)]
         if earlier.size:
             earlier = earlier[np.argsort(time[earlier], kind="stable")]
             _, first = np.unique(keys[earlier], return_index=True)
-            earlier = earlier[first]
+            earlier = earlier[np.sort(first)]  # distinct, in time order
+            earlier = earlier[_first_maximal(binned[earlier], time[earlier])]
             hit = self.raw_window_scores(stacked[earlier]) == top
             if hit.any():
                 end = int(time[earlier[hit]].min())

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 import numpy as np
 from scipy.special import expit
@@ -709,9 +710,8 @@ class Engine:
     def score_matrix(self, scored: Sequence[MessageScore]) -> np.ndarray:
         """Messages x columns: the characteristics, then the tenant's text model if any."""
         tenant = self.tenant_text is not None
-        rows = [
-            [s.scores[k] for k in KEYS] + ([s.tenant_text or 0.0] if tenant else []) for s in scored
-        ]
+        pick = itemgetter(*KEYS)
+        rows = [pick(s.scores) + ((s.tenant_text or 0.0,) if tenant else ()) for s in scored]
         return np.array(rows, dtype=np.float64).reshape(len(scored), len(KEYS) + tenant)
 
     def raw_scores(
@@ -736,13 +736,27 @@ class Engine:
         return best, by_sender
 
     def _windows(
-        self, messages: Sequence[Message], scored: Sequence[MessageScore]
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray | None = None,
+        stated: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         return sender_windows(
-            messages, self.score_matrix(scored), self.threshold_array(), self.writer_array(scored)
+            messages,
+            self.score_matrix(scored) if matrix is None else matrix,
+            self.threshold_array(),
+            self.writer_array(scored),
+            stated,
         )
 
-    def strongest(self, messages: Sequence[Message], scored: Sequence[MessageScore]) -> Strongest:
+    def strongest(
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray | None = None,
+        stated: np.ndarray | None = None,
+    ) -> Strongest:
         """What ``text_scores`` says of the conversation as it stands (its last prefix, each
         sender's strongest window, where the strongest ends), the same to the bit, from
         rating only the windows that can be the strongest.
@@ -752,10 +766,11 @@ class Engine:
         only the rest are rated, then only the windows below a strongest one that come
         before it, until the first that scores as high (where the strongest ends: the first
         such window, as ``argmax`` reads it). Without monotone trees, or with a missing
-        value, every window is rated."""
+        value, every window is rated. ``matrix`` (score_matrix) and ``stated``
+        (disclosures.said_each of the texts) are what the caller has already read."""
         if not len(messages):
             return Strongest(0.0, {}, -1)
-        windows = self._windows(messages, scored)
+        windows = self._windows(messages, scored, matrix, stated)
         pruning = self._window_pruning()
         stacked = np.vstack(list(windows.values()))
         if pruning is None or np.isnan(stacked).any():
@@ -832,7 +847,9 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
-        text = self.strongest(messages, scored)
+        matrix = self.score_matrix(scored)
+        stated = disclosures.said_each([m.text for m in messages])
+        text = self.strongest(messages, scored, matrix, stated)
         text_probability = text.probability
         suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
         metadata = metadata_factors(participants, messages, suspect)
@@ -847,16 +864,25 @@ class Engine:
         ]
         return ConversationScore(
             probability=probability,
-            characteristic_scores={
-                k: max((s.scores[k] for s in scored), default=0.0) for k in KEYS
-            },
+            characteristic_scores=self._strongest_messages(scored, matrix),
             message_scores=scored,
             highlights=highlights,
-            factors=self.factors(messages, scored, text.strongest_end, metadata, shown),
+            factors=self.factors(
+                messages, scored, text.strongest_end, metadata, shown, stated[:, 0]
+            ),
             model_version=self.version,
             suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
                             for p in participants},
         )  # fmt: skip
+
+    @staticmethod
+    def _strongest_messages(scored: Sequence[MessageScore], matrix: np.ndarray) -> dict[str, float]:
+        """Per characteristic, the highest message score: the column maxima of the score
+        matrix (the same floats), unless a score is missing a value, where Python's max,
+        which the scores were always read with, decides."""
+        if not len(scored) or np.isnan(matrix).any():
+            return {k: max((s.scores[k] for s in scored), default=0.0) for k in KEYS}
+        return dict(zip(KEYS, matrix[:, : len(KEYS)].max(axis=0).tolist(), strict=True))
 
     # -- explanations -------------------------------------------------------------------
     @staticmethod
@@ -866,6 +892,7 @@ class Engine:
         strongest_end: int,
         metadata: list[str],
         shown: set[str],
+        states_minor: Sequence[bool] | None = None,
     ) -> list[str]:
         found: dict[str, list[int]] = {}
         for i, score in enumerate(scored):
@@ -894,7 +921,10 @@ class Engine:
             end = strongest_end
             start = max(0, end - WINDOW + 1)
             lines.append(f"Strongest evidence in messages {start + 1}-{end + 1} of {len(messages)}")
-        said = next((m for m in messages if disclosures.states_minor(m.text)), None)
+        if states_minor is None:
+            said = next((m for m in messages if disclosures.states_minor(m.text)), None)
+        else:  # already read (disclosures.said_each)
+            said = next((m for m, minor in zip(messages, states_minor, strict=True) if minor), None)
         if said is not None and found:
             lines.append(f"{said.sender} says they are a child (message {said.external_id})")
         lines += metadata

@@ -504,15 +504,16 @@ class _Pruning:
         feature = np.concatenate([f.feature[~f.is_leaf] for f in forests])
         threshold = np.concatenate([f.threshold[~f.is_leaf] for f in forests])
         self.edges = [np.unique(threshold[feature == j]) for j in range(width)]
+        self.split_on = [j for j, edges in enumerate(self.edges) if len(edges)]
         most = max(len(e) for e in self.edges)
         self.dtype = np.uint8 if most < 255 else np.uint16 if most < 65535 else np.uint32
 
     def bins(self, rows: np.ndarray) -> np.ndarray:
         """Per row and feature, how many of the feature's thresholds lie below the value:
         ``value <= threshold_k`` exactly when the bin is at most k."""
-        out = np.empty(rows.shape, dtype=self.dtype)
-        for j, edges in enumerate(self.edges):
-            out[:, j] = np.searchsorted(edges, rows[:, j], side="left")
+        out = np.zeros(rows.shape, dtype=self.dtype)  # no threshold: every value in bin 0
+        for j in self.split_on:
+            out[:, j] = np.searchsorted(self.edges[j], rows[:, j], side="left")
         return out
 
 

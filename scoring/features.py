@@ -402,9 +402,11 @@ class MessageModel:
         was the largest single cost of scoring."""
         indptr = [0]
         indices: list[int] = []
+        known = self.__dict__.setdefault("_grams_of_word", {})
         for text in texts:
             for word in text.lower().split():
-                indices.extend(self._char_grams(word))
+                grams = known.get(word)  # the cache _char_grams fills, read without a call
+                indices.extend(self._char_grams(word) if grams is None else grams)
             indptr.append(len(indices))
         X = sparse.csr_matrix(
             (

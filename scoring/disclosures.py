@@ -16,6 +16,9 @@ that is a two-digit number and nothing else (the usual answer to "how old are yo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 MINOR_MAX = 15  # stated ages up to this count as a child's
 ADULT_MIN = 18
@@ -57,6 +60,17 @@ _CANDIDATE = re.compile(
     r"\d|ten|eleven|twelve|teen|grade|year|yr|freshman|middle|sixth|fifth|eighth|ninth",
     re.IGNORECASE,
 )
+# The same on ASCII text lowered: what IGNORECASE adds beyond ASCII case (the Kelvin sign
+# for k, the long s for s) cannot occur in it, and a digit there is 0-9. Several times
+# faster than the case-blind scan, which tries every alternative at every character.
+_ASCII_CANDIDATE = re.compile(_CANDIDATE.pattern.replace("\\d", "[0-9]"))
+
+
+def _candidate(text: str) -> bool:
+    """Whether ``text`` holds a digit or one of the words an age statement needs."""
+    if text.isascii():
+        return _ASCII_CANDIDATE.search(text.lower()) is not None
+    return _CANDIDATE.search(text) is not None
 
 
 def _value(token: str) -> int:
@@ -65,7 +79,7 @@ def _value(token: str) -> int:
 
 def stated_ages(text: str) -> list[int]:
     """The ages ``text`` states for its writer, in order."""
-    if not _CANDIDATE.search(text):
+    if not _candidate(text):
         return []
     out = [_value(m.group(1)) for m in _FIRST_PERSON.finditer(text)]
     out += [_value(m.group(1)) for m in _SHAPE.finditer(text)]
@@ -87,8 +101,17 @@ def states_adult(text: str) -> bool:
 
 def said(text: str) -> tuple[bool, bool]:
     """(states_minor, states_adult) of ``text``, reading it once."""
-    if not _CANDIDATE.search(text):
+    if not _candidate(text):
         return False, False
     ages = stated_ages(text)
     minor = any(a <= MINOR_MAX for a in ages) or bool(_GRADE.search(text))
     return minor, any(a >= ADULT_MIN for a in ages)
+
+
+def said_each(texts: Sequence[str]) -> np.ndarray:
+    """``said`` of each text, as a texts x 2 boolean array."""
+    out = np.zeros((len(texts), 2), dtype=bool)
+    for i, text in enumerate(texts):
+        if _candidate(text):
+            out[i] = said(text)
+    return out

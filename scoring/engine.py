@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -47,6 +47,8 @@ from scoring.types import ConversationScore, Highlight, Message, MessageScore, P
 # An artifact records this; an engine pickled by another layout is refused with a clear
 # error (scoring.artifacts) instead of failing on a missing attribute in the worker.
 ENGINE_FORMAT = 2
+# What an engine computes from its window models when it first scores, and never pickles.
+_CACHES = ("_forest", "_pruning", "_ensemble")
 WINDOW = 50
 TOP = 3
 COUNT_CAP = 5
@@ -102,45 +104,114 @@ def window_features(
     how much the other participants' words read as a child's (zero on this participant's
     messages); the feature is the strongest top-3 mean of a window so far."""
     n = scores.shape[0]
+    flags = [
+        np.zeros((1, n), dtype=bool) if f is None else np.asarray(f, dtype=bool)[None]
+        for f in (other_minor, self_adult)
+    ]
+    writer = None if other_writer is None else np.asarray(other_writer, dtype=np.float64)[None]
+    return _window_rows(scores[None], thresholds, flags[0], flags[1], writer)[0]
+
+
+def _merge_top(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The three largest of two disjoint groups, each given as its three largest (largest
+    first): the order statistics are picked, never computed, so the values are exact."""
+    a1, a2, a3 = a
+    b1, b2, b3 = b
+    return (
+        np.maximum(a1, b1),
+        np.maximum(np.minimum(a1, b1), np.maximum(a2, b2)),
+        np.maximum(np.maximum(a3, b3), np.maximum(np.minimum(a2, b1), np.minimum(a1, b2))),
+    )
+
+
+def _window_top(scores: np.ndarray) -> np.ndarray:
+    """senders x messages x columns x TOP: the largest three values (largest first) of the
+    WINDOW values ending at each message, zeros standing in before the first message.
+
+    The same values a sort of each window gives, without copying every window: the top
+    three of runs of 2, 4, ..., 32 messages are built by merging halves, and a window is a
+    run of 32, one of 16 and one of 2."""
+    senders, n, columns = scores.shape
+    pad = np.zeros((senders, WINDOW - 1 + n, columns))
+    pad[:, WINDOW - 1 :] = scores
+    none = np.full_like(pad, -np.inf)
+    runs = {1: (pad, none, none)}
+    length = 1
+    while 2 * length <= WINDOW:
+        prev = runs[length]
+        merged = _merge_top(tuple(x[:, length:] for x in prev), tuple(x[:, :-length] for x in prev))
+        # runs[2 * length] at position p holds the run ending at p (none before it fits).
+        runs[2 * length] = tuple(
+            np.concatenate([np.full((senders, length, columns), -np.inf), x], axis=1)
+            for x in merged
+        )
+        length *= 2
+    # A window is one run per bit of WINDOW (50 = 2 + 16 + 32), each ending where the
+    # shorter ones before it begin.
+    end = np.arange(WINDOW - 1, WINDOW - 1 + n)
+    top = None
+    for size in sorted(runs):
+        if WINDOW & size:
+            piece = tuple(x[:, end] for x in runs[size])
+            top = piece if top is None else _merge_top(top, piece)
+            end = end - size
+    return np.stack(top, axis=3)
+
+
+def _window_rows(
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    other_minor: np.ndarray,
+    self_adult: np.ndarray,
+    other_writer: np.ndarray | None,
+) -> np.ndarray:
+    """window_features for several participants at once: senders x messages x features
+    from senders x messages (x characteristics) arrays."""
+    senders, n, columns = scores.shape
     if n == 0:
-        return np.zeros((0, 3 * scores.shape[1] + len(FEATURE_NAMES) - 3 * len(KEYS)))
-    padded = np.vstack([np.zeros((WINDOW - 1, scores.shape[1])), scores])
-    windows = sliding_window_view(padded, WINDOW, axis=0)  # n x characteristics x WINDOW
-    top = -np.partition(-windows, TOP - 1, axis=2)[:, :, :TOP]
+        return np.zeros((senders, 0, 3 * columns + len(FEATURE_NAMES) - 3 * len(KEYS)))
+    top = _window_top(scores)
     flagged = (scores >= thresholds).astype(np.int32)
-    running = np.vstack([np.zeros((1, flagged.shape[1]), dtype=np.int32), np.cumsum(flagged, 0)])
+    running = np.concatenate(
+        [np.zeros((senders, 1, columns), dtype=np.int32), np.cumsum(flagged, axis=1)], axis=1
+    )
     ends = np.arange(1, n + 1)
-    counts = running[ends] - running[np.maximum(ends - WINDOW, 0)]
-    any_flagged = np.concatenate([[0], np.cumsum(flagged.any(axis=1))])
-    flagged_messages = any_flagged[ends] - any_flagged[np.maximum(ends - WINDOW, 0)]
-    present = counts[:, : len(KEYS)] > 0  # characteristics and stages, not a tenant column
+    start = np.maximum(ends - WINDOW, 0)
+    counts = running[:, ends] - running[:, start]
+    any_flagged = np.concatenate(
+        [np.zeros((senders, 1), dtype=np.int64), np.cumsum(flagged.any(axis=2), axis=1)], axis=1
+    )
+    flagged_messages = any_flagged[:, ends] - any_flagged[:, start]
+    present = counts[:, :, : len(KEYS)] > 0  # characteristics and stages, not a tenant column
     said = [
-        np.zeros(n) if flags is None else np.maximum.accumulate(np.asarray(flags, dtype=float))
-        for flags in (other_minor, self_adult)
+        np.maximum.accumulate(flags.astype(float), axis=1) for flags in (other_minor, self_adult)
     ]
     if other_writer is None:
-        child = np.zeros(n)
+        child = np.zeros((senders, n))
     else:
         # The mean over the others' messages in the window (a greeting or one word says
         # little about who wrote it; many lines do), as strong as it has been so far.
         theirs = other_writer > 0
-        total = np.concatenate([[0.0], np.cumsum(other_writer)])
-        many = np.concatenate([[0], np.cumsum(theirs)])
-        start = np.maximum(ends - WINDOW, 0)
-        seen = many[ends] - many[start]
-        mean = (total[ends] - total[start]) / np.maximum(seen, 1)
-        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0))
-    return np.column_stack(
+        total = np.concatenate([np.zeros((senders, 1)), np.cumsum(other_writer, axis=1)], axis=1)
+        many = np.concatenate(
+            [np.zeros((senders, 1), dtype=np.int64), np.cumsum(theirs, axis=1)], axis=1
+        )
+        seen = many[:, ends] - many[:, start]
+        mean = (total[:, ends] - total[:, start]) / np.maximum(seen, 1)
+        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0), axis=1)
+    return np.concatenate(
         [
-            top[:, :, 0],
-            top.mean(axis=2),
+            top[:, :, :, 0],
+            top.mean(axis=3),
             np.minimum(counts, COUNT_CAP) / COUNT_CAP,
-            present.sum(axis=1) / len(KEYS),
-            ((present @ _STAGE_MATRIX) > 0).sum(axis=1) / STAGES,
-            np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP,
-            *said,
-            child,
-        ]
+            (present.sum(axis=2) / len(KEYS))[:, :, None],
+            (((present @ _STAGE_MATRIX) > 0).sum(axis=2) / STAGES)[:, :, None],
+            (np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP)[:, :, None],
+            said[0][:, :, None],
+            said[1][:, :, None],
+            child[:, :, None],
+        ],
+        axis=2,
     )
 
 
@@ -149,24 +220,25 @@ def sender_windows(
     matrix: np.ndarray,
     thresholds: np.ndarray,
     writer: np.ndarray | None = None,
+    stated: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per sender, their window rows. Every sender is windowed, in a group chat too: choosing
     the senders with the most evidence would let later chatter push a groomer out, and the
-    score would fall as messages arrive."""
-    senders: dict[str, list[int]] = {}
-    for i, message in enumerate(messages):
-        senders.setdefault(message.sender, []).append(i)
-    stated = np.array([disclosures.said(m.text) for m in messages], dtype=bool).reshape(-1, 2)
+    score would fall as messages arrive. ``stated`` is ``disclosures.said_each`` of the
+    messages' texts, if already read."""
+    senders = sorted({m.sender for m in messages})
+    if not senders:
+        return {}
+    index = {s: k for k, s in enumerate(senders)}
+    owner = np.array([index[m.sender] for m in messages])
+    if stated is None:
+        stated = disclosures.said_each([m.text for m in messages])
     minor, adult = stated[:, 0], stated[:, 1]
-    out = {}
-    for sender in sorted(senders):
-        own = np.zeros_like(matrix)
-        own[senders[sender]] = matrix[senders[sender]]
-        mine = np.zeros(len(messages), dtype=bool)
-        mine[senders[sender]] = True
-        others = None if writer is None else np.where(mine, 0.0, np.maximum(writer, 1e-6))
-        out[sender] = window_features(own, thresholds, minor & ~mine, adult & mine, others)
-    return out
+    mine = owner[None, :] == np.arange(len(senders))[:, None]  # senders x messages
+    own = np.where(mine[:, :, None], matrix[None], 0.0)
+    others = None if writer is None else np.where(mine, 0.0, np.maximum(writer, 1e-6)[None])
+    rows = _window_rows(own, thresholds, minor & ~mine, adult & mine, others)
+    return dict(zip(senders, rows, strict=True))
 
 
 def metadata_factors(
@@ -206,13 +278,101 @@ def _sigmoid(x: np.ndarray | float) -> np.ndarray:
     return expit(np.asarray(x, dtype=np.float64))  # no overflow warning at large |x|
 
 
+def _leaf_values(q: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Rows x trees: the value of the leaf each row reaches in each tree (_Forest)."""
+    x = rows[:, q["feature"]]
+    right = ~(x <= q["threshold"])
+    if np.isnan(x).any():
+        right &= ~(np.isnan(x) & q["missing_left"])
+    masks = np.where(right, q["mask"], q["full"])
+    reached = np.bitwise_and.reduceat(masks, q["first_split"], axis=1)
+    if reached.dtype.itemsize <= 2:
+        leaf = q["lowest"][reached]
+    else:  # the lowest set bit, sixteen bits at a time
+        leaf = np.full(reached.shape, -1, dtype=np.intp)
+        for part in range(reached.dtype.itemsize // 2):
+            bits = ((reached >> (16 * part)) & 0xFFFF).astype(np.intp)
+            here = (leaf < 0) & (bits > 0)
+            leaf[here] = q["lowest"][bits[here]] + 16 * part
+    return q["leaf_value"][q["first_leaf"] + leaf]
+
+
+class _Ensemble:
+    """Several forests read in one pass (the window models averaged), each forest's leaf
+    values then added from its own baseline exactly as _Forest.raw adds them."""
+
+    def __init__(self, forests: Sequence[_Forest]) -> None:
+        parts = [f._quick for f in forests]
+        dtype = max((p["mask"].dtype for p in parts), key=lambda d: d.itemsize)
+        splits = np.cumsum([0] + [len(p["mask"]) for p in parts[:-1]])
+        leaves = np.cumsum([0] + [len(p["leaf_value"]) for p in parts[:-1]])
+        self.trees = [len(f.roots) for f in forests]
+        self.baselines = [f.baseline for f in forests]
+        self.quick = {
+            "feature": np.concatenate([p["feature"] for p in parts]),
+            "threshold": np.concatenate([p["threshold"] for p in parts]),
+            "missing_left": np.concatenate([p["missing_left"] for p in parts]),
+            # A narrower mask widened keeps its leaves' bits; the bits above are no leaf's.
+            "mask": np.concatenate([p["mask"].astype(dtype) for p in parts]),
+            "full": np.array(np.iinfo(dtype).max, dtype=dtype),
+            "first_split": np.concatenate(
+                [p["first_split"] + o for p, o in zip(parts, splits, strict=True)]
+            ),
+            "first_leaf": np.concatenate(
+                [p["first_leaf"] + o for p, o in zip(parts, leaves, strict=True)]
+            ),
+            "leaf_value": np.concatenate([p["leaf_value"] for p in parts]),
+            "lowest": max((p["lowest"] for p in parts), key=len),
+        }
+
+    def raw(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Each forest's raw scores of ``rows``."""
+        leaves = _leaf_values(self.quick, rows)
+        out, first = [], 0
+        for trees, baseline in zip(self.trees, self.baselines, strict=True):
+            values = np.empty((rows.shape[0], trees + 1))
+            values[:, 0] = baseline
+            values[:, 1:] = leaves[:, first : first + trees]
+            out.append(np.cumsum(values, axis=1)[:, -1])
+            first += trees
+        return out
+
+
+def _leaves_in_order(
+    node: int,
+    tree: tuple[list[int], list[int], list[bool]],
+    order: list[int],
+    spans: dict[int, tuple[int, int]],
+) -> None:
+    """Append the leaves under ``node`` to ``order`` from left to right, and record for each
+    split the positions [first, end) its left subtree's leaves take in that order."""
+    left, right, is_leaf = tree
+    if is_leaf[node]:
+        order.append(node)
+        return
+    first = len(order)
+    _leaves_in_order(left[node], tree, order, spans)
+    spans[node] = (first, len(order))
+    _leaves_in_order(right[node], tree, order, spans)
+
+
 class _Forest:
-    """The window model's trees as flat arrays, walked for all rows and all trees at once.
+    """The window model's trees as flat arrays, rated for all rows and all trees at once.
 
     scikit-learn predicts tree by tree: for the few hundred rows of one conversation, the
     200 calls cost more than the walking. This gives the same raw scores, bit for bit (a
     test holds them equal): the same comparisons, and the leaf values added in the same
-    order from the same baseline."""
+    order from the same baseline.
+
+    The trees are not walked node by node (one round of array operations per level, a
+    dozen levels deep) but read the QuickScorer way (Lucchese et al., SIGIR 2015): number
+    each tree's leaves from left to right; a split whose test sends a row right rules out
+    the leaves of its left subtree; the row's leaf is the leftmost one no such split rules
+    out. So every split of every tree is tested at once, each tree's ruled-out leaves are
+    gathered with one bitwise AND, and a conversation's rows cost a handful of array
+    operations whatever the depth of the trees."""
+
+    CHUNK = 256  # rows tested at once (rows x splits booleans)
 
     def __init__(self, model: HistGradientBoostingClassifier) -> None:
         trees = [iteration[0] for iteration in model._predictors]
@@ -229,8 +389,69 @@ class _Forest:
         self.is_leaf = nodes["is_leaf"].astype(bool)
         self.value = nodes["value"].astype(np.float64)
         self.baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
+        self._quick = self._quickscorer(len(trees))
+
+    def _quickscorer(self, trees: int) -> dict[str, np.ndarray] | None:
+        """Per split: its tree and the mask of the leaves its left subtree holds cleared;
+        per tree, its leaves' values from left to right. None when a tree has more leaves
+        than a mask holds (then the trees are walked)."""
+        left, right, is_leaf = self.left.tolist(), self.right.tolist(), self.is_leaf.tolist()
+        leaf_values: list[float] = []
+        split_nodes: list[int] = []
+        split_masks: list[int] = []
+        first_split: list[int] = []
+        first_leaf: list[int] = []
+        value = self.value.tolist()
+        for root in self.roots.tolist():
+            first_split.append(len(split_nodes))
+            first_leaf.append(len(leaf_values))
+            order: list[int] = []  # leaves, left to right
+            spans: dict[int, tuple[int, int]] = {}
+            _leaves_in_order(root, (left, right, is_leaf), order, spans)
+            if len(order) > 64:
+                return None
+            leaf_values += [value[i] for i in order]
+            if not spans:  # a single leaf: one split that never sends right
+                split_nodes.append(-1)
+                split_masks.append(0)
+            for node, (lo, mid) in sorted(spans.items()):
+                split_nodes.append(node)
+                split_masks.append(((1 << 64) - 1) ^ (((1 << mid) - 1) ^ ((1 << lo) - 1)))
+        widest = max(np.diff([*first_leaf, len(leaf_values)]))
+        dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                     if np.iinfo(t).bits >= widest)  # fmt: skip
+        bits = np.iinfo(dtype).bits
+        nodes = np.array(split_nodes, dtype=np.intp)
+        real = nodes >= 0
+        return {
+            "feature": np.where(real, self.feature[nodes], 0),
+            "threshold": np.where(real, self.threshold[nodes], np.inf),
+            "missing_left": np.where(real, self.missing_left[nodes], True),
+            "mask": np.array([m & ((1 << bits) - 1) for m in split_masks], dtype=dtype),
+            "full": np.array((1 << bits) - 1, dtype=dtype),
+            "first_split": np.array(first_split, dtype=np.intp),
+            "first_leaf": np.array(first_leaf, dtype=np.intp),
+            "leaf_value": np.array(leaf_values, dtype=np.float64),
+            # The index of the lowest set bit of every mask (a tree's leftmost leaf left).
+            "lowest": np.array(
+                [(b & -b).bit_length() - 1 for b in range(1 << min(bits, 16))], dtype=np.intp
+            ),
+        }
 
     def raw(self, rows: np.ndarray) -> np.ndarray:
+        if self._quick is None:
+            return self._walk(rows)
+        count = rows.shape[0]
+        if count > self.CHUNK:
+            return np.concatenate(
+                [self.raw(rows[i : i + self.CHUNK]) for i in range(0, count, self.CHUNK)]
+            )
+        values = np.empty((count, len(self.roots) + 1))
+        values[:, 0] = self.baseline
+        values[:, 1:] = _leaf_values(self._quick, rows)
+        return np.cumsum(values, axis=1)[:, -1]
+
+    def _walk(self, rows: np.ndarray) -> np.ndarray:
         count, trees = rows.shape[0], len(self.roots)
         node = np.tile(self.roots, count)  # row-major: row r's trees at r*trees...
         row = np.repeat(np.arange(count), trees)
@@ -248,6 +469,102 @@ class _Forest:
         values[:, 0] = self.baseline
         values[:, 1:] = self.value[node].reshape(count, trees)
         return np.cumsum(values, axis=1)[:, -1]
+
+    def monotone(self) -> bool:
+        """Whether no tree's output can fall when a feature rises: at every split, no leaf
+        on the left (the feature at or below the threshold) is above any leaf on the right.
+        Then a row at or above another in every feature scores at least as high (the leaf
+        values are added in a fixed order, and rounded addition keeps order). The window
+        model is trained with a monotonic constraint on every feature, which is what makes
+        this hold; it is checked, not assumed, since the strongest-window search relies on
+        it (Engine.strongest)."""
+        internal = np.flatnonzero(~self.is_leaf)
+        if (self.left[internal] <= internal).any() or (self.right[internal] <= internal).any():
+            return False  # children after their parent is what the walk below needs
+        low, high = self.value.tolist(), self.value.tolist()
+        left, right = self.left.tolist(), self.right.tolist()
+        for i in internal[::-1].tolist():
+            a, b = left[i], right[i]
+            if high[a] > low[b]:
+                return False
+            low[i], high[i] = min(low[a], low[b]), max(high[a], high[b])
+        return True
+
+
+class _Pruning:
+    """What the strongest-window search needs of the window models: each feature's split
+    thresholds over all their trees, and that every tree is monotone (_Forest.monotone).
+
+    Two rows that fall between the same thresholds in every feature take the same path
+    through every tree, so they score the same: a row's bins (how many thresholds lie below
+    each feature) stand for it exactly. And with monotone trees a row whose bins are all at
+    or below another's never scores higher."""
+
+    def __init__(self, forests: Sequence[_Forest], width: int) -> None:
+        feature = np.concatenate([f.feature[~f.is_leaf] for f in forests])
+        threshold = np.concatenate([f.threshold[~f.is_leaf] for f in forests])
+        self.edges = [np.unique(threshold[feature == j]) for j in range(width)]
+        self.split_on = [j for j, edges in enumerate(self.edges) if len(edges)]
+        most = max(len(e) for e in self.edges)
+        self.dtype = np.uint8 if most < 255 else np.uint16 if most < 65535 else np.uint32
+
+    def bins(self, rows: np.ndarray) -> np.ndarray:
+        """Per row and feature, how many of the feature's thresholds lie below the value:
+        ``value <= threshold_k`` exactly when the bin is at most k."""
+        out = np.zeros(rows.shape, dtype=self.dtype)  # no threshold: every value in bin 0
+        for j in self.split_on:
+            out[:, j] = np.searchsorted(self.edges[j], rows[:, j], side="left")
+        return out
+
+
+def _row_keys(binned: np.ndarray) -> np.ndarray:
+    """One comparable value per row of a C-contiguous integer matrix (its bytes)."""
+    return binned.view(np.dtype((np.void, binned.dtype.itemsize * binned.shape[1]))).ravel()
+
+
+def _maximal(rows: np.ndarray) -> np.ndarray:
+    """Which of the distinct integer ``rows`` no other row is at or above in every column.
+    Rows are first checked against the few with the largest sums, which are at or above
+    most others; the survivors are then checked against each other (a row below a removed
+    row is below whatever was above that one)."""
+    count = len(rows)
+    if count <= 1:
+        return np.ones(count, dtype=bool)
+    sums = rows.sum(axis=1, dtype=np.int64)
+    order = np.argsort(-sums, kind="stable")
+    keep = np.ones(count, dtype=bool)
+    for candidates in (order[:16], None):
+        alive = np.flatnonzero(keep)
+        above = alive if candidates is None else candidates
+        for start in range(0, len(alive), 128):
+            chunk = alive[start : start + 128]
+            below = (rows[chunk][:, None, :] <= rows[above][None, :, :]).all(axis=2)
+            below &= chunk[:, None] != above[None, :]  # distinct rows: at or below is below
+            keep[chunk[below.any(axis=1)]] = False
+    return keep
+
+
+def _first_maximal(rows: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Which of the distinct integer ``rows`` (in time order) no row of the same time or
+    earlier is at or above in every column: if such a row scored the most, so would the
+    one above it, no later."""
+    keep = np.ones(len(rows), dtype=bool)
+    for start in range(0, len(rows), 128):
+        chunk = np.arange(start, min(start + 128, len(rows)))
+        below = (rows[chunk][:, None, :] <= rows[None, :, :]).all(axis=2)
+        below &= (time[None, :] <= time[chunk][:, None]) & (chunk[:, None] != np.arange(len(rows)))
+        keep[chunk[below.any(axis=1)]] = False
+    return keep
+
+
+@dataclass(frozen=True)
+class Strongest:
+    """What scoring a conversation needs of its windows: the strongest one (calibrated),
+    each sender's strongest, and where the strongest ends."""
+
+    probability: float
+    by_sender: dict[str, float]
+    strongest_end: int  # index of the message that ends the strongest window (-1: none)
 
 
 @dataclass(frozen=True)
@@ -304,7 +621,8 @@ class Engine:
         (which phrase happened to sit next to which), and on real chat single models trained
         on different draws disagree by several conversations either way; their average
         (of the log-odds) is steadier and ranked real chat better than any one of them."""
-        self.__dict__.pop("_forest", None)
+        for cache in _CACHES:
+            self.__dict__.pop(cache, None)
         if not add:
             self.extra_window_models = []
         elif self.window_model is None:
@@ -345,20 +663,42 @@ class Engine:
         # The trees walked together (_Forest), built once per loaded engine. (_predictors
         # is private, but the artifact is only ever loaded by the scikit-learn version that
         # wrote it; see scoring.artifacts.)
+        forests = self._forests()
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        ensemble = self.__dict__.get("_ensemble")
+        if ensemble is None and all(f._quick is not None for f in forests):
+            ensemble = self.__dict__["_ensemble"] = _Ensemble(forests)
+        if ensemble is not None and len(rows) <= _Forest.CHUNK:
+            each = ensemble.raw(rows)  # small batches: one pass over all the trees
+        else:
+            each = [forest.raw(rows) for forest in forests]
+        raw = each[0]
+        for other in each[1:]:
+            raw = raw + other
+        return _sigmoid(raw / len(forests))
+
+    def _forests(self) -> list[_Forest]:
         forests = self.__dict__.get("_forest")
         if forests is None:
             # An artifact written before the extra models existed has no such attribute.
             models = [self.window_model, *getattr(self, "extra_window_models", [])]
             forests = self.__dict__["_forest"] = [_Forest(m) for m in models]
-        rows = np.ascontiguousarray(rows, dtype=np.float64)
-        raw = forests[0].raw(rows)
-        for forest in forests[1:]:
-            raw = raw + forest.raw(rows)
-        return _sigmoid(raw / len(forests))
+        return forests
+
+    def _window_pruning(self) -> _Pruning | None:
+        """The window models' thresholds, or None when a tree is not provably monotone
+        (then every window is rated)."""
+        if "_pruning" not in self.__dict__:
+            forests = self._forests()
+            monotone = all(f.monotone() for f in forests)
+            width = self.feature_count
+            self.__dict__["_pruning"] = _Pruning(forests, width) if monotone else None
+        return self.__dict__["_pruning"]
 
     def __getstate__(self) -> dict[str, object]:
-        # The flat forest is a cache of the window model: never part of the artifact.
-        return {k: v for k, v in self.__dict__.items() if k != "_forest"}
+        # The flat forest and the thresholds are caches of the window models: never part
+        # of the artifact.
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def calibrate(self, raw: np.ndarray | float) -> np.ndarray:
         slope, intercept = self.calibration
@@ -371,9 +711,8 @@ class Engine:
     def score_matrix(self, scored: Sequence[MessageScore]) -> np.ndarray:
         """Messages x columns: the characteristics, then the tenant's text model if any."""
         tenant = self.tenant_text is not None
-        rows = [
-            [s.scores[k] for k in KEYS] + ([s.tenant_text or 0.0] if tenant else []) for s in scored
-        ]
+        pick = itemgetter(*KEYS)
+        rows = [pick(s.scores) + ((s.tenant_text or 0.0,) if tenant else ()) for s in scored]
         return np.array(rows, dtype=np.float64).reshape(len(scored), len(KEYS) + tenant)
 
     def raw_scores(
@@ -385,9 +724,7 @@ class Engine:
         by_sender: dict[str, float] = {}
         if not len(messages):
             return best, by_sender
-        windows = sender_windows(
-            messages, self.score_matrix(scored), self.threshold_array(), self.writer_array(scored)
-        )
+        windows = self._windows(messages, scored)
         if not windows:
             return best, by_sender
         # A sender's window often stands still while others talk: most rows repeat, and
@@ -398,6 +735,90 @@ class Engine:
             by_sender[sender] = float(row.max())
         best = raw.max(axis=0)
         return best, by_sender
+
+    def _windows(
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray | None = None,
+        stated: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        return sender_windows(
+            messages,
+            self.score_matrix(scored) if matrix is None else matrix,
+            self.threshold_array(),
+            self.writer_array(scored),
+            stated,
+        )
+
+    def strongest(
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray | None = None,
+        stated: np.ndarray | None = None,
+    ) -> Strongest:
+        """What ``text_scores`` says of the conversation as it stands (its last prefix, each
+        sender's strongest window, where the strongest ends), the same to the bit, from
+        rating only the windows that can be the strongest.
+
+        Most of a conversation's windows are below another window of the same sender in
+        every feature; with monotone trees (_Forest.monotone) they cannot score higher, so
+        only the rest are rated, then only the windows below a strongest one that come
+        before it, until the first that scores as high (where the strongest ends: the first
+        such window, as ``argmax`` reads it). Without monotone trees, or with a missing
+        value, every window is rated. ``matrix`` (score_matrix) and ``stated``
+        (disclosures.said_each of the texts) are what the caller has already read."""
+        if not len(messages):
+            return Strongest(0.0, {}, -1)
+        windows = self._windows(messages, scored, matrix, stated)
+        pruning = self._window_pruning()
+        stacked = np.vstack(list(windows.values()))
+        if pruning is None or np.isnan(stacked).any():
+            text = self.text_scores(messages, scored)
+            return Strongest(float(text.prefix[-1]), text.by_sender, text.strongest_end)
+        n = len(messages)
+        binned = pruning.bins(stacked)
+        keys = _row_keys(binned)
+        rated, owner = [], []
+        for k in range(len(windows)):
+            _, first = np.unique(keys[k * n : (k + 1) * n], return_index=True)
+            rated.append(k * n + first[_maximal(binned[k * n + first])])
+            owner.append(np.full(len(rated[-1]), k))
+        chosen = np.concatenate(rated)
+        scores = self.raw_window_scores(stacked[chosen])
+        best_of = np.full(len(windows), -np.inf)
+        np.maximum.at(best_of, np.concatenate(owner), scores)
+        top = scores.max()
+        # Where the strongest ends: the first window (over every sender) scoring ``top``.
+        # Windows equal to a strongest one do; before the first of those, only a window at
+        # or below a strongest one can, so those are rated (each distinct one once).
+        # A window at or below one that scores less cannot.
+        below = np.zeros(len(stacked), dtype=bool)
+        equal = np.zeros(len(stacked), dtype=bool)
+        for row in binned[chosen[scores == top]]:
+            below |= (binned <= row).all(axis=1)
+            equal |= (binned == row).all(axis=1)
+        time = np.arange(len(stacked)) % n
+        end = int(time[equal].min())
+        earlier = np.flatnonzero(below & ~equal & (time < end))
+        for row in binned[chosen[scores < top]]:
+            if not earlier.size:
+                break
+            earlier = earlier[~(binned[earlier] <= row).all(axis=1)]
+        if earlier.size:
+            earlier = earlier[np.argsort(time[earlier], kind="stable")]
+            _, first = np.unique(keys[earlier], return_index=True)
+            earlier = earlier[np.sort(first)]  # distinct, in time order
+            earlier = earlier[_first_maximal(binned[earlier], time[earlier])]
+            hit = self.raw_window_scores(stacked[earlier]) == top
+            if hit.any():
+                end = int(time[earlier[hit]].min())
+        probability = float(self.calibrate(np.array([top]))[0])
+        by_sender = {
+            s: float(self.calibrate(float(v))) for s, v in zip(windows, best_of, strict=True)
+        }
+        return Strongest(probability, by_sender, end)
 
     def text_scores(
         self, messages: Sequence[Message], scored: Sequence[MessageScore]
@@ -427,8 +848,10 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
-        text = self.text_scores(messages, scored)
-        text_probability = float(text.prefix[-1]) if len(text.prefix) else 0.0
+        matrix = self.score_matrix(scored)
+        stated = disclosures.said_each([m.text for m in messages])
+        text = self.strongest(messages, scored, matrix, stated)
+        text_probability = text.probability
         suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
         metadata = metadata_factors(participants, messages, suspect)
         probability = text_probability
@@ -442,25 +865,35 @@ class Engine:
         ]
         return ConversationScore(
             probability=probability,
-            characteristic_scores={
-                k: max((s.scores[k] for s in scored), default=0.0) for k in KEYS
-            },
+            characteristic_scores=self._strongest_messages(scored, matrix),
             message_scores=scored,
             highlights=highlights,
-            factors=self.factors(messages, scored, text, metadata, shown),
+            factors=self.factors(
+                messages, scored, text.strongest_end, metadata, shown, stated[:, 0]
+            ),
             model_version=self.version,
             suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
                             for p in participants},
         )  # fmt: skip
+
+    @staticmethod
+    def _strongest_messages(scored: Sequence[MessageScore], matrix: np.ndarray) -> dict[str, float]:
+        """Per characteristic, the highest message score: the column maxima of the score
+        matrix (the same floats), unless a score is missing a value, where Python's max,
+        which the scores were always read with, decides."""
+        if not len(scored) or np.isnan(matrix).any():
+            return {k: max((s.scores[k] for s in scored), default=0.0) for k in KEYS}
+        return dict(zip(KEYS, matrix[:, : len(KEYS)].max(axis=0).tolist(), strict=True))
 
     # -- explanations -------------------------------------------------------------------
     @staticmethod
     def factors(
         messages: Sequence[Message],
         scored: Sequence[MessageScore],
-        text: TextScores,
+        strongest_end: int,
         metadata: list[str],
         shown: set[str],
+        states_minor: Sequence[bool] | None = None,
     ) -> list[str]:
         found: dict[str, list[int]] = {}
         for i, score in enumerate(scored):
@@ -485,11 +918,14 @@ class Engine:
         for a, b, words in PAIRS:
             if a in found and b in found:
                 lines.append(f"Both in one conversation: {words}")
-        if text.strongest_end >= 0 and found:
-            end = text.strongest_end
+        if strongest_end >= 0 and found:
+            end = strongest_end
             start = max(0, end - WINDOW + 1)
             lines.append(f"Strongest evidence in messages {start + 1}-{end + 1} of {len(messages)}")
-        said = next((m for m in messages if disclosures.states_minor(m.text)), None)
+        if states_minor is None:
+            said = next((m for m in messages if disclosures.states_minor(m.text)), None)
+        else:  # already read (disclosures.said_each)
+            said = next((m for m, minor in zip(messages, states_minor, strict=True) if minor), None)
         if said is not None and found:
             lines.append(f"{said.sender} says they are a child (message {said.external_id})")
         lines += metadata

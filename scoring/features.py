@@ -27,7 +27,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from scoring.characteristics import KEYS
 from scoring.types import MessageScore, Span
@@ -300,14 +300,61 @@ class MessageModel:
     # -- scoring ------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         words, lengths, known = self._word_transform(texts)
-        X = self._stack(words, self._char_transform(texts), texts, lengths)
         # Unseen words dilute the evidence instead of vanishing. TF-IDF rows are normalised
         # over the words the vocabulary knows, so in "do you have invoker enabled" the two
         # words the seed never saw vanish and "do you have" is the whole message: it would
         # read as a probe as strongly as "do you have a phone". Real chat is full of words
         # the seed never saw; scaling each row by sqrt((known + 1) / (all + 1)) lets them
         # count. Every seed line is fully known, so training is unchanged.
-        return sparse.diags(np.sqrt((known + 1) / (lengths + 1))) @ X
+        scale = np.sqrt((known + 1) / (lengths + 1))
+        return self._scaled_stack(words, self._char_transform(texts), lengths, scale)
+
+    def _scaled_stack(
+        self,
+        words: sparse.csr_matrix,
+        chars: sparse.csr_matrix,
+        lengths: np.ndarray,
+        scale: np.ndarray,
+    ) -> sparse.csr_matrix:
+        """``sparse.diags(scale) @ self._stack(words, chars, texts, lengths)``, the same to
+        the bit and in the same order within each row (reversed: the order that product
+        leaves, and the order the model's sums then run in, so the scores are unchanged
+        to the last bit; a test holds them equal), assembled directly: for one
+        conversation's messages the general sparse operations cost more than the work."""
+        context = words @ self.context  # which contexts, in the product's order
+        count = words.shape[0]
+        parts = [
+            (words, 0),
+            (chars, words.shape[1]),
+            (context, words.shape[1] + chars.shape[1]),
+        ]
+        per_row = [np.diff(block.indptr) for block, _ in parts]
+        indptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(per_row[0] + per_row[1] + per_row[2] + 1, out=indptr[1:])
+        total = int(indptr[-1])
+        indices = np.empty(total, dtype=np.int32)
+        data = np.empty(total, dtype=np.float64)
+        # Entries go at the row's end minus their place in the stacked row.
+        last = indptr[1:] - 1
+        before = np.zeros(count, dtype=np.int64)
+        for (block, offset), sizes in zip(parts, per_row, strict=True):
+            rows = np.repeat(np.arange(count), sizes)
+            place = np.arange(len(block.indices)) - block.indptr[rows] + before[rows]
+            at = last[rows] - place
+            indices[at] = block.indices + offset
+            values = np.ones(len(rows)) if block is context else block.data.astype(np.float64)
+            data[at] = scale[rows] * values
+            before += sizes
+        bucket = np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
+        indices[indptr[:-1]] = bucket + parts[2][1] + context.shape[1]
+        data[indptr[:-1]] = scale  # times the length column's 1.0
+        width = parts[2][1] + context.shape[1] + len(LENGTH_EDGES)
+        if not data.all():  # the product drops entries that come to zero
+            keep = data != 0
+            kept = np.add.reduceat(keep.astype(np.int64), indptr[:-1])
+            indptr = np.concatenate([[0], np.cumsum(kept)])
+            indices, data = indices[keep], data[keep]
+        return sparse.csr_matrix((data, indices, indptr), shape=(count, width))
 
     def _word_transform(
         self, texts: Sequence[str]
@@ -323,11 +370,12 @@ class MessageModel:
         for i, text in enumerate(texts):
             tokens = _TOKEN_RE.findall(text.lower())
             lengths[i] = len(tokens)
+            before = len(indices)
             for token in tokens:
                 j = vocabulary.get(token)
                 if j is not None:
                     indices.append(j)
-                    known[i] += 1
+            known[i] = len(indices) - before
             for a, b in pairwise(tokens):
                 j = vocabulary.get(f"{a} {b}")
                 if j is not None:
@@ -345,7 +393,8 @@ class MessageModel:
         np.log(X.data, X.data)
         X.data += 1.0
         X.data *= self.word.idf_[X.indices]
-        return normalize(X, norm="l2", copy=False), lengths, known
+        inplace_csr_row_normalize_l2(X)  # what normalize(X) does, without its checks
+        return X, lengths, known
 
     def _char_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """What ``self.char.transform`` computes (a test holds them equal), from each word's
@@ -353,9 +402,11 @@ class MessageModel:
         was the largest single cost of scoring."""
         indptr = [0]
         indices: list[int] = []
+        known = self.__dict__.setdefault("_grams_of_word", {})
         for text in texts:
             for word in text.lower().split():
-                indices.extend(self._char_grams(word))
+                grams = known.get(word)  # the cache _char_grams fills, read without a call
+                indices.extend(self._char_grams(word) if grams is None else grams)
             indptr.append(len(indices))
         X = sparse.csr_matrix(
             (
@@ -369,7 +420,8 @@ class MessageModel:
         np.log(X.data, X.data)  # sublinear tf, idf and l2 norm, as TfidfTransformer does
         X.data += 1.0
         X.data *= self.char.idf_[X.indices]
-        return normalize(X, norm="l2", copy=False)
+        inplace_csr_row_normalize_l2(X)  # what normalize(X) does, without its checks
+        return X
 
     def probabilities(self, X: sparse.csr_matrix) -> np.ndarray:
         """Calibrated characteristic scores (n x 12)."""

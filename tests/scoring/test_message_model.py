@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from scoring.characteristics import KEYS
 from scoring.features import _CONTEXT_KEYS, MessageModel, _context_matrix
@@ -105,6 +106,31 @@ def test_the_one_pass_word_n_grams_equal_what_scikit_learn_computes(
     assert abs(ours - theirs).max() < 1e-6
     assert lengths[-1] == 6
     assert known[-3] <= lengths[-3]
+
+
+def test_the_assembled_rows_equal_the_sparse_product_entry_for_entry(
+    model: MessageModel,
+) -> None:
+    texts = [m.text for m in load_seed_messages(HELDOUT_PATH)] + [
+        "",
+        "zorblat quimbly",
+        "İstanbul ur mum 13",
+        "dont tell ur mom!! dont tell",
+    ]
+    words, lengths, known = model._word_transform(texts)
+    chars = model._char_transform(texts)
+    scale = np.sqrt((known + 1) / (lengths + 1))
+
+    ours = model._scaled_stack(words, chars, lengths, scale)
+    theirs = sparse.diags(scale) @ model._stack(words, chars, texts, lengths)
+
+    # The same entries in the same order within each row (the order the model's sums run
+    # in), so the scores are the same to the bit, not only close.
+    assert ours.shape == theirs.shape
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)
 
 
 def test_words_the_seed_never_saw_weaken_a_score_instead_of_vanishing(

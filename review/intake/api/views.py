@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review.intake import selectors
-from review.intake.api import inputs
+from review.intake.api import fast_inputs, inputs
 from review.intake.api.auth import PlatformClient
 from review.intake.services import UpsertResult, conversations_upsert, messages_append
 from review.models import Conversation, Tenant
@@ -74,6 +74,12 @@ class TenantApi(APIView):
     def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         if not isinstance(self.request.data, dict):
             raise exceptions.ValidationError({"body": ["must be a JSON object."]})
+        # Plain Python first; anything it is not sure of (every refusal) goes through the
+        # serializer, which names the problem.
+        fast = fast_inputs.FAST.get(serializer_class)
+        data = fast(self.request.data) if fast is not None else None
+        if data is not None:
+            return data
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

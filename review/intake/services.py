@@ -239,6 +239,37 @@ def _messages_insert(rows: Sequence[tuple[Any, ...]]) -> None:
             copy.write_row((*row, now, None, ""))
 
 
+def _conversations_touch(conversations: Sequence[Conversation], *, now: datetime) -> None:
+    """Write the new message count, status and ``updated_at`` of conversations whose rows this
+    transaction holds. On PostgreSQL one UPDATE joined to arrays of the values (bulk_update's
+    CASE per row and field cost half a second for 500 conversations); elsewhere bulk_update."""
+    if connection.vendor != "postgresql":
+        for conversation in conversations:
+            conversation.updated_at = now
+        Conversation.objects.bulk_update(conversations, ["message_count", "updated_at", "status"])
+        return
+    meta = Conversation._meta
+    pk, count, updated, status = (
+        connection.ops.quote_name(meta.get_field(n).column)
+        for n in ("id", "message_count", "updated_at", "status")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(meta.db_table)} AS c "  # noqa: S608 (names from the model)
+            f"SET {count} = v.message_count, {status} = v.status, {updated} = %s "
+            "FROM unnest(%s::bigint[], %s::integer[], %s::text[]) AS v(id, message_count, status) "
+            f"WHERE c.{pk} = v.id",
+            [
+                now,
+                [c.pk for c in conversations],
+                [c.message_count for c in conversations],
+                [str(c.status) for c in conversations],
+            ],
+        )
+    for conversation in conversations:
+        conversation.updated_at = now
+
+
 def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return (
         a["sender"] == b["sender"]
@@ -454,11 +485,10 @@ def _write_messages(
     if touched:
         now = timezone.now()
         for conversation in touched:
-            conversation.updated_at = now
             if conversation.status == ConversationStatus.REVIEWED:
                 # New content after a decision is looked at again (it may re-enter the queue).
                 conversation.status = ConversationStatus.SCORED
-        Conversation.objects.bulk_update(touched, ["message_count", "updated_at", "status"])
+        _conversations_touch(touched, now=now)
         conversations_request_score(conversation_ids=[c.pk for c in touched])
     logger.info(
         "ingest tenant=%s conversations=%d created=%d messages_created=%d",

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from review.intake.scoring import conversations_request_score
@@ -298,6 +299,28 @@ def _messages_insert(rows: Sequence[tuple[Any, ...]]) -> None:
             copy.write_row((*row, now, None, ""))
 
 
+def _insert_from_arrays(
+    model: type[Model], *, constants: dict[str, Any], arrays: dict[str, tuple[str, list[Any]]]
+) -> None:
+    """PostgreSQL: insert one row per array position, the same ``constants`` in each, with
+    one statement (what ``bulk_create(ignore_conflicts=True)`` does, without a model
+    instance per row): a row that would break a unique constraint is skipped. ``arrays``
+    maps a field to (its column's type, its values)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    names = [*constants, *arrays]
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    values = ", ".join(["%s"] * len(constants) + [f"v.{quote(name)}" for name in arrays])
+    unnest = ", ".join(f"%s::{kind}[]" for kind, _ in arrays.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
+            f"SELECT {values} FROM unnest({unnest}) AS v({', '.join(map(quote, arrays))}) "
+            "ON CONFLICT DO NOTHING",
+            [*constants.values(), *(vals for _, vals in arrays.values())],
+        )
+
+
 def _conversations_touch(conversations: Sequence[Conversation], *, now: datetime) -> None:
     """Write the new message count, status and ``updated_at`` of conversations whose rows this
     transaction holds. On PostgreSQL one UPDATE joined to arrays of the values (bulk_update's
@@ -403,7 +426,24 @@ def conversations_upsert(
         )
     )
     created_ids = [eid for eid in ids if eid not in present]
-    if created_ids:
+    if created_ids and connection.vendor == "postgresql":
+        now = timezone.now()
+        _insert_from_arrays(
+            Conversation,
+            constants={
+                "tenant": tenant.pk,
+                "status": ConversationStatus.PENDING.value,
+                "message_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+            arrays={
+                "external_id": ("text", created_ids),
+                "platform": ("text", [records[by_id[e]].get("platform", "") for e in created_ids]),
+                "channel": ("text", [records[by_id[e]].get("channel", "") for e in created_ids]),
+            },
+        )
+    elif created_ids:
         Conversation.objects.bulk_create(
             [
                 Conversation(
@@ -514,7 +554,7 @@ def _write_messages(
             pk = participants[p["external_id"]]
             if pk not in allowed:
                 allowed.add(pk)
-                new_links.append(through(conversation_id=conversation.pk, participant_id=pk))
+                new_links.append((conversation.pk, pk))
         added, unchanged = _messages_add(
             conversation=conversation,
             where=path,
@@ -537,8 +577,20 @@ def _write_messages(
                 participants=[p["external_id"] for p in record["participants"]],
             )
         )
-    if new_links:
-        through.objects.bulk_create(new_links, ignore_conflicts=True)
+    if new_links and connection.vendor == "postgresql":
+        _insert_from_arrays(
+            through,
+            constants={},
+            arrays={
+                "conversation": ("bigint", [c for c, _ in new_links]),
+                "participant": ("bigint", [p for _, p in new_links]),
+            },
+        )
+    elif new_links:
+        through.objects.bulk_create(
+            [through(conversation_id=c, participant_id=p) for c, p in new_links],
+            ignore_conflicts=True,
+        )
     if new_messages:
         _messages_insert(new_messages)
     if touched:

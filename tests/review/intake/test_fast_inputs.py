@@ -12,6 +12,9 @@ import pytest
 from django.conf import settings
 
 from review.intake.api import fast_inputs, inputs
+from review.intake.api.views import UpsertOutput, upsert_output
+from review.intake.services import conversations_upsert
+from review.models import Tenant
 from tests.review.intake.test_api_account_data import JAY_ACCOUNT
 
 Payload = Callable[..., dict[str, Any]]
@@ -184,3 +187,14 @@ def test_an_append_without_messages_is_left_to_the_serializer() -> None:
     for body in ({}, {"messages": []}, {"messages": None}, {"participants": None}):
         assert by_serializer(inputs.MessagesAppendInput, body) is None
         assert fast_inputs.messages_append(body) is None
+
+
+@pytest.mark.django_db
+def test_the_batch_answer_per_conversation_is_what_the_output_serializer_gives(
+    acme: Tenant, conversation_payload: Payload
+) -> None:
+    records = [by_serializer(inputs.ConversationInput, conversation_payload())]
+    [result] = conversations_upsert(tenant=acme, records=records)
+
+    assert upsert_output(result) == UpsertOutput(result).data
+    assert list(upsert_output(result)) == list(UpsertOutput(result).data)

@@ -56,11 +56,16 @@ _KNOWN = (
 )
 
 
+def _has_surrogate(value: str) -> bool:
+    # isascii() reads a flag of the string: most text never reaches the search.
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
+
 def _external_id(value: Any) -> str:
     if type(value) is not str:
         raise _Unsure
     value = value.strip()  # CharField trims, then checks the trimmed value
-    if not 0 < len(value) <= 255 or not _EXTERNAL_ID(value) or _SURROGATE.search(value):
+    if not 0 < len(value) <= 255 or not _EXTERNAL_ID(value) or _has_surrogate(value):
         raise _Unsure
     return value
 
@@ -71,7 +76,7 @@ def _text_line(value: Any, max_length: int) -> str:
     value = value.strip()
     if not value:
         return ""
-    if len(value) > max_length or not _NO_NUL(value) or _SURROGATE.search(value):
+    if len(value) > max_length or not _NO_NUL(value) or _has_surrogate(value):
         raise _Unsure
     return value
 
@@ -83,7 +88,7 @@ def _message_text(value: Any, max_length: int) -> str:
         or not 0 < len(value) <= max_length
         or not _NOT_BLANK(value)
         or not value.strip()
-        or _SURROGATE.search(value)
+        or _has_surrogate(value)
     ):
         raise _Unsure
     return value
@@ -99,6 +104,14 @@ class _Checker:
         self.max_text = settings.ARTEMIS_MAX_MESSAGE_CHARS
         self.participant_serializer = inputs.ParticipantInput()
         self.message_serializer = inputs.MessageInput()
+        # Ids as sent -> as checked: message ids and senders repeat across a batch.
+        self.ids: dict[str, str] = {}
+
+    def external_id(self, value: Any) -> str:
+        checked = self.ids.get(value) if type(value) is str else None
+        if checked is None:
+            checked = self.ids[value] = _external_id(value)
+        return checked
 
     def timestamp(self, value: Any) -> datetime:
         if type(value) is not str:
@@ -107,9 +120,11 @@ class _Checker:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise _Unsure from None
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise _Unsure
-        if not inputs.FIRST_YEAR <= moment.year <= self.max_year or moment > self.latest:
+        if (
+            moment.utcoffset() is None  # also None without a tzinfo
+            or not inputs.FIRST_YEAR <= moment.year <= self.max_year
+            or moment > self.latest
+        ):
             raise _Unsure
         return moment
 
@@ -119,12 +134,15 @@ class _Checker:
         if len(record) != 4:
             return self._by_serializer(self.message_serializer, record)
         try:
-            external_id, sender, sent_at, text = (record[k] for k in _MESSAGE_FIELDS)
+            external_id = record["external_id"]
+            sender = record["sender"]
+            sent_at = record["sent_at"]
+            text = record["text"]
         except KeyError:
             return self._by_serializer(self.message_serializer, record)
         return {
-            "external_id": _external_id(external_id),
-            "sender": _external_id(sender),
+            "external_id": self.external_id(external_id),
+            "sender": self.external_id(sender),
             "sent_at": self.timestamp(sent_at),
             "text": _message_text(text, self.max_text),
         }
@@ -134,7 +152,7 @@ class _Checker:
             raise _Unsure
         if not record.keys() <= _PARTICIPANT_FAST:
             return self._by_serializer(self.participant_serializer, record)
-        out = {"external_id": _external_id(record.get("external_id"))}
+        out = {"external_id": self.external_id(record.get("external_id"))}
         if "display_name" in record:
             out["display_name"] = _text_line(record["display_name"], 255)
         if "declared_age" in record:
@@ -152,7 +170,7 @@ class _Checker:
     def conversation(self, record: Any) -> dict[str, Any]:
         if type(record) is not dict:
             raise _Unsure
-        out: dict[str, Any] = {"external_id": _external_id(record.get("external_id"))}
+        out: dict[str, Any] = {"external_id": self.external_id(record.get("external_id"))}
         if "platform" in record:
             out["platform"] = _text_line(record["platform"], 100)
         if "channel" in record:

@@ -7,7 +7,7 @@ Uses its own database (artemis_bench, dropped and re-created) on the PostgreSQL 
 by BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/artemis_bench) and the
 broker in BENCH_BROKER_URL (default redis://127.0.0.1:6379/13, flushed after). No worker
 runs: this measures ingest, and the scoring tasks it sends are dropped at the end.
-Target on the 2-core machine: at least 5,000 messages/s with batch requests.
+Target on the 2-core machine (issue 14): at least 20,000 messages/s with batch requests.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ WORDS = [
     "is",
     "nice",
 ]
-TARGET_MESSAGES_PER_S = 5000
+TARGET_MESSAGES_PER_S = 20_000
 
 
 def conversation(i: int, rng: random.Random, messages: int) -> dict:
@@ -196,10 +196,12 @@ def main() -> None:
             return time.perf_counter() - began
 
         send(batches[0])  # warm-up: first-request imports; it is then re-sent (unchanged)
+        load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
         began = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             latencies = list(pool.map(send, batches[1:]))
         elapsed = time.perf_counter() - began
+        load_after = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -218,9 +220,10 @@ def main() -> None:
     print(
         f"  messages/s      : {rate:,.0f}   (target >= {TARGET_MESSAGES_PER_S:,}: "
         + (
-            "MET"
+            f"MET, by {rate - TARGET_MESSAGES_PER_S:,.0f}/s"
             if rate >= TARGET_MESSAGES_PER_S
-            else f"NOT MET by {TARGET_MESSAGES_PER_S - rate:,.0f}/s"
+            else f"NOT MET, short by {TARGET_MESSAGES_PER_S - rate:,.0f}/s "
+            f"({rate / TARGET_MESSAGES_PER_S:.0%} of the target)"
         )
         + ")"
     )
@@ -228,6 +231,7 @@ def main() -> None:
         f"  request latency : p50 {statistics.median(latencies) * 1000:,.0f} ms, "
         f"p95 {p95 * 1000:,.0f} ms ({len(latencies)} requests of {args.batch} conversations)"
     )
+    print(f"  load average    : {load_before:.2f} before, {load_after:.2f} after (1 minute)")
 
     import redis
 

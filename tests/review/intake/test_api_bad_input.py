@@ -87,6 +87,42 @@ def test_brackets_and_escaped_quotes_inside_strings_do_not_count_as_nesting() ->
     assert not nesting_exceeds('{"a": [{"b": [1]}]}', 4)
 
 
+# orjson parses a UTF-8 body first; what it refuses or reads otherwise goes to json, so the
+# answers below are json's, as they were before orjson.
+
+
+def test_an_integer_past_64_bits_is_read_as_json_reads_it_and_refused_by_its_field(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    payload = conversation_payload()
+    payload["participants"][0]["declared_age"] = 2**70
+
+    fields = assert_error_shape(post(acme_api, "/api/v1/conversations", payload), 400)["fields"]
+
+    assert fields == {
+        "participants[0].declared_age": ["Ensure this value is less than or equal to 120."]
+    }
+
+
+def test_a_lone_surrogate_escape_is_refused_by_the_field_it_is_in(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    payload = conversation_payload()
+    payload["messages"][1]["text"] = "hi \ud800"  # json.dumps writes it as an escape
+
+    body = assert_error_shape(post(acme_api, "/api/v1/conversations", payload), 400)
+
+    assert list(body["fields"]) == ["messages[1].text"]
+    assert not Conversation.objects.exists()
+
+
+@pytest.mark.parametrize("body", ['{"external_id": NaN}', '{"a": 1,}', "\ufeff{}"])
+def test_what_json_refuses_is_refused_with_jsons_message(acme_api: APIClient, body: str) -> None:
+    response = acme_api.post("/api/v1/conversations", data=body, content_type="application/json")
+
+    assert assert_error_shape(response, 400)["detail"].startswith("JSON parse error - ")
+
+
 def test_a_real_message_with_brackets_in_its_text_is_stored(
     acme_api: APIClient, conversation_payload: Payload
 ) -> None:

@@ -422,3 +422,32 @@ def test_the_openapi_schema_and_docs_are_served(client: Any) -> None:
     assert "/api/v1/conversations/batch" in schema.json()["paths"]
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_a_batch_resent_changes_nothing_and_a_batch_extended_appends_after_the_old_messages(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    batch = [conversation_payload(f"conv-{i}") for i in range(3)]
+    post(acme_api, "/api/v1/conversations/batch", {"conversations": batch})
+
+    again = post(acme_api, "/api/v1/conversations/batch", {"conversations": batch})
+    batch[1]["messages"].append(
+        {"external_id": "m-4", "sender": "u-mia", "sent_at": "2026-11-01T18:05:00Z", "text": "k"}
+    )
+    extended = post(acme_api, "/api/v1/conversations/batch", {"conversations": batch})
+
+    assert [(c["created"], c["messages_created"]) for c in again.json()["conversations"]] == [
+        (False, 0)
+    ] * 3
+    assert [c["messages_created"] for c in extended.json()["conversations"]] == [0, 1, 0]
+    assert extended.json()["conversations"][1]["message_count"] == 4
+    conv_1 = Conversation.objects.get(external_id="conv-1")
+    stored = list(conv_1.messages.order_by("position"))
+    assert [(m.external_id, m.position) for m in stored] == [
+        ("m-1", 0),
+        ("m-2", 1),
+        ("m-3", 2),
+        ("m-4", 3),
+    ]
+    assert all(m.created_at is not None and m.score is None for m in stored)
+    assert counts() == (3, 2, 10)

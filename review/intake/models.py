@@ -33,8 +33,14 @@ class Conversation(models.Model):
     # Set when content changed and a score is owed; cleared by the scoring task only if it is
     # still the value the task started from, so messages arriving mid-score are never missed.
     score_requested_at = models.DateTimeField(null=True, blank=True)
-    # When a scoring task was last sent for it; the sweep re-sends only long-silent requests.
+    # When a scoring task was sent that no worker has started yet; null when none is waiting.
+    # Ingest sends a task only while it is null, so a backlog holds at most one per
+    # conversation. A worker clears it as it starts (its claim), before reading the messages:
+    # a message that arrives after the claim owes a task of its own.
     score_enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last started scoring it; the sweep re-sends a claimed request left
+    # unanswered this long (the worker died, or the conversation fails to score).
+    score_claimed_at = models.DateTimeField(null=True, blank=True)
     last_scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

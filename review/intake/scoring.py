@@ -43,14 +43,26 @@ def _enqueue(conversation_ids: Sequence[int]) -> None:
 
 
 def conversations_request_score(*, conversation_ids: Sequence[int]) -> None:
-    """Record that these conversations owe a score, and owe the scoring task."""
+    """Record that these conversations owe a score, and owe the scoring task for those that
+    have none waiting. Call inside the caller's transaction.
+
+    A conversation whose task is still queued (score_enqueued_at set) gets no second one: that
+    task has not read the messages yet, so it covers this content too. A worker clears the
+    mark as it starts (conversation_score's claim), so content after the claim is sent again.
+    """
     if not conversation_ids:
         return
     now = timezone.now()
-    Conversation.objects.filter(pk__in=conversation_ids).update(
-        score_requested_at=now, score_enqueued_at=now
+    owed = Conversation.objects.filter(pk__in=conversation_ids)
+    # The update locks the rows until commit; on PostgreSQL a worker's claim of one of them
+    # waits for it, so the select below sees either the claim or a task still waiting.
+    owed.update(score_requested_at=now)
+    unsent = list(
+        owed.filter(score_enqueued_at__isnull=True).order_by("pk").values_list("pk", flat=True)
     )
-    _enqueue(conversation_ids)
+    if unsent:
+        Conversation.objects.filter(pk__in=unsent).update(score_enqueued_at=now)
+        _enqueue(unsent)
 
 
 def content_fingerprint(
@@ -77,6 +89,7 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
     so messages that arrive while the model runs get a score of their own.
     Returns the new assessment, or None when nothing changed.
     """
+    _claim(conversation_id)
     try:
         conversation = Conversation.objects.select_related("tenant").get(pk=conversation_id)
     except Conversation.DoesNotExist:
@@ -159,9 +172,20 @@ def conversation_score(*, conversation_id: int) -> Assessment | None:
     return assessment
 
 
+def _claim(conversation_id: int) -> None:
+    """Start scoring: no task is waiting for this conversation any more, so content that
+    arrives from now on owes a new one. Committed (one row, autocommit in a worker) before
+    the messages are read; content that arrived before it is read by this run."""
+    Conversation.objects.filter(pk=conversation_id).update(
+        score_enqueued_at=None, score_claimed_at=timezone.now()
+    )
+
+
 def _clear_request(conversation: Conversation, requested_at: object) -> None:
+    # score_enqueued_at is left alone: if it is set, a task was sent after the claim (by the
+    # sweep) and is still waiting; it finds nothing new and clears it when it starts.
     Conversation.objects.filter(pk=conversation.pk, score_requested_at=requested_at).update(
-        score_requested_at=None, score_enqueued_at=None, last_scored_at=timezone.now()
+        score_requested_at=None, last_scored_at=timezone.now()
     )
 
 
@@ -170,9 +194,18 @@ def conversations_sweep_unscored(*, limit: int = 5000) -> int:
     (a worker died, the broker lost a message). System-wide on purpose: it runs as the
     platform, not on behalf of a tenant, and reads ids only. Returns how many it re-sent."""
     cutoff = timezone.now() - timedelta(seconds=settings.ARTEMIS_RESCORE_AFTER_SECONDS)
+    # Sent long ago and still not started; or started (claimed) long ago and never answered;
+    # or owed with no task sent at all.
     ids = list(
         Conversation.objects.filter(score_requested_at__isnull=False)
-        .filter(Q(score_enqueued_at__isnull=True) | Q(score_enqueued_at__lt=cutoff))
+        .filter(
+            Q(score_enqueued_at__lt=cutoff)
+            | Q(
+                score_enqueued_at__isnull=True,
+                score_claimed_at__isnull=True,
+            )
+            | Q(score_enqueued_at__isnull=True, score_claimed_at__lt=cutoff)
+        )
         .order_by("score_requested_at")
         .values_list("pk", flat=True)[:limit]
     )

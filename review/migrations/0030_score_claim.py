@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('review', '0028_queue_skips'),
+        ('review', '0029_appeals'),
     ]
 
     operations = [

@@ -331,6 +331,34 @@ def test_every_html_page_carries_the_policy_and_keeps_to_it(world: World) -> Non
     assert not failures, "\n".join(failures)
 
 
+def test_every_html_page_has_a_title_of_plain_words(world: World) -> None:
+    """The tab and a screen reader's first words: a template that leaks markup into its
+    title block shows it there as text (the supervisors' inbox once carried two tables)."""
+    failures, checked = [], 0
+    for route in every_route():
+        if route.name in CACHEABLE_VIEW_NAMES or route.route.startswith("api/"):
+            continue
+        if route.route.startswith("django-admin/"):
+            continue  # Django's own admin, its own templates
+        response = request_as_ada(world, route)
+        if response.status_code != 200 or not response.headers.get("Content-Type", "").startswith(
+            "text/html"
+        ):
+            continue
+        page = response.content.decode()
+        if "<html" not in page:
+            continue  # an htmx fragment, not a document
+        checked += 1
+        title = re.search(r"<title>(.*?)</title>", page, re.S)
+        if title is None or not title.group(1).strip():
+            failures.append(f"{route.label}: no title")
+        elif "<" in title.group(1) or "\n" in title.group(1).strip():
+            failures.append(f"{route.label}: markup in the title")
+
+    assert checked >= 25, f"only {checked} pages read: the walk lost its way"
+    assert not failures, "\n".join(failures)
+
+
 def test_a_page_with_inline_code_would_be_caught() -> None:
     # The checker above must be able to fail.
     parser = InlineCode("abc")

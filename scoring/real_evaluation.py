@@ -189,7 +189,8 @@ def real_chat_report(
             messages = conversation.messages[:first]
             scored = engine.score_messages([m.text for m in messages])
             best, _ = engine.raw_scores(messages, scored)
-            prefix = engine.calibrate(np.maximum.accumulate(best)) if len(best) else best
+            evidence = engine.evidence(engine.score_matrix(scored))
+            prefix = engine.bounded(np.maximum.accumulate(best), evidence)
             report.grooming += 1
             probability = float(prefix[-1]) if len(prefix) else 0.0
             report.grooming_probabilities.append(probability)
@@ -216,7 +217,7 @@ def real_chat_report(
                 message_labels=conversation.message_labels[:first],
             )
             early.append(clipped)
-            window_probabilities[id(clipped)] = engine.calibrate(best)
+            window_probabilities[id(clipped)] = engine.bounded(best, evidence)
         else:
             result = engine.score_conversation(
                 [Participant(p.external_id) for p in conversation.participants],
@@ -249,7 +250,9 @@ def real_chat_report(
             early.append(conversation)
             scored = result.message_scores
             best, _ = engine.raw_scores(conversation.messages, scored)
-            window_probabilities[id(conversation)] = engine.calibrate(best)
+            window_probabilities[id(conversation)] = engine.bounded(
+                best, engine.evidence(engine.score_matrix(scored))
+            )
     if early:
         report.vogt = early_warning(
             early,

@@ -463,6 +463,29 @@ def test_the_prefix_scores_of_a_big_lobby_agree_with_rescoring_each_prefix(
     assert abs(prefix[k - 1] - again.probability) <= 1e-9
 
 
+def test_no_conversation_scores_above_its_strongest_message(
+    engine: Engine,
+    generated: list[LabelledConversation],
+    scored: dict[str, ConversationScore],
+    handwritten_benign: dict[str, tuple[list[Participant], list[Message]]],
+) -> None:
+    """Weak signals that no single message carries (nothing a moderator could be shown)
+    never add up past what the strongest message says, at any point of a conversation."""
+    bounded = 0
+    for conversation in generated:
+        score = scored[conversation.external_id]
+        strongest = np.maximum.accumulate([max(m.scores.values()) for m in score.message_scores])
+        prefix = engine.text_scores(conversation.messages, score.message_scores).prefix
+
+        assert np.all(prefix <= strongest)
+        assert score.probability <= strongest[-1]
+        bounded += bool(np.isclose(prefix, strongest).any())
+    for participants, messages in handwritten_benign.values():
+        score = engine.score_conversation(participants, messages)
+        assert score.probability <= max(max(m.scores.values()) for m in score.message_scores)
+    assert bounded > 0  # the bound is what some generated conversations score
+
+
 # -- 6. greetings -----------------------------------------------------------------------------
 def test_a_lone_greeting_scores_near_zero(engine: Engine) -> None:
     new = START - timedelta(days=2)

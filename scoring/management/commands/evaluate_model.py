@@ -127,10 +127,11 @@ class Command(BaseCommand):
         self.stdout.write(report.format())
 
     def _corpora(self, engine: Any, model_version: Any, options: dict[str, Any]) -> None:
-        from scoring.corpora import read_development_folder
+        from scoring.corpora import pan12_predator_files, read_development_folder
         from scoring.real_evaluation import real_chat_report
 
-        conversations = read_development_folder(Path(options["corpora"]))
+        folder = Path(options["corpora"])
+        conversations = read_development_folder(folder)
         began = time.perf_counter()
         report = real_chat_report(
             engine, conversations, threshold=options["threshold"], first=options["first"]
@@ -141,6 +142,12 @@ class Command(BaseCommand):
             f"Evaluation on real chat from {options['corpora']} ({grooming} grooming, {benign} "
             f"benign conversations), model {model_version.version}"
         )
+        if any(c.platform == "pan12" for c in conversations) and not pan12_predator_files(folder):
+            self.stdout.write(
+                "  PAN 2012 read without its predator list (*predators*.txt or "
+                "*groundtruth-problem1.txt): every PAN 2012 conversation counts as benign, "
+                "though PAN 2012 mixes Perverted-Justice logs into its chat"
+            )
         for line in report.lines():
             self.stdout.write(line)
         self.stdout.write(f"(scored in {time.perf_counter() - began:.1f}s)")
@@ -192,7 +199,7 @@ def _window_scorer(engine: Any, conversations: list[Any]) -> Any:
         if key not in cache:
             scored = engine.score_messages([m.text for m in conversation.messages])
             best, _ = engine.raw_scores(conversation.messages, scored)
-            cache[key] = engine.calibrate(best) if len(best) else np.zeros(0)
+            cache[key] = engine.bounded(best, engine.evidence(engine.score_matrix(scored)))
         return float(cache[key][end - 1])
 
     return score

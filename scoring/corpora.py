@@ -10,7 +10,12 @@ none of them and never trains its default model on them: a user who has a copy p
   code when loaded, so it is opened with an unpickler that builds only numpy's ``dtype`` and
   ``scalar`` (the string scalars the file holds) and refuses everything else.
 - PAN 2012 opening samples as CSV (``conversation_id,author,text,timestamp``, clock-only
-  ``HH:MM`` times): ordinary chat, every conversation benign.
+  ``HH:MM`` times). The CSVs carry no labels, and PAN 2012 is not all benign: it mixes
+  Perverted-Justice logs into its chat, and names their authors in separate files (the
+  training corpus's ``*predators*.txt``, one author id per line; the test corpus's
+  ``*groundtruth-problem1.txt``). When the folder holds such a file, a conversation with a
+  listed author is grooming and that author its predator; without one, every conversation
+  is counted benign, and ``evaluate_model`` says so.
 
 Clock-only times are placed on a fixed day in UTC, in order (a time earlier than the one
 before means midnight passed), as ``scoring.dataset.read_pan2012`` does. Participants carry
@@ -129,8 +134,29 @@ def read_perverted_justice(path: Path) -> list[LabelledConversation]:
     return out
 
 
-def read_pan12_csv(paths: Iterable[Path]) -> list[LabelledConversation]:
-    """Benign conversations from PAN 2012 sample CSVs, in file order."""
+def read_pan12_predators(paths: Iterable[Path]) -> frozenset[str]:
+    """PAN 2012's predator author ids: the last field of each non-empty line (a bare id, or
+    ``conversation id<TAB>author id``)."""
+    ids: set[str] = set()
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) > 2:
+                raise ValueError(
+                    f"{path.name} line {number}: expected an author id, or a conversation id "
+                    "and an author id"
+                )
+            ids.add(fields[-1])
+    return frozenset(ids)
+
+
+def read_pan12_csv(
+    paths: Iterable[Path], predators: frozenset[str] = frozenset()
+) -> list[LabelledConversation]:
+    """Conversations from PAN 2012 sample CSVs, in file order: grooming when one of
+    ``predators`` (read_pan12_predators) wrote in it, benign otherwise."""
     out = []
     for path in paths:
         grouped: dict[str, list[tuple[str, str, str]]] = {}
@@ -153,17 +179,23 @@ def read_pan12_csv(paths: Iterable[Path]) -> list[LabelledConversation]:
                     f"pan12-{conversation_id}",
                     "pan12",
                     rows,
-                    label=0,
-                    predators=frozenset(),
+                    label=int(any(author in predators for author, _, _ in rows)),
+                    predators=predators,
                     where=f"{path.name} conversation {conversation_id}",
                 )
             )
     return out
 
 
+def pan12_predator_files(folder: Path) -> list[Path]:
+    """PAN 2012's lists of predator authors that ``folder`` holds (searched recursively)."""
+    return sorted({*folder.rglob("*predators*.txt"), *folder.rglob("*groundtruth-problem1.txt")})
+
+
 def read_development_folder(folder: Path) -> list[LabelledConversation]:
     """Every corpus this module reads that ``folder`` holds (searched recursively):
-    ``PJ.pkl`` and ``pan12_*_dataset.csv``. Raises when it holds neither."""
+    ``PJ.pkl`` and ``pan12_*_dataset.csv``, labelled by PAN 2012's predator lists when it
+    holds them (pan12_predator_files). Raises when it holds no corpus."""
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder")
     pj = sorted(folder.rglob("PJ.pkl"))
@@ -173,5 +205,5 @@ def read_development_folder(folder: Path) -> list[LabelledConversation]:
     out: list[LabelledConversation] = []
     for path in pj:
         out += read_perverted_justice(path)
-    out += read_pan12_csv(pan)
+    out += read_pan12_csv(pan, read_pan12_predators(pan12_predator_files(folder)))
     return out

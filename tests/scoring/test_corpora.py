@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from scoring.corpora import read_development_folder, read_pan12_csv, read_perverted_justice
+from scoring.corpora import (
+    read_development_folder,
+    read_pan12_csv,
+    read_pan12_predators,
+    read_perverted_justice,
+)
 from scoring.dataset import LabelledConversation
 from scoring.disclosures import states_minor
 from scoring.real_evaluation import real_chat_report
@@ -97,6 +102,46 @@ def test_pan12_samples_are_benign_conversations_and_a_missing_column_is_named(
     broken.write_text("conversation_id,author,text\nc,a,hi\n", encoding="utf-8")
     with pytest.raises(ValueError, match="missing column"):
         read_pan12_csv([broken])
+
+
+def test_pan12_predator_lists_label_the_conversations_their_authors_wrote_in(
+    tmp_path: Path,
+) -> None:
+    _, benign = write_corpora(tmp_path)
+    listed = benign[3]
+    author = sorted(p.external_id for p in listed.participants)[0]
+    # The training corpus's list is one id per line; the test corpus's problem-1 ground
+    # truth is a conversation id and an author id.
+    (tmp_path / "pan12-training-corpus-predators.txt").write_text(f"{author}\n\n", "utf-8")
+    (tmp_path / "pan12-groundtruth-problem1.txt").write_text("conv\tsomeone-else\n", "utf-8")
+
+    read = {c.external_id: c for c in read_development_folder(tmp_path)}
+
+    mine = read[f"pan12-{listed.external_id}"]
+    assert (mine.label, mine.predators) == (1, frozenset({author}))
+    others = [c for c in read.values() if c.platform == "pan12" and c is not mine]
+    wrote = [c for c in others if author in {p.external_id for p in c.participants}]
+    assert all(c.label == 1 for c in wrote)
+    assert all(c.label == 0 for c in others if c not in wrote)
+    bad = tmp_path / "bad-predators.txt"
+    bad.write_text("a b c\n", "utf-8")
+    with pytest.raises(ValueError, match=r"bad-predators\.txt line 1: expected an author id"):
+        read_pan12_predators([bad])
+
+
+@pytest.mark.django_db
+def test_evaluate_model_says_when_pan12_has_no_predator_list(
+    tmp_path: Path, active_model: Any
+) -> None:
+    write_corpora(tmp_path)
+    out = StringIO()
+    call_command("evaluate_model", "--corpora", str(tmp_path), stdout=out)
+    assert "PAN 2012 read without its predator list" in out.getvalue()
+
+    (tmp_path / "predators.txt").write_text("nobody\n", "utf-8")
+    out = StringIO()
+    call_command("evaluate_model", "--corpora", str(tmp_path), stdout=out)
+    assert "PAN 2012 read without its predator list" not in out.getvalue()
 
 
 def test_a_folder_without_corpora_is_named(tmp_path: Path) -> None:

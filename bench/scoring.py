@@ -62,7 +62,21 @@ def worker_probe(artifact: Path, sha256: str) -> None:
     engine = load_engine_bytes(artifact.read_bytes(), expected_sha256=sha256)
     for conversation in generate_conversations(300, seed=11):
         engine.score_conversation(conversation.participants, conversation.messages)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. Not getrusage's ru_maxrss: Linux carries
+    that over an exec from the process that forked, so a probe started by this benchmark
+    (which has trained a model) would report the benchmark's peak, not its own. VmHWM is
+    the peak of this process's own address space."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def breakdown(engine: Any, conversations: list[Any]) -> list[tuple[str, float]]:

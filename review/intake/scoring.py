@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -90,6 +91,22 @@ def content_fingerprint(
     return digest.hexdigest()
 
 
+# What scoring reads of a message and of a participant (engine_message, engine_participant,
+# content_fingerprint).
+_MESSAGE_FIELDS = (
+    "conversation_id",
+    "external_id",
+    "sender_id",
+    "sent_at",
+    "utc_offset_minutes",
+    "text",
+    "position",
+    "score",
+    "scored_by",
+)
+_PARTICIPANT_FIELDS = ("external_id", "declared_age", "account_created_at")
+
+
 @dataclass(frozen=True)
 class Scored:
     """What ``conversations_score`` did: the new assessments by conversation id (none for a
@@ -109,8 +126,12 @@ class _Scoring:
     fingerprint: str = ""
     engine: Engine | None = None
     messages: list[Message] = field(default_factory=list)
-    result: st.ConversationScore | None = None  # None: unchanged content, nothing to write
-    fresh: list[Message] = field(default_factory=list)
+    participants: list[st.Participant] = field(default_factory=list)
+    # The message scores to score with, None where a message has none yet; None for the
+    # whole list when the content is unchanged (nothing to score or write).
+    cached: list[st.MessageScore | None] | None = None
+    fresh: list[Message] = field(default_factory=list)  # the messages scored in this run
+    result: st.ConversationScore | None = None
 
 
 def conversation_score(*, conversation_id: int) -> Assessment | None:
@@ -147,18 +168,35 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     for missing in sorted(set(ids) - {c.pk for c in conversations}):
         logger.info("score skipped conversation=%s: deleted", missing)
     found = [c.pk for c in conversations]
+    members: dict[int, list[Participant]] = defaultdict(list)
+    people: dict[int, Participant] = {}
+    for link in (
+        Conversation.participants.through.objects.filter(conversation_id__in=found)
+        .select_related("participant")
+        .only("conversation_id", *(f"participant__{name}" for name in _PARTICIPANT_FIELDS))
+    ):
+        members[link.conversation_id].append(
+            people.setdefault(link.participant_id, link.participant)
+        )
+    # Only the fields scoring reads, and each sender from the participants above (a
+    # participant's account data, three JSON documents, would otherwise be decoded once per
+    # message).
     messages: dict[int, list[Message]] = defaultdict(list)
     for message in (
         Message.objects.filter(conversation_id__in=found)
-        .select_related("sender")
+        .only(*_MESSAGE_FIELDS)
         .order_by("conversation_id", "position")
     ):
         messages[message.conversation_id].append(message)
-    members: dict[int, list[Participant]] = defaultdict(list)
-    for link in Conversation.participants.through.objects.filter(
-        conversation_id__in=found
-    ).select_related("participant"):
-        members[link.conversation_id].append(link.participant)
+    every = [m for conversation_messages in messages.values() for m in conversation_messages]
+    unlisted = {m.sender_id for m in every} - people.keys()
+    if unlisted:  # a sender ingest did not list as a participant: not expected, but read
+        people.update(
+            (p.pk, p)
+            for p in Participant.objects.filter(pk__in=unlisted).only(*_PARTICIPANT_FIELDS)
+        )
+    for message in every:
+        message.sender = people[message.sender_id]
 
     scored = Scored()
     engines: dict[int, Engine] = {}
@@ -166,13 +204,22 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     for conversation in conversations:
         scoring = _Scoring(conversation, conversation.score_requested_at)
         try:
-            _score(scoring, messages[conversation.pk], members[conversation.pk], engines)
+            _prepare(scoring, messages[conversation.pk], members[conversation.pk], engines)
         except DatabaseError:
             raise
         except Exception as exc:
             scored.failed[conversation.pk] = exc
             continue
         scorings.append(scoring)
+    _score_new_messages([s for s in scorings if s.cached is not None])
+    for scoring in scorings:
+        if scoring.cached is None:
+            continue
+        try:
+            _run(scoring)
+        except Exception as exc:
+            scored.failed[scoring.conversation.pk] = exc
+    scorings = [s for s in scorings if s.conversation.pk not in scored.failed]
     if not scorings:
         return scored
     try:
@@ -197,13 +244,15 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     return scored
 
 
-def _score(
+def _prepare(
     scoring: _Scoring,
     messages: list[Message],
     members: list[Participant],
     engines: dict[int, Engine],
 ) -> None:
-    """Fingerprint one conversation and, if its content changed, run the engine on it."""
+    """Fingerprint one conversation and, if its content changed, gather the message scores
+    its tenant's engine has already cached (``scoring.cached``, None where a message needs
+    one)."""
     conversation = scoring.conversation
     engine = engines.get(conversation.tenant_id)
     if engine is None:
@@ -211,28 +260,61 @@ def _score(
             tenant=conversation.tenant
         )
     people = {m.sender for m in messages} | set(members)
-    participants = [engine_participant(p) for p in people]
+    scoring.participants = [engine_participant(p) for p in people]
     scoring.engine = engine
     scoring.messages = messages
     scoring.fingerprint = content_fingerprint(
-        messages=messages, participants=participants, model_version=engine.version
+        messages=messages, participants=scoring.participants, model_version=engine.version
     )
     if conversation.latest_fingerprint == scoring.fingerprint:
         return
-    cached = [
+    scoring.cached = [
         st.MessageScore.from_dict(m.score) if m.score and m.scored_by == engine.version else None
         for m in messages
     ]
+    scoring.fresh = [m for m, c in zip(messages, scoring.cached, strict=True) if c is None]
+
+
+def _score_new_messages(scorings: list[_Scoring]) -> None:
+    """Run the message model once per engine over the chunk's new messages, rather than
+    once per conversation: its cost is mostly per call, and a message's score depends on
+    its text alone. If that fails, each conversation scores its own (in ``_run``), so only
+    the one with the bad message fails."""
+    by_engine: dict[str, list[tuple[_Scoring, int]]] = defaultdict(list)
+    for scoring in scorings:
+        assert scoring.engine is not None
+        assert scoring.cached is not None
+        by_engine[scoring.engine.version] += [
+            (scoring, i) for i, c in enumerate(scoring.cached) if c is None
+        ]
+    for todo in by_engine.values():
+        if not todo:
+            continue
+        engine = todo[0][0].engine
+        assert engine is not None
+        try:
+            fresh = engine.score_messages([s.messages[i].text for s, i in todo])
+        except Exception as exc:
+            # Class name only: an exception message could quote chat text.
+            logger.warning("chunk message scoring failed error=%s", type(exc).__name__)
+            continue
+        for (scoring, i), score in zip(todo, fresh, strict=True):
+            scoring.cached[i] = score  # type: ignore[index]
+
+
+def _run(scoring: _Scoring) -> None:
+    """Score the conversation with the message scores gathered; keep the new ones to write."""
+    assert scoring.engine is not None
+    assert scoring.cached is not None
+    engine = scoring.engine
     scoring.result = engine.score_conversation(
-        participants, [engine_message(m) for m in messages], cached
+        scoring.participants, [engine_message(m) for m in scoring.messages], scoring.cached
     )
-    for message, was_cached, score in zip(
-        messages, cached, scoring.result.message_scores, strict=True
-    ):
-        if was_cached is None:
+    new = {id(m) for m in scoring.fresh}
+    for message, score in zip(scoring.messages, scoring.result.message_scores, strict=True):
+        if id(message) in new:
             message.score = score.to_dict()
             message.scored_by = engine.version
-            scoring.fresh.append(message)
 
 
 def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
@@ -286,9 +368,7 @@ def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
             scored_at=now,
         )
         writes.append((scoring, conversation, assessment))
-    fresh = [m for scoring, _, _ in writes for m in scoring.fresh]
-    if fresh:
-        Message.objects.bulk_update(fresh, ["score", "scored_by"], batch_size=1000)
+    _message_scores_write([m for scoring, _, _ in writes for m in scoring.fresh])
     Assessment.objects.bulk_create([assessment for _, _, assessment in writes])
     was = {conversation.pk: conversation.status for _, conversation, _ in writes}
     for _, conversation, _ in writes:
@@ -343,18 +423,53 @@ def _claim(conversation_ids: list[int]) -> None:
 
 
 def _clear_requests(requests: list[tuple[int, dt.datetime | None]]) -> None:
-    """Clear each conversation's score request if it is still the one the run started from.
-    Call holding their row locks."""
+    """Clear each conversation's score request if it is still the one the run started from,
+    in one statement. Call holding their row locks."""
     # score_enqueued_at is left alone: if it is set, a task was sent after the claim (by the
     # sweep) and is still waiting; it finds nothing new and clears it when it starts.
     if not requests:
         return
-    unchanged = Q()
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Conversation._meta.db_table} AS c"  # noqa: S608 (the model's table)
+                " SET score_requested_at = NULL, last_scored_at = %s"
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, requested_at)"
+                " WHERE c.id = v.id AND c.score_requested_at IS NOT DISTINCT FROM v.requested_at",
+                [now, [pk for pk, _ in requests], [at for _, at in requests]],
+            )
+        return
+    # Elsewhere one condition per request time (a batch POST gives its conversations one).
+    by_time: dict[dt.datetime | None, list[int]] = defaultdict(list)
     for pk, requested_at in requests:
-        unchanged |= Q(pk=pk, score_requested_at=requested_at)
-    Conversation.objects.filter(unchanged).update(
-        score_requested_at=None, last_scored_at=timezone.now()
-    )
+        by_time[requested_at].append(pk)
+    unchanged = Q()
+    for requested_at, pks in by_time.items():
+        unchanged |= Q(pk__in=pks, score_requested_at=requested_at)
+    Conversation.objects.filter(unchanged).update(score_requested_at=None, last_scored_at=now)
+
+
+def _message_scores_write(messages: list[Message]) -> None:
+    """Write the new message scores. On PostgreSQL one UPDATE joined to arrays of the values
+    (bulk_update builds a CASE per row and field); elsewhere bulk_update."""
+    if not messages:
+        return
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_update(messages, ["score", "scored_by"], batch_size=1000)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} AS m"  # noqa: S608 (the model's table)
+            " SET score = v.score, scored_by = v.scored_by"
+            " FROM unnest(%s::bigint[], %s::jsonb[], %s::text[]) AS v(id, score, scored_by)"
+            " WHERE m.id = v.id",
+            [
+                [m.pk for m in messages],
+                [json.dumps(m.score) for m in messages],
+                [m.scored_by for m in messages],
+            ],
+        )
 
 
 def conversations_sweep_unscored(*, limit: int = 5000) -> int:

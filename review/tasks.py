@@ -6,10 +6,9 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
 from review.cases.ncmec.services import NcmecRetryLater, case_submit_ncmec
-from review.intake.scoring import conversation_score, conversations_sweep_unscored
+from review.intake.scoring import TRANSIENT, conversations_score, conversations_sweep_unscored
 from review.outbound.outbox import outbox_send
 from review.outbound.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 from review.policy.retention import retention_purge_all
@@ -22,11 +21,6 @@ class ScoringFailed(Exception):
     pass
 
 
-# Transient: the database went away or is locked for a moment. Anything else is a bug and
-# fails loudly; the sweep sends the conversation again later either way.
-TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
-
-
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
@@ -37,22 +31,15 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
     max_retries=10,
 )
 def score_conversations(conversation_ids: list[int]) -> None:
-    # One bad conversation must not hold back the others in its chunk: score the rest, then
-    # fail the task so the error is visible. The sweep sends the failed one again later.
-    failed: list[int] = []
-    for conversation_id in conversation_ids:
-        try:
-            conversation_score(conversation_id=conversation_id)
-        except TRANSIENT:
-            raise
-        except Exception as exc:
-            # Class name and id only: an exception message could quote chat text.
-            logger.error(
-                "scoring failed conversation=%s error=%s", conversation_id, type(exc).__name__
-            )
-            failed.append(conversation_id)
-    if failed:
-        raise ScoringFailed(f"scoring failed for conversations {failed}")
+    # The chunk is scored together (a fixed number of queries for all of it). One bad
+    # conversation does not hold back the others: they are scored, then the task fails so
+    # the error is visible. The sweep sends the failed one again later.
+    scored = conversations_score(conversation_ids=conversation_ids)
+    for conversation_id, exc in scored.failed.items():
+        # Class name and id only: an exception message could quote chat text.
+        logger.error("scoring failed conversation=%s error=%s", conversation_id, type(exc).__name__)
+    if scored.failed:
+        raise ScoringFailed(f"scoring failed for conversations {sorted(scored.failed)}")
 
 
 @shared_task(acks_late=True)

@@ -33,6 +33,12 @@ def grooming_conversations(count: int, min_messages: int = 20) -> list[LabelledC
     return [c for c in _sample() if c.label == 1 and len(c.messages) >= min_messages][:count]
 
 
+def sample_conversations(count: int, min_messages: int = 10) -> list[LabelledConversation]:
+    """The first ``count`` conversations of the sample with enough messages, grooming and
+    benign mixed as generated."""
+    return [c for c in _sample() if len(c.messages) >= min_messages][:count]
+
+
 def benign_conversation(min_messages: int = 10) -> LabelledConversation:
     return next(
         c

@@ -6,27 +6,37 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from review.models import Assessment, Conversation, ConversationStatus, Message, Participant
 from review.outbound.outbox import outbox_add
-from review.queue.services import queue_item_offer
-from review.tenancy.services import tenant_lock_policy
+from review.queue.services import queue_items_offer
+from review.tenancy.services import tenants_lock_policy
 from scoring import services as scoring_services
 from scoring import types as st
+
+if TYPE_CHECKING:
+    from scoring.engine import Engine
 
 logger = logging.getLogger("artemis.scoring")
 
 # Conversation ids per task: big enough to keep broker round trips off the ingest path,
 # small enough that several workers share a large batch.
 TASK_CHUNK = 25
+# Transient: the database went away or is locked for a moment; the task retries the chunk.
+# Anything else is a bug in one conversation, which must not hold back the others.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 def _enqueue(conversation_ids: Sequence[int]) -> None:
@@ -81,112 +91,385 @@ def content_fingerprint(
     return digest.hexdigest()
 
 
+# What scoring reads of a message and of a participant (engine_message, engine_participant,
+# content_fingerprint).
+_MESSAGE_FIELDS = (
+    "conversation_id",
+    "external_id",
+    "sender_id",
+    "sent_at",
+    "utc_offset_minutes",
+    "text",
+    "position",
+    "score",
+    "scored_by",
+)
+_PARTICIPANT_FIELDS = ("external_id", "declared_age", "account_created_at")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What ``conversations_score`` did: the new assessments by conversation id (none for a
+    conversation whose content had not changed, or that was deleted), and the conversations
+    that failed, with their exception (never logged whole: its message may quote chat)."""
+
+    assessments: dict[int, Assessment] = field(default_factory=dict)
+    failed: dict[int, Exception] = field(default_factory=dict)
+
+
+@dataclass
+class _Scoring:
+    """One conversation between its read and its write."""
+
+    conversation: Conversation
+    requested_at: dt.datetime | None
+    fingerprint: str = ""
+    engine: Engine | None = None
+    messages: list[Message] = field(default_factory=list)
+    participants: list[st.Participant] = field(default_factory=list)
+    # The message scores to score with, None where a message has none yet; None for the
+    # whole list when the content is unchanged (nothing to score or write).
+    cached: list[st.MessageScore | None] | None = None
+    fresh: list[Message] = field(default_factory=list)  # the messages scored in this run
+    result: st.ConversationScore | None = None
+
+
 def conversation_score(*, conversation_id: int) -> Assessment | None:
-    """Score one conversation with its tenant's active model.
+    """Score one conversation with its tenant's active model (``conversations_score`` for
+    one id); its exception, if it fails, is raised. Returns the new assessment, or None when
+    nothing changed."""
+    scored = conversations_score(conversation_ids=[conversation_id])
+    if conversation_id in scored.failed:
+        raise scored.failed[conversation_id]
+    return scored.assessments.get(conversation_id)
 
-    Idempotent: if the content fingerprint matches the latest assessment, nothing new is
-    written. The score request is cleared only if it is still the one this run started from,
-    so messages that arrive while the model runs get a score of their own.
-    Returns the new assessment, or None when nothing changed.
-    """
-    _claim(conversation_id)
+
+def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
+    """Score conversations with their tenants' active models, in a fixed number of queries
+    however many there are (a task's chunk): a worker spends its time scoring, not on round
+    trips to the database.
+
+    Idempotent: a conversation whose content fingerprint matches its latest assessment gets
+    nothing new. Each score request is cleared only if it is still the one this run started
+    from, so messages that arrive while the model runs get a score of their own. One bad
+    conversation does not hold back the others: it is left owed and reported in ``failed``.
+    A database error is raised (the task retries the chunk; what was written is then found
+    unchanged)."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return Scored()
+    _claim(ids)
+    conversations = list(
+        Conversation.objects.filter(pk__in=ids)
+        .select_related("tenant")
+        .annotate(latest_fingerprint=_latest_fingerprint())
+        .order_by("pk")
+    )
+    for missing in sorted(set(ids) - {c.pk for c in conversations}):
+        logger.info("score skipped conversation=%s: deleted", missing)
+    found = [c.pk for c in conversations]
+    members: dict[int, list[Participant]] = defaultdict(list)
+    people: dict[int, Participant] = {}
+    for link in (
+        Conversation.participants.through.objects.filter(conversation_id__in=found)
+        .select_related("participant")
+        .only("conversation_id", *(f"participant__{name}" for name in _PARTICIPANT_FIELDS))
+    ):
+        members[link.conversation_id].append(
+            people.setdefault(link.participant_id, link.participant)
+        )
+    # Only the fields scoring reads, and each sender from the participants above (a
+    # participant's account data, three JSON documents, would otherwise be decoded once per
+    # message).
+    messages: dict[int, list[Message]] = defaultdict(list)
+    for message in (
+        Message.objects.filter(conversation_id__in=found)
+        .only(*_MESSAGE_FIELDS)
+        .order_by("conversation_id", "position")
+    ):
+        messages[message.conversation_id].append(message)
+    every = [m for conversation_messages in messages.values() for m in conversation_messages]
+    unlisted = {m.sender_id for m in every} - people.keys()
+    if unlisted:  # a sender ingest did not list as a participant: not expected, but read
+        people.update(
+            (p.pk, p)
+            for p in Participant.objects.filter(pk__in=unlisted).only(*_PARTICIPANT_FIELDS)
+        )
+    for message in every:
+        message.sender = people[message.sender_id]
+
+    scored = Scored()
+    engines: dict[int, Engine] = {}
+    scorings: list[_Scoring] = []
+    for conversation in conversations:
+        scoring = _Scoring(conversation, conversation.score_requested_at)
+        try:
+            _prepare(scoring, messages[conversation.pk], members[conversation.pk], engines)
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            scored.failed[conversation.pk] = exc
+            continue
+        scorings.append(scoring)
+    _score_new_messages([s for s in scorings if s.cached is not None])
+    for scoring in scorings:
+        if scoring.cached is None:
+            continue
+        try:
+            _run(scoring)
+        except Exception as exc:
+            scored.failed[scoring.conversation.pk] = exc
+    scorings = [s for s in scorings if s.conversation.pk not in scored.failed]
+    if not scorings:
+        return scored
     try:
-        conversation = Conversation.objects.select_related("tenant").get(pk=conversation_id)
-    except Conversation.DoesNotExist:
-        logger.info("score skipped conversation=%s: deleted", conversation_id)
-        return None
-    requested_at = conversation.score_requested_at
-    engine = scoring_services.engine_for_tenant(tenant=conversation.tenant)
+        with transaction.atomic():
+            scored.assessments.update(_write(scorings))
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        if len(scorings) == 1:
+            scored.failed[scorings[0].conversation.pk] = exc
+            return scored
+        # Something in one conversation's write (a bug): write each on its own, so only
+        # the bad one is left owed.
+        for scoring in scorings:
+            try:
+                with transaction.atomic():
+                    scored.assessments.update(_write([scoring]))
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                scored.failed[scoring.conversation.pk] = exc
+    return scored
 
-    messages = list(
-        Message.objects.filter(conversation=conversation)
-        .select_related("sender")
-        .order_by("position")
-    )
-    people = {m.sender for m in messages} | set(conversation.participants.all())
-    participants = [engine_participant(p) for p in people]
-    fingerprint = content_fingerprint(
-        messages=messages, participants=participants, model_version=engine.version
-    )
-    latest = conversation.assessments.order_by("-scored_at", "-pk").first()
-    if latest is not None and latest.content_fingerprint == fingerprint:
-        _clear_request(conversation, requested_at)
-        return None
 
-    cached = [
+def _prepare(
+    scoring: _Scoring,
+    messages: list[Message],
+    members: list[Participant],
+    engines: dict[int, Engine],
+) -> None:
+    """Fingerprint one conversation and, if its content changed, gather the message scores
+    its tenant's engine has already cached (``scoring.cached``, None where a message needs
+    one)."""
+    conversation = scoring.conversation
+    engine = engines.get(conversation.tenant_id)
+    if engine is None:
+        engine = engines[conversation.tenant_id] = scoring_services.engine_for_tenant(
+            tenant=conversation.tenant
+        )
+    people = {m.sender for m in messages} | set(members)
+    scoring.participants = [engine_participant(p) for p in people]
+    scoring.engine = engine
+    scoring.messages = messages
+    scoring.fingerprint = content_fingerprint(
+        messages=messages, participants=scoring.participants, model_version=engine.version
+    )
+    if conversation.latest_fingerprint == scoring.fingerprint:
+        return
+    scoring.cached = [
         st.MessageScore.from_dict(m.score) if m.score and m.scored_by == engine.version else None
         for m in messages
     ]
-    result = engine.score_conversation(
-        participants,
-        [engine_message(m) for m in messages],
-        cached,
+    scoring.fresh = [m for m, c in zip(messages, scoring.cached, strict=True) if c is None]
+
+
+def _score_new_messages(scorings: list[_Scoring]) -> None:
+    """Run the message model once per engine over the chunk's new messages, rather than
+    once per conversation: its cost is mostly per call, and a message's score depends on
+    its text alone. If that fails, each conversation scores its own (in ``_run``), so only
+    the one with the bad message fails."""
+    by_engine: dict[str, list[tuple[_Scoring, int]]] = defaultdict(list)
+    for scoring in scorings:
+        assert scoring.engine is not None
+        assert scoring.cached is not None
+        by_engine[scoring.engine.version] += [
+            (scoring, i) for i, c in enumerate(scoring.cached) if c is None
+        ]
+    for todo in by_engine.values():
+        if not todo:
+            continue
+        engine = todo[0][0].engine
+        assert engine is not None
+        try:
+            fresh = engine.score_messages([s.messages[i].text for s, i in todo])
+        except Exception as exc:
+            # Class name only: an exception message could quote chat text.
+            logger.warning("chunk message scoring failed error=%s", type(exc).__name__)
+            continue
+        for (scoring, i), score in zip(todo, fresh, strict=True):
+            scoring.cached[i] = score  # type: ignore[index]
+
+
+def _run(scoring: _Scoring) -> None:
+    """Score the conversation with the message scores gathered; keep the new ones to write."""
+    assert scoring.engine is not None
+    assert scoring.cached is not None
+    engine = scoring.engine
+    scoring.result = engine.score_conversation(
+        scoring.participants, [engine_message(m) for m in scoring.messages], scoring.cached
     )
-    fresh = []
-    for message, was_cached, score in zip(messages, cached, result.message_scores, strict=True):
-        if was_cached is None:
+    new = {id(m) for m in scoring.fresh}
+    for message, score in zip(scoring.messages, scoring.result.message_scores, strict=True):
+        if id(message) in new:
             message.score = score.to_dict()
             message.scored_by = engine.version
-            fresh.append(message)
 
-    with transaction.atomic():
-        # The tenant's policy first, shared: the queue decision below uses the thresholds in
-        # force at commit (a policy change waits for this transaction, or it for the change),
-        # and always locking the tenant before the conversation, as a policy change does,
-        # leaves no lock cycle. Scorings of one tenant hold it together.
-        tenant = tenant_lock_policy(tenant_id=conversation.tenant_id)
-        # Re-read under the row lock: another worker may have scored the same content.
-        conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_id)
-        conversation.tenant = tenant
-        latest = conversation.assessments.order_by("-scored_at", "-pk").first()
-        if latest is not None and latest.content_fingerprint == fingerprint:
-            _clear_request(conversation, requested_at)
-            return None
-        Message.objects.bulk_update(fresh, ["score", "scored_by"], batch_size=1000)
-        assessment = Assessment.objects.create(
+
+def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
+    """Write what the engine found, in the caller's transaction. Returns the new assessments
+    by conversation id."""
+    changed = [s for s in scorings if s.result is not None]
+    # The tenants' policies first, shared: the queue decision below uses the thresholds in
+    # force at commit (a policy change waits for this transaction, or it for the change),
+    # and always locking tenants before conversations, as a policy change does, leaves no
+    # lock cycle. Scorings of one tenant hold it together.
+    tenants = tenants_lock_policy(tenant_ids=[s.conversation.tenant_id for s in changed])
+    # Then every conversation in pk order, in one statement, as ingest locks them.
+    locked = {
+        c.pk: c
+        for c in Conversation.objects.select_for_update(of=("self",))
+        .filter(pk__in=[s.conversation.pk for s in scorings])
+        .order_by("pk")
+    }
+    # Re-read under the row locks (a statement of its own, so it sees what committed while
+    # it waited): another worker may have scored the same content.
+    latest = (
+        dict(
+            Conversation.objects.filter(pk__in=[s.conversation.pk for s in changed])
+            .annotate(latest_fingerprint=_latest_fingerprint())
+            .values_list("pk", "latest_fingerprint")
+        )
+        if changed
+        else {}
+    )
+    now = timezone.now()
+    writes: list[tuple[_Scoring, Conversation, Assessment]] = []
+    for scoring in scorings:
+        conversation = locked.get(scoring.conversation.pk)
+        if conversation is None:  # deleted while the engine ran
+            continue
+        if scoring.result is None or latest.get(conversation.pk) == scoring.fingerprint:
+            continue
+        conversation.tenant = tenants[conversation.tenant_id]
+        result = scoring.result
+        assert scoring.engine is not None
+        assessment = Assessment(
             conversation=conversation,
-            model_version=engine.version,
+            model_version=scoring.engine.version,
             probability=result.probability,
             characteristic_scores={k: round(v, 4) for k, v in result.characteristic_scores.items()},
             highlights=[h.to_dict() for h in result.highlights],
             factors=list(result.factors),
             suspect_scores={k: round(v, 4) for k, v in result.suspect_scores.items()},
-            message_count=len(messages),
-            content_fingerprint=fingerprint,
-            scored_at=timezone.now(),
+            message_count=len(scoring.messages),
+            content_fingerprint=scoring.fingerprint,
+            scored_at=now,
         )
+        writes.append((scoring, conversation, assessment))
+    _message_scores_write([m for scoring, _, _ in writes for m in scoring.fresh])
+    Assessment.objects.bulk_create([assessment for _, _, assessment in writes])
+    was = {conversation.pk: conversation.status for _, conversation, _ in writes}
+    for _, conversation, _ in writes:
         if conversation.status == ConversationStatus.PENDING:
             conversation.status = ConversationStatus.SCORED
-        queue_item_offer(conversation=conversation, assessment=assessment)
-        conversation.save(update_fields=["status"])
-        _clear_request(conversation, requested_at)
-    logger.info(
-        "scored conversation=%s model=%s messages=%d new=%d probability=%.3f status=%s",
-        conversation.pk,
-        engine.version,
-        len(messages),
-        len(fresh),
-        result.probability,
-        conversation.status,
+    queue_items_offer(offers=[(conversation, assessment) for _, conversation, assessment in writes])
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for _, conversation, _ in writes:
+        if conversation.status != was[conversation.pk]:
+            by_status[conversation.status].append(conversation.pk)
+    for status, pks in sorted(by_status.items()):
+        Conversation.objects.filter(pk__in=pks).update(status=status)
+    _clear_requests(
+        [(s.conversation.pk, s.requested_at) for s in scorings if s.conversation.pk in locked]
     )
-    return assessment
+    for scoring, conversation, assessment in writes:
+        logger.info(
+            "scored conversation=%s model=%s messages=%d new=%d probability=%.3f status=%s",
+            conversation.pk,
+            assessment.model_version,
+            len(scoring.messages),
+            len(scoring.fresh),
+            assessment.probability,
+            conversation.status,
+        )
+    return {conversation.pk: assessment for _, conversation, assessment in writes}
 
 
-def _claim(conversation_id: int) -> None:
-    """Start scoring: no task is waiting for this conversation any more, so content that
-    arrives from now on owes a new one. Committed (one row, autocommit in a worker) before
-    the messages are read; content that arrived before it is read by this run."""
-    Conversation.objects.filter(pk=conversation_id).update(
-        score_enqueued_at=None, score_claimed_at=timezone.now()
+def _latest_fingerprint() -> Subquery:
+    return Subquery(
+        Assessment.objects.filter(conversation=OuterRef("pk"))
+        .order_by("-scored_at", "-pk")
+        .values("content_fingerprint")[:1]
     )
 
 
-def _clear_request(conversation: Conversation, requested_at: object) -> None:
+def _claim(conversation_ids: list[int]) -> None:
+    """Start scoring: no task is waiting for these conversations any more, so content that
+    arrives from now on owes a new one. Committed before the messages are read; content that
+    arrived before it is read by this run. The rows are locked in pk order, as ingest locks
+    them, so a claim and a post never wait on each other in a cycle."""
+    in_order = (
+        Conversation.objects.filter(pk__in=conversation_ids)
+        .order_by("pk")
+        .select_for_update()
+        .values("pk")
+    )
+    with transaction.atomic():
+        Conversation.objects.filter(pk__in=Subquery(in_order)).update(
+            score_enqueued_at=None, score_claimed_at=timezone.now()
+        )
+
+
+def _clear_requests(requests: list[tuple[int, dt.datetime | None]]) -> None:
+    """Clear each conversation's score request if it is still the one the run started from,
+    in one statement. Call holding their row locks."""
     # score_enqueued_at is left alone: if it is set, a task was sent after the claim (by the
     # sweep) and is still waiting; it finds nothing new and clears it when it starts.
-    Conversation.objects.filter(pk=conversation.pk, score_requested_at=requested_at).update(
-        score_requested_at=None, last_scored_at=timezone.now()
-    )
+    if not requests:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Conversation._meta.db_table} AS c"  # noqa: S608 (the model's table)
+                " SET score_requested_at = NULL, last_scored_at = %s"
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, requested_at)"
+                " WHERE c.id = v.id AND c.score_requested_at IS NOT DISTINCT FROM v.requested_at",
+                [now, [pk for pk, _ in requests], [at for _, at in requests]],
+            )
+        return
+    # Elsewhere one condition per request time (a batch POST gives its conversations one).
+    by_time: dict[dt.datetime | None, list[int]] = defaultdict(list)
+    for pk, requested_at in requests:
+        by_time[requested_at].append(pk)
+    unchanged = Q()
+    for requested_at, pks in by_time.items():
+        unchanged |= Q(pk__in=pks, score_requested_at=requested_at)
+    Conversation.objects.filter(unchanged).update(score_requested_at=None, last_scored_at=now)
+
+
+def _message_scores_write(messages: list[Message]) -> None:
+    """Write the new message scores. On PostgreSQL one UPDATE joined to arrays of the values
+    (bulk_update builds a CASE per row and field); elsewhere bulk_update."""
+    if not messages:
+        return
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_update(messages, ["score", "scored_by"], batch_size=1000)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} AS m"  # noqa: S608 (the model's table)
+            " SET score = v.score, scored_by = v.scored_by"
+            " FROM unnest(%s::bigint[], %s::jsonb[], %s::text[]) AS v(id, score, scored_by)"
+            " WHERE m.id = v.id",
+            [
+                [m.pk for m in messages],
+                [json.dumps(m.score) for m in messages],
+                [m.scored_by for m in messages],
+            ],
+        )
 
 
 def conversations_sweep_unscored(*, limit: int = 5000) -> int:

@@ -5,6 +5,7 @@ folding of the queue page's count deltas.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,11 +82,11 @@ def characteristic_bits(assessment: Assessment) -> int:
     return characteristics.bits(assessment.flagged_characteristics)
 
 
-def _item_create(
+def _item_build(
     *, tenant: Tenant, conversation: Conversation, assessment: Assessment, now: datetime
 ) -> QueueItem:
     priority, urgent = queue_priority(tenant=tenant, assessment=assessment)
-    return QueueItem.objects.create(
+    return QueueItem(
         tenant=tenant,
         conversation=conversation,
         assessment=assessment,
@@ -97,6 +98,14 @@ def _item_create(
         characteristic_bits=characteristic_bits(assessment),
         enqueued_at=now,
     )
+
+
+def _item_create(
+    *, tenant: Tenant, conversation: Conversation, assessment: Assessment, now: datetime
+) -> QueueItem:
+    item = _item_build(tenant=tenant, conversation=conversation, assessment=assessment, now=now)
+    item.save(force_insert=True)
+    return item
 
 
 _REFRESHED = [
@@ -136,23 +145,49 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
     enough for a human, a human decides (thresholds changed by an admin are another matter:
     see ``queue_reevaluate``). Call inside a transaction holding the conversation's row lock.
     """
-    tenant = conversation.tenant
-    item = (
-        QueueItem.objects.filter(conversation=conversation)
+    return queue_items_offer(offers=[(conversation, assessment)]).get(conversation.pk)
+
+
+def queue_items_offer(*, offers: Sequence[tuple[Conversation, Assessment]]) -> dict[int, QueueItem]:
+    """``queue_item_offer`` for many conversations (each once) in three statements whatever
+    their number: one read of their open items, one insert of the new ones, one update of
+    the refreshed ones. Sets the status of each conversation that has an open item to
+    flagged (unsaved). Returns the open items by conversation id. Call inside a transaction
+    holding the conversations' row locks; each conversation's ``tenant`` is the policy read
+    under its lock."""
+    if not offers:
+        return {}
+    open_items: dict[int, QueueItem] = {}
+    for item in (
+        QueueItem.objects.filter(conversation_id__in=[c.pk for c, _ in offers])
         .exclude(status=QueueStatus.DECIDED)
-        .first()
-    )
-    if item is None and assessment.probability < tenant.flag_threshold:
-        return None
-    if item is None:
-        item = _item_create(
-            tenant=tenant, conversation=conversation, assessment=assessment, now=timezone.now()
-        )
-    else:
-        _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=True)
-        item.save(update_fields=_REFRESHED)
-    conversation.status = ConversationStatus.FLAGGED
-    return item
+        .order_by("pk")
+    ):
+        open_items.setdefault(item.conversation_id, item)
+    now = timezone.now()
+    created: list[QueueItem] = []
+    refreshed: list[QueueItem] = []
+    offered: dict[int, QueueItem] = {}
+    for conversation, assessment in offers:
+        tenant = conversation.tenant
+        item = open_items.get(conversation.pk)
+        if item is None and assessment.probability < tenant.flag_threshold:
+            continue
+        if item is None:
+            item = _item_build(
+                tenant=tenant, conversation=conversation, assessment=assessment, now=now
+            )
+            created.append(item)
+        else:
+            _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=True)
+            refreshed.append(item)
+        conversation.status = ConversationStatus.FLAGGED
+        offered[conversation.pk] = item
+    if created:
+        QueueItem.objects.bulk_create(created)
+    if refreshed:
+        QueueItem.objects.bulk_update(refreshed, _REFRESHED)
+    return offered
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def test_a_claimed_request_left_unanswered_is_resent_by_the_sweep_only_after_the
     def crash(**kwargs: Any) -> None:
         raise RuntimeError("worker lost half-way through writing")
 
-    monkeypatch.setattr(scoring_service, "queue_item_offer", crash)
+    monkeypatch.setattr(scoring_service, "queue_items_offer", crash)
     with pytest.raises(RuntimeError):
         conversation_score(conversation_id=conversation.pk)
     monkeypatch.undo()

@@ -15,7 +15,11 @@ from rest_framework.test import APIClient
 from review import tasks
 from review.intake import scoring as scoring_service
 from review.intake.api.inputs import ConversationInput
-from review.intake.scoring import conversation_score, conversations_sweep_unscored
+from review.intake.scoring import (
+    conversation_score,
+    conversations_score,
+    conversations_sweep_unscored,
+)
 from review.intake.services import conversations_upsert, messages_append
 from review.models import Assessment, Conversation, ConversationStatus, Message, QueueItem, Tenant
 from review.policy.services import policy_change
@@ -202,7 +206,7 @@ def test_a_task_interrupted_mid_way_leaves_the_conversation_to_be_scored_again(
     def crash(**kwargs: Any) -> None:
         raise RuntimeError("worker lost half-way through writing")
 
-    monkeypatch.setattr(scoring_service, "queue_item_offer", crash)
+    monkeypatch.setattr(scoring_service, "queue_items_offer", crash)
     with pytest.raises(RuntimeError):
         conversation_score(conversation_id=conversation.pk)
 
@@ -248,15 +252,15 @@ def test_a_transient_database_error_is_retried_until_it_succeeds(
     acme: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conversation = ingest(acme, ingest_payload(grooming_conversation()))
-    calls: list[int] = []
+    calls: list[list[int]] = []
 
-    def flaky(*, conversation_id: int) -> Any:
-        calls.append(conversation_id)
+    def flaky(*, conversation_ids: list[int]) -> Any:
+        calls.append(conversation_ids)
         if len(calls) < 3:
             raise OperationalError("connection reset")
-        return conversation_score(conversation_id=conversation_id)
+        return conversations_score(conversation_ids=conversation_ids)
 
-    monkeypatch.setattr(tasks, "conversation_score", flaky)
+    monkeypatch.setattr(tasks, "conversations_score", flaky)
     tasks.score_conversations.apply(args=[[conversation.pk]]).get()
 
     assert len(calls) == 3
@@ -268,19 +272,26 @@ def test_one_failing_conversation_does_not_hold_back_the_rest_of_its_chunk(
 ) -> None:
     first = ingest(acme, ingest_payload(grooming_conversation()))
     second = ingest(acme, ingest_payload(benign_conversation()))
+    opening = Message.objects.filter(conversation=first).first().text
+    original = Engine.score_conversation
 
-    def broken_for_first(*, conversation_id: int) -> Any:
-        if conversation_id == first.pk:
+    def broken_for_first(self: Engine, participants: Any, messages: Any, *args: Any) -> Any:
+        if messages[0].text == opening:
             raise ValueError("a bug")
-        return conversation_score(conversation_id=conversation_id)
+        return original(self, participants, messages, *args)
 
-    monkeypatch.setattr(tasks, "conversation_score", broken_for_first)
+    monkeypatch.setattr(Engine, "score_conversation", broken_for_first)
     result = tasks.score_conversations.apply(args=[[first.pk, second.pk]])
 
     assert result.failed()
+    assert isinstance(result.result, tasks.ScoringFailed)
+    assert f"[{first.pk}]" in str(result.result), "names the failed one only"
     assert Assessment.objects.filter(conversation=second).exists()
+    assert not Assessment.objects.filter(conversation=first).exists()
     first.refresh_from_db()
     assert first.score_requested_at is not None
+    second.refresh_from_db()
+    assert second.score_requested_at is None
 
 
 def test_a_deleted_conversation_is_skipped(active_model: Any) -> None:

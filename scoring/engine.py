@@ -264,19 +264,14 @@ def _window_rows(
     )
 
 
-def _newcomer_rows(
-    minor: np.ndarray, writer: np.ndarray, width: int, carry: _Carry | None = None
-) -> np.ndarray:
-    """The window rows, over these messages, of a sender who has written none of them (the
-    rows _window_rows gives such a sender: no words of their own, so zero in every feature
-    but what the others said and how they write). ``minor``: per message, whether it states
-    a child's age (with ``carry``: at the first message, also whether one was said before)."""
-    rows = np.zeros((len(minor), width))
-    if not len(minor):
-        return rows
-    rows[:, -3] = np.maximum.accumulate(minor.astype(float)[None], axis=1)[0]
-    rows[:, -1] = _child_feature(np.maximum(writer, 1e-6)[None], carry)[0]
-    return rows
+def _newcomer_row(other_minor: bool, child: float, width: int) -> np.ndarray:
+    """The window row _window_rows gives a sender who has written none of the window's
+    messages nor any before: zero in every feature of their own words, with what the others
+    have said (``other_minor``) and how they write (``child``, _child_feature's value)."""
+    row = np.zeros(width)
+    row[-3] = float(other_minor)
+    row[-1] = child
+    return row
 
 
 def sender_windows(
@@ -979,8 +974,11 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
+        continued = None
         if prior is not None and self._continues(prior, messages):
-            text, state = self._continue(prior, messages, scored)
+            continued = self._continue(prior, messages, scored)
+        if continued is not None:
+            text, state = continued
             if state.columns is None:  # a missing value: Python's max decides (below)
                 strongest_messages = self._strongest_messages(scored, self.score_matrix(scored))
             else:
@@ -1061,7 +1059,7 @@ class Engine:
         return WindowState(
             engine=self.window_fingerprint(), count=0, tail=_tail_digest([], np.zeros(0),
             np.zeros(0)), top=None, end=-1, evidence=None, columns=None, first_minor=-1,
-            senders={}, newcomer=nobody, newcomer_end=-1, format=STATE_FORMAT,
+            senders={}, newcomer=nobody, format=STATE_FORMAT,
         )  # fmt: skip
 
     def _window_state(
@@ -1094,15 +1092,14 @@ class Engine:
             )
             for k, name in enumerate(names)
         }
-        # A sender yet to write: their windows over these messages (see _newcomer_rows).
-        phantom = _newcomer_rows(stated[:, 0], writer, self.feature_count)
-        newcomer_best, _, newcomer_end = self._rate({"": phantom}, n)
+        # A sender yet to write: their windows so far hold nobody's words of their own.
+        everyone = np.maximum(writer, 1e-6)[None]
         newcomer = SenderWindowState(
-            best=float(newcomer_best[0]),
-            other_minor=bool(phantom[-1, -3]),
+            best=None,
+            other_minor=bool(stated[:, 0].any()),
             self_adult=False,
-            child=float(phantom[-1, -1]),
-            total=float(_others_total(np.maximum(writer, 1e-6)[None], upto)[0]),
+            child=float(_child_feature(everyone)[0, -1]),
+            total=float(_others_total(everyone, upto)[0]),
         )
         minors = np.flatnonzero(stated[:, 0])
         return WindowState(
@@ -1118,15 +1115,15 @@ class Engine:
             first_minor=int(minors[0]) if len(minors) else -1,
             senders=senders,
             newcomer=newcomer,
-            newcomer_end=newcomer_end,
             format=STATE_FORMAT,
         )
 
     def _continue(
         self, prior: WindowState, messages: Sequence[Message], scored: Sequence[MessageScore]
-    ) -> tuple[Strongest, WindowState]:
+    ) -> tuple[Strongest, WindowState] | None:
         """``strongest`` and the WindowState of the whole conversation, from ``prior`` and the
-        windows ending at the messages after it (read with the last WINDOW - 1 before)."""
+        windows ending at the messages after it (read with the last WINDOW - 1 before); None
+        when only the whole conversation can say (see _read_on)."""
         n, count = len(messages), prior.count
         first = max(0, count - (WINDOW - 1))  # the slice read: context, then new messages
         skip = count - first
@@ -1139,6 +1136,8 @@ class Engine:
                 f"message scores) differ from those it was made from"
             )
         state = prior if n == count else self._read_on(prior, part, matrix, writer, skip)
+        if state is None:
+            return None
         assert state.top is not None
         assert state.evidence is not None
         probability = float(self.bounded(np.array([state.top]), np.array([state.evidence]))[0])
@@ -1155,17 +1154,30 @@ class Engine:
         matrix: np.ndarray,
         writer: np.ndarray,
         skip: int,
-    ) -> WindowState:
+    ) -> WindowState | None:
         """The WindowState after the messages of ``part`` from ``skip`` on (the first
-        ``skip`` are the last covered by ``prior``); ``matrix`` and ``writer`` are theirs."""
+        ``skip`` are the last covered by ``prior``); ``matrix`` and ``writer`` are theirs.
+
+        A sender who writes for the first time here has windows at every earlier message too,
+        with nothing of their own in them. With monotone trees the last of those is their
+        strongest (every feature of theirs only grows), so it is rated; but where the first
+        of them scoring as much ends is not kept, so when those windows score at least as
+        high as any other, this returns None and the conversation is read whole. That takes
+        windows with no words of the new sender's own outscoring everyone's: rare. Without
+        monotone trees, or with a missing value, a new sender always means a whole reading."""
         count = prior.count
         first = count - skip
         n = first + len(part)
         new = len(part) - skip
-        stated = np.zeros((len(part), 2), dtype=bool)  # the covered ones' are in the prior
-        stated[skip:] = disclosures.said_each([m.text for m in part[skip:]])
+        width = self.feature_count
         names = sorted(set(prior.senders) | {m.sender for m in part[skip:]})
         entries = [prior.senders.get(name, prior.newcomer) for name in names]
+        newcomers = len(names) > len(prior.senders)
+        before = _newcomer_row(prior.newcomer.other_minor, prior.newcomer.child, width)
+        if newcomers and (self._window_pruning() is None or np.isnan(before).any()):
+            return None
+        stated = np.zeros((len(part), 2), dtype=bool)  # the covered ones' are in the prior
+        stated[skip:] = disclosures.said_each([m.text for m in part[skip:]])
         index = {name: k for k, name in enumerate(names)}
         owner = np.array([index[m.sender] for m in part])
         mine = owner[None, :] == np.arange(len(names))[:, None]
@@ -1180,40 +1192,29 @@ class Engine:
                        skip)  # fmt: skip
         rows = _window_rows(own, self.threshold_array(), other_minor, self_adult, others, carry)
         rows = rows[:, skip:]
-        said_minor = minor.copy()
-        said_minor[0] |= prior.newcomer.other_minor
-        newcomer_carry = _Carry(
-            np.array([prior.newcomer.total]), np.array([prior.newcomer.child]), skip
-        )
-        width = self.feature_count
-        phantom = _newcomer_rows(said_minor, writer, width, newcomer_carry)[skip:]
 
-        if (len(names) + 1) * new <= _RATE_ALL:
-            raw = self.raw_window_scores(np.vstack([rows.reshape(-1, width), phantom]))
-            real = raw[: len(names) * new].reshape(len(names), new)
+        if len(names) * new + 1 <= _RATE_ALL:
+            raw = self.raw_window_scores(np.vstack([rows.reshape(-1, width), before[None]]))
+            real = raw[:-1].reshape(len(names), new)
             new_best = real.max(axis=1)
             at = real.max(axis=0)
-            new_top, new_end = float(at.max()), int(at.argmax())
-            newcomer_new, newcomer_new_end = float(raw[-new:].max()), int(raw[-new:].argmax())
+            new_top, new_end, newcomer_best = float(at.max()), int(at.argmax()), float(raw[-1])
         else:
             new_best, new_top, new_end = self._rate(dict(zip(names, rows, strict=True)), new)
-            newcomer_best, _, newcomer_new_end = self._rate({"": phantom}, new)
-            newcomer_new = float(newcomer_best[0])
-
-        # The strongest window of all: the first, over the covered windows of the senders
-        # seen before, those of a sender new here (their windows before they wrote: the
-        # newcomer's), and the new windows, of those scoring the most.
-        candidates = [(prior.top, prior.end), (new_top, count + new_end)]
-        if len(names) > len(prior.senders):
-            candidates.append((prior.newcomer.best, prior.newcomer_end))
-        top = max(t for t, _ in candidates)  # type: ignore[type-var]
-        end = min(e for t, e in candidates if t == top)
+            newcomer_best = float(self.raw_window_scores(before[None])[0])
+        assert prior.top is not None  # count > 0
+        if newcomers and newcomer_best >= max(prior.top, new_top):
+            return None  # where the new sender's earlier windows first score so is not kept
+        # The strongest window of all: the first, of the covered windows and the new ones,
+        # scoring the most.
+        top = max(prior.top, new_top)
+        end = prior.end if prior.top >= new_top else count + new_end
 
         upto = max(0, n - (WINDOW - 1)) - first  # the next tail's first, in the slice
         totals = _others_total(others, upto, carry.total)
         senders = {
             name: SenderWindowState(
-                best=max(entry.best, float(new_best[k])),  # type: ignore[type-var]
+                best=max(newcomer_best if entry.best is None else entry.best, float(new_best[k])),
                 other_minor=bool(rows[k, -1, -3]),
                 self_adult=bool(rows[k, -1, -2]),
                 child=float(rows[k, -1, -1]),
@@ -1221,16 +1222,16 @@ class Engine:
             )
             for k, (name, entry) in enumerate(zip(names, entries, strict=True))
         }
-        old = prior.newcomer.best
-        assert old is not None  # count > 0
+        everyone = np.maximum(writer, 1e-6)[None]
+        newcomer_carry = _Carry(
+            np.array([prior.newcomer.total]), np.array([prior.newcomer.child]), skip
+        )
         newcomer = SenderWindowState(
-            best=max(old, newcomer_new),
-            other_minor=bool(phantom[-1, -3]),
+            best=None,
+            other_minor=prior.newcomer.other_minor or bool(minor.any()),
             self_adult=False,
-            child=float(phantom[-1, -1]),
-            total=float(
-                _others_total(np.maximum(writer, 1e-6)[None], upto, newcomer_carry.total)[0]
-            ),
+            child=float(_child_feature(everyone, newcomer_carry)[0, -1]),
+            total=float(_others_total(everyone, upto, newcomer_carry.total)[0]),
         )
         fresh = matrix[skip:]
         columns = prior.columns
@@ -1253,7 +1254,6 @@ class Engine:
             else first + int(minors[0]),
             senders=senders,
             newcomer=newcomer,
-            newcomer_end=prior.newcomer_end if old >= newcomer_new else count + newcomer_new_end,
             format=STATE_FORMAT,
         )
 

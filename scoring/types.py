@@ -151,9 +151,9 @@ class WindowState:
     columns: tuple[float, ...] | None  # each characteristic's highest score; None: some NaN
     first_minor: int  # the first message in which someone says they are a child (-1: none)
     senders: dict[str, SenderWindowState]
-    # A sender not yet seen: their windows so far hold nobody's words of their own.
+    # A sender not yet seen: their windows so far hold no words of their own. (Its ``best``
+    # is None: read when such a sender writes, from its last window; see Engine._read_on.)
     newcomer: SenderWindowState
-    newcomer_end: int  # the first of the newcomer's windows scoring newcomer.best (-1: none)
     format: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,7 +169,6 @@ class WindowState:
             "first_minor": self.first_minor,
             "senders": {k: v.to_dict() for k, v in self.senders.items()},
             "newcomer": self.newcomer.to_dict(),
-            "newcomer_end": self.newcomer_end,
         }
 
     @classmethod
@@ -186,5 +185,4 @@ class WindowState:
             first_minor=int(data["first_minor"]),
             senders={k: SenderWindowState.from_dict(v) for k, v in data["senders"].items()},
             newcomer=SenderWindowState.from_dict(data["newcomer"]),
-            newcomer_end=int(data["newcomer_end"]),
         )

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import numpy as np
 import pytest
 
 from scoring import disclosures
+from scoring.characteristics import KEYS
 from scoring.engine import _CACHES, STATE_FORMAT, WINDOW, Engine
 from scoring.generator import generate_conversations
 from scoring.tenant_text import TenantText
@@ -339,3 +340,33 @@ def test_a_tenant_text_column_is_carried_too(engine: Engine) -> None:
         )
         done, whole_again = check_splits(tenant, participants, messages, seed)
         assert whole_again < done
+
+
+def test_a_new_sender_whose_earlier_windows_score_the_most_is_read_whole(
+    engine: Engine,
+) -> None:
+    """A child alone writes ten lines (one saying their age) that raise nothing; then
+    someone else says "ok", which raises nothing either. That newcomer's windows before
+    they wrote (the child's age said, the child's way of writing) are the conversation's
+    strongest, and where the first of them ends is not kept: the rescore reads it whole."""
+    start = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
+    lines = ["hii", "im 13", "so bored", "homework", "lol", "idk", "ugh", "ok", "hm", "yo"]
+    messages = [
+        Message(f"m{i}", "kid", start + timedelta(minutes=i), text)
+        for i, text in enumerate([*lines, "ok"])
+    ]
+    messages[-1] = replace(messages[-1], sender="newcomer")
+    participants = [Participant("kid"), Participant("newcomer")]
+    nothing = MessageScore(scores=dict.fromkeys(KEYS, 0.0), minor_writer=0.9)
+    scores = [nothing] * len(messages)
+    whole = engine.score_conversation(participants, messages, scores)
+    head = engine.score_conversation(participants, messages[:-1], scores[:-1])
+    assert whole.window_state is not None
+    assert head.window_state is not None
+    assert whole.window_state.end < len(messages) - 1  # the newcomer's, before they wrote
+    with whole_readings(engine) as read:
+        rescored = engine.score_conversation(
+            participants, messages, scores, prior=head.window_state
+        )
+    assert_identical(rescored, whole)
+    assert read == [len(messages)]

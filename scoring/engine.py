@@ -619,9 +619,9 @@ def _first_maximal(rows: np.ndarray, time: np.ndarray) -> np.ndarray:
 def _tail_digest(messages: Sequence[Message], matrix: np.ndarray, writer: np.ndarray) -> str:
     """What a rescore with a prior reads of the covered messages it reads again: their ids,
     senders and message scores (WindowState.tail)."""
-    digest = hashlib.sha256()
-    for m in messages:
-        digest.update(f"{len(m.external_id)}:{m.external_id}{len(m.sender)}:{m.sender}".encode())
+    digest = hashlib.sha256("\x00".join([m.external_id for m in messages]).encode())
+    digest.update(b"\x01")
+    digest.update("\x00".join([m.sender for m in messages]).encode())
     digest.update(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
     digest.update(np.ascontiguousarray(writer, dtype=np.float64).tobytes())
     return digest.hexdigest()

@@ -19,6 +19,12 @@ How a conversation is scored, and why:
   ending at each message, so adding messages (small talk included) only adds windows: the
   score after message k is never lower than after message k-1. The same array gives the
   score as it stood after each message, which is how early warning is measured.
+- **A rescore reads only the new windows.** Every feature is a maximum, a capped count
+  over the window, or something said once that stays said, so what windows ending at later
+  messages need of the earlier ones is a few numbers per sender (``WindowState``) and the
+  last WINDOW - 1 messages' scores. ``score_conversation(..., prior=state)`` rates only the
+  windows ending at the new messages and gives the whole reading's result, to the bit
+  (tests/scoring/test_incremental.py).
 - **Metadata never makes a flag.** Declared ages and account dates are missing or false on
   most platforms, and children chat with new adult accounts innocently every day. The
   probability is the text's; what the metadata says (a declared 13-year-old, an account a

@@ -19,6 +19,12 @@ How a conversation is scored, and why:
   ending at each message, so adding messages (small talk included) only adds windows: the
   score after message k is never lower than after message k-1. The same array gives the
   score as it stood after each message, which is how early warning is measured.
+- **A rescore reads only the new windows.** Every feature is a maximum, a capped count
+  over the window, or something said once that stays said, so what windows ending at later
+  messages need of the earlier ones is a few numbers per sender (``WindowState``) and the
+  last WINDOW - 1 messages' scores. ``score_conversation(..., prior=state)`` rates only the
+  windows ending at the new messages and gives the whole reading's result, to the bit
+  (tests/scoring/test_incremental.py).
 - **Metadata never makes a flag.** Declared ages and account dates are missing or false on
   most platforms, and children chat with new adult accounts innocently every day. The
   probability is the text's; what the metadata says (a declared 13-year-old, an account a
@@ -30,6 +36,7 @@ How a conversation is scored, and why:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
@@ -42,13 +49,26 @@ from scoring import characteristics, disclosures
 from scoring.characteristics import KEYS
 from scoring.features import MessageModel
 from scoring.tenant_text import TenantText
-from scoring.types import ConversationScore, Highlight, Message, MessageScore, Participant
+from scoring.types import (
+    ConversationScore,
+    Highlight,
+    Message,
+    MessageScore,
+    Participant,
+    SenderWindowState,
+    WindowState,
+)
 
 # An artifact records this; an engine pickled by another layout is refused with a clear
 # error (scoring.artifacts) instead of failing on a missing attribute in the worker.
 ENGINE_FORMAT = 2
 # What an engine computes from its window models when it first scores, and never pickles.
-_CACHES = ("_forest", "_pruning", "_ensemble")
+_CACHES = ("_forest", "_pruning", "_ensemble", "_fingerprint")
+# The layout of WindowState this engine writes and continues from.
+STATE_FORMAT = 1
+# Up to this many new windows (all senders') are rated one by one on a rescore with a prior;
+# more go through the strongest-window search (Engine._rate).
+_RATE_ALL = 256
 WINDOW = 50
 TOP = 3
 COUNT_CAP = 5
@@ -158,15 +178,62 @@ def _window_top(scores: np.ndarray) -> np.ndarray:
     return np.stack(top, axis=3)
 
 
+@dataclass(frozen=True)
+class _Carry:
+    """What windows over the last messages of a conversation need from its earlier ones,
+    to be the windows a reading from its first message gives (Engine.score_conversation with
+    a ``prior``). The first ``skip`` messages of the slice are context only, read before."""
+
+    total: np.ndarray  # per sender: the others' writer values before the slice, summed
+    child: np.ndarray  # per sender: the child feature of the window ending at message skip-1
+    skip: int  # at least 1
+
+
+def _child_feature(other_writer: np.ndarray, carry: _Carry | None = None) -> np.ndarray:
+    """senders x messages: the mean over the others' messages in the window (a greeting or
+    one word says little about who wrote it; many lines do), as strong as it has been so far.
+
+    With ``carry`` the prefix sums start from its totals (added one by one, as from the first
+    message, so the same floats) and the running maximum from its child values."""
+    senders, n = other_writer.shape
+    ends = np.arange(1, n + 1)
+    start = np.maximum(ends - WINDOW, 0)
+    theirs = other_writer > 0
+    if carry is None:
+        total = np.concatenate([np.zeros((senders, 1)), np.cumsum(other_writer, axis=1)], axis=1)
+    else:
+        total = np.cumsum(np.concatenate([carry.total[:, None], other_writer], axis=1), axis=1)
+    many = np.concatenate(
+        [np.zeros((senders, 1), dtype=np.int64), np.cumsum(theirs, axis=1)], axis=1
+    )
+    seen = many[:, ends] - many[:, start]
+    mean = (total[:, ends] - total[:, start]) / np.maximum(seen, 1)
+    value = np.where(seen >= 3, mean, 0.0)
+    if carry is not None:
+        value[:, : carry.skip] = carry.child[:, None]  # covered: its windows' maximum so far
+    return np.maximum.accumulate(value, axis=1)
+
+
+def _others_total(others: np.ndarray, upto: int, start: np.ndarray | None = None) -> np.ndarray:
+    """Per sender, the others' writer values before message ``upto`` summed one by one from
+    ``start`` (zero), as ``_child_feature`` sums them: the same floats."""
+    begin = np.zeros(others.shape[0]) if start is None else start
+    return np.cumsum(np.concatenate([begin[:, None], others[:, :upto]], axis=1), axis=1)[:, -1]
+
+
 def _window_rows(
     scores: np.ndarray,
     thresholds: np.ndarray,
     other_minor: np.ndarray,
     self_adult: np.ndarray,
     other_writer: np.ndarray | None,
+    carry: _Carry | None = None,
 ) -> np.ndarray:
     """window_features for several participants at once: senders x messages x features
-    from senders x messages (x characteristics) arrays."""
+    from senders x messages (x characteristics) arrays. With ``carry``, the messages are the
+    last of a conversation (see _Carry): the flags must hold what was said before them at
+    their first message, and only the rows from message ``carry.skip`` on are windows of the
+    conversation (the earlier ones are cut short)."""
     senders, n, columns = scores.shape
     if n == 0:
         return np.zeros((senders, 0, 3 * columns + len(FEATURE_NAMES) - 3 * len(KEYS)))
@@ -186,19 +253,7 @@ def _window_rows(
     said = [
         np.maximum.accumulate(flags.astype(float), axis=1) for flags in (other_minor, self_adult)
     ]
-    if other_writer is None:
-        child = np.zeros((senders, n))
-    else:
-        # The mean over the others' messages in the window (a greeting or one word says
-        # little about who wrote it; many lines do), as strong as it has been so far.
-        theirs = other_writer > 0
-        total = np.concatenate([np.zeros((senders, 1)), np.cumsum(other_writer, axis=1)], axis=1)
-        many = np.concatenate(
-            [np.zeros((senders, 1), dtype=np.int64), np.cumsum(theirs, axis=1)], axis=1
-        )
-        seen = many[:, ends] - many[:, start]
-        mean = (total[:, ends] - total[:, start]) / np.maximum(seen, 1)
-        child = np.maximum.accumulate(np.where(seen >= 3, mean, 0.0), axis=1)
+    child = np.zeros((senders, n)) if other_writer is None else _child_feature(other_writer, carry)
     return np.concatenate(
         [
             top[:, :, :, 0],
@@ -213,6 +268,16 @@ def _window_rows(
         ],
         axis=2,
     )
+
+
+def _newcomer_row(other_minor: bool, child: float, width: int) -> np.ndarray:
+    """The window row _window_rows gives a sender who has written none of the window's
+    messages nor any before: zero in every feature of their own words, with what the others
+    have said (``other_minor``) and how they write (``child``, _child_feature's value)."""
+    row = np.zeros(width)
+    row[-3] = float(other_minor)
+    row[-1] = child
+    return row
 
 
 def sender_windows(
@@ -557,6 +622,17 @@ def _first_maximal(rows: np.ndarray, time: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _tail_digest(messages: Sequence[Message], matrix: np.ndarray, writer: np.ndarray) -> str:
+    """What a rescore with a prior reads of the covered messages it reads again: their ids,
+    senders and message scores (WindowState.tail)."""
+    digest = hashlib.sha256("\x00".join([m.external_id for m in messages]).encode())
+    digest.update(b"\x01")
+    digest.update("\x00".join([m.sender for m in messages]).encode())
+    digest.update(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(writer, dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Strongest:
     """What scoring a conversation needs of its windows: the strongest one (calibrated),
@@ -771,13 +847,40 @@ class Engine:
         (disclosures.said_each of the texts) are what the caller has already read."""
         if not len(messages):
             return Strongest(0.0, {}, -1)
+        return self._strongest(messages, scored, matrix, stated)[0]
+
+    def _strongest(
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray | None,
+        stated: np.ndarray | None,
+    ) -> tuple[Strongest, dict[str, np.ndarray], np.ndarray, float]:
+        """``strongest``, with the windows it read, each sender's raw strongest window and
+        the raw strongest of all (what a WindowState is made from)."""
         windows = self._windows(messages, scored, matrix, stated)
+        best_of, top, end = self._rate(windows, len(messages))
+        if matrix is None:
+            matrix = self.score_matrix(scored)
+        strongest_message = self.evidence(matrix).max(keepdims=True)
+        probability = float(self.bounded(np.array([top]), strongest_message)[0])
+        by_sender = {
+            s: float(self.calibrate(float(v))) for s, v in zip(windows, best_of, strict=True)
+        }
+        return Strongest(probability, by_sender, end), windows, best_of, top
+
+    def _rate(self, windows: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, float, int]:
+        """Of the windows ending at each of ``n`` messages (rows per sender): each sender's
+        raw strongest score, the strongest of all, and the first message ending a window
+        that scores it (see ``strongest``)."""
         pruning = self._window_pruning()
         stacked = np.vstack(list(windows.values()))
         if pruning is None or np.isnan(stacked).any():
-            text = self.text_scores(messages, scored)
-            return Strongest(float(text.prefix[-1]), text.by_sender, text.strongest_end)
-        n = len(messages)
+            # Every window rated (each distinct row once), as raw_scores rates them.
+            rows, where = np.unique(stacked, axis=0, return_inverse=True)
+            raw = self.raw_window_scores(rows)[where.reshape(-1)].reshape(len(windows), -1)
+            best = raw.max(axis=0)
+            return raw.max(axis=1), float(best.max()), int(best.argmax())
         binned = pruning.bins(stacked)
         keys = _row_keys(binned)
         rated, owner = [], []
@@ -814,14 +917,7 @@ class Engine:
             hit = self.raw_window_scores(stacked[earlier]) == top
             if hit.any():
                 end = int(time[earlier[hit]].min())
-        if matrix is None:
-            matrix = self.score_matrix(scored)
-        strongest_message = self.evidence(matrix).max(keepdims=True)
-        probability = float(self.bounded(np.array([top]), strongest_message)[0])
-        by_sender = {
-            s: float(self.calibrate(float(v))) for s, v in zip(windows, best_of, strict=True)
-        }
-        return Strongest(probability, by_sender, end)
+        return best_of, float(top), end
 
     @staticmethod
     def evidence(matrix: np.ndarray) -> np.ndarray:
@@ -862,9 +958,20 @@ class Engine:
         participants: Sequence[Participant],
         messages: Sequence[Message],
         cached: Sequence[MessageScore | None] | None = None,
+        prior: WindowState | None = None,
     ) -> ConversationScore:
         """Score a conversation. Entries of ``cached`` (aligned with ``messages``) are reused
-        as they are; only messages without one go through the message model."""
+        as they are; only messages without one go through the message model.
+
+        ``prior`` is the ``window_state`` of an earlier result for the same conversation's
+        first ``prior.count`` messages (the contract is WindowState's): then only the windows
+        ending at the later messages are read, from the last WINDOW - 1 covered messages'
+        scores and the new ones, and the result is the one scoring the whole conversation
+        gives, to the bit. A prior made by another engine (another window model, message
+        thresholds or version: ``window_fingerprint``) or by another WindowState layout is
+        stale, not wrong, and is ignored: the conversation is read whole. A prior that covers
+        more messages than given, or whose last covered messages differ from those given
+        (ids, senders, message scores), is a caller's mistake: ValueError."""
         cached = list(cached) if cached is not None else [None] * len(messages)
         if len(cached) != len(messages):
             raise ValueError("cached must be aligned with messages")
@@ -873,9 +980,29 @@ class Engine:
         scored: list[MessageScore] = list(cached)  # type: ignore[arg-type]
         for i, result in zip(todo, fresh, strict=True):
             scored[i] = result
-        matrix = self.score_matrix(scored)
-        stated = disclosures.said_each([m.text for m in messages])
-        text = self.strongest(messages, scored, matrix, stated)
+        continued = None
+        if prior is not None and self._continues(prior, messages):
+            continued = self._continue(prior, messages, scored)
+        if continued is not None:
+            text, state = continued
+            if state.columns is None:  # a missing value: Python's max decides (below)
+                strongest_messages = self._strongest_messages(scored, self.score_matrix(scored))
+            else:
+                strongest_messages = dict(zip(KEYS, state.columns, strict=True))
+            states_minor = np.zeros(len(messages), dtype=bool)  # the first is what is read
+            if state.first_minor >= 0:
+                states_minor[state.first_minor] = True
+        else:
+            matrix = self.score_matrix(scored)
+            stated = disclosures.said_each([m.text for m in messages])
+            if messages:
+                text, windows, best_of, top = self._strongest(messages, scored, matrix, stated)
+                state = self._window_state(messages, scored, matrix, stated, windows, best_of,
+                                           top, text.strongest_end)  # fmt: skip
+            else:
+                text, state = Strongest(0.0, {}, -1), self._empty_state()
+            strongest_messages = self._strongest_messages(scored, matrix)
+            states_minor = stated[:, 0]
         text_probability = text.probability
         suspect = max(text.by_sender, key=lambda s: text.by_sender[s], default=None)
         metadata = metadata_factors(participants, messages, suspect)
@@ -890,16 +1017,251 @@ class Engine:
         ]
         return ConversationScore(
             probability=probability,
-            characteristic_scores=self._strongest_messages(scored, matrix),
+            characteristic_scores=strongest_messages,
             message_scores=scored,
             highlights=highlights,
             factors=self.factors(
-                messages, scored, text.strongest_end, metadata, shown, stated[:, 0]
+                messages, scored, text.strongest_end, metadata, shown, states_minor
             ),
             model_version=self.version,
             suspect_scores={p.external_id: text.by_sender.get(p.external_id, 0.0)
                             for p in participants},
+            window_state=state,
         )  # fmt: skip
+
+    # -- rescoring from a prior ---------------------------------------------------------
+    def window_fingerprint(self) -> str:
+        """What a WindowState made by this engine is valid for: its version, and a digest of
+        what its windows are read with (window layout, message thresholds, window models).
+        Two engines with the same fingerprint read every window the same."""
+        fingerprint = self.__dict__.get("_fingerprint")
+        if fingerprint is None:
+            digest = hashlib.sha256()
+            layout = (STATE_FORMAT, WINDOW, TOP, COUNT_CAP, FLAGGED_CAP, self.feature_count)
+            digest.update(repr(layout).encode())
+            digest.update(self.threshold_array().tobytes())
+            for forest in self._forests():
+                for part in (forest.feature, forest.threshold, forest.missing_left, forest.left,
+                             forest.right, forest.is_leaf, forest.value):  # fmt: skip
+                    digest.update(np.ascontiguousarray(part).tobytes())
+                digest.update(repr(forest.baseline).encode())
+            fingerprint = f"{self.version}:{digest.hexdigest()[:32]}"
+            self.__dict__["_fingerprint"] = fingerprint
+        return fingerprint
+
+    def _continues(self, prior: WindowState, messages: Sequence[Message]) -> bool:
+        """Whether ``prior`` is one to continue from (else the conversation is read whole);
+        ValueError when it cannot belong to these messages."""
+        if prior.format != STATE_FORMAT or prior.engine != self.window_fingerprint():
+            return False  # stale: another engine's, or another layout's
+        if prior.count > len(messages):
+            raise ValueError(
+                f"prior covers {prior.count} messages but only {len(messages)} were given"
+            )
+        return prior.count > 0
+
+    def _empty_state(self) -> WindowState:
+        nobody = SenderWindowState(None, False, False, 0.0, 0.0)
+        return WindowState(
+            engine=self.window_fingerprint(), count=0, tail=_tail_digest([], np.zeros(0),
+            np.zeros(0)), top=None, end=-1, evidence=None, columns=None, first_minor=-1,
+            senders={}, newcomer=nobody, format=STATE_FORMAT,
+        )  # fmt: skip
+
+    def _window_state(
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        matrix: np.ndarray,
+        stated: np.ndarray,
+        windows: dict[str, np.ndarray],
+        best_of: np.ndarray,
+        top: float,
+        end: int,
+    ) -> WindowState:
+        """The WindowState of a conversation read whole (``_strongest``'s windows)."""
+        n = len(messages)
+        writer = self.writer_array(scored)
+        upto = max(0, n - (WINDOW - 1))
+        names = list(windows)
+        index = {s: k for k, s in enumerate(names)}
+        owner = np.array([index[m.sender] for m in messages])
+        mine = owner[None, :] == np.arange(len(names))[:, None]
+        totals = _others_total(np.where(mine, 0.0, np.maximum(writer, 1e-6)[None]), upto)
+        senders = {
+            name: SenderWindowState(
+                best=float(best_of[k]),
+                other_minor=bool(windows[name][-1, -3]),
+                self_adult=bool(windows[name][-1, -2]),
+                child=float(windows[name][-1, -1]),
+                total=float(totals[k]),
+            )
+            for k, name in enumerate(names)
+        }
+        # A sender yet to write: their windows so far hold nobody's words of their own.
+        everyone = np.maximum(writer, 1e-6)[None]
+        newcomer = SenderWindowState(
+            best=None,
+            other_minor=bool(stated[:, 0].any()),
+            self_adult=False,
+            child=float(_child_feature(everyone)[0, -1]),
+            total=float(_others_total(everyone, upto)[0]),
+        )
+        minors = np.flatnonzero(stated[:, 0])
+        return WindowState(
+            engine=self.window_fingerprint(),
+            count=n,
+            tail=_tail_digest(messages[upto:], matrix[upto:], writer[upto:]),
+            top=float(top),
+            end=end,
+            evidence=float(self.evidence(matrix).max()),
+            columns=None
+            if np.isnan(matrix).any()
+            else tuple(matrix[:, : len(KEYS)].max(axis=0).tolist()),
+            first_minor=int(minors[0]) if len(minors) else -1,
+            senders=senders,
+            newcomer=newcomer,
+            format=STATE_FORMAT,
+        )
+
+    def _continue(
+        self, prior: WindowState, messages: Sequence[Message], scored: Sequence[MessageScore]
+    ) -> tuple[Strongest, WindowState] | None:
+        """``strongest`` and the WindowState of the whole conversation, from ``prior`` and the
+        windows ending at the messages after it (read with the last WINDOW - 1 before); None
+        when only the whole conversation can say (see _read_on)."""
+        n, count = len(messages), prior.count
+        first = max(0, count - (WINDOW - 1))  # the slice read: context, then new messages
+        skip = count - first
+        part = messages[first:]
+        matrix = self.score_matrix(scored[first:])
+        writer = self.writer_array(scored[first:])
+        if _tail_digest(part[:skip], matrix[:skip], writer[:skip]) != prior.tail:
+            raise ValueError(
+                f"prior does not fit messages: messages {first + 1}-{count} (ids, senders or "
+                f"message scores) differ from those it was made from"
+            )
+        state = prior if n == count else self._read_on(prior, part, matrix, writer, skip)
+        if state is None:
+            return None
+        assert state.top is not None
+        assert state.evidence is not None
+        probability = float(self.bounded(np.array([state.top]), np.array([state.evidence]))[0])
+        by_sender = {
+            name: float(self.calibrate(float(entry.best)))  # type: ignore[arg-type]
+            for name, entry in state.senders.items()
+        }
+        return Strongest(probability, by_sender, state.end), state
+
+    def _read_on(
+        self,
+        prior: WindowState,
+        part: Sequence[Message],
+        matrix: np.ndarray,
+        writer: np.ndarray,
+        skip: int,
+    ) -> WindowState | None:
+        """The WindowState after the messages of ``part`` from ``skip`` on (the first
+        ``skip`` are the last covered by ``prior``); ``matrix`` and ``writer`` are theirs.
+
+        A sender who writes for the first time here has windows at every earlier message too,
+        with nothing of their own in them. With monotone trees the last of those is their
+        strongest (every feature of theirs only grows), so it is rated; but where the first
+        of them scoring as much ends is not kept, so when those windows score at least as
+        high as any other, this returns None and the conversation is read whole. That takes
+        windows with no words of the new sender's own outscoring everyone's: rare. Without
+        monotone trees, or with a missing value, a new sender always means a whole reading."""
+        count = prior.count
+        first = count - skip
+        n = first + len(part)
+        new = len(part) - skip
+        width = self.feature_count
+        names = sorted(set(prior.senders) | {m.sender for m in part[skip:]})
+        entries = [prior.senders.get(name, prior.newcomer) for name in names]
+        newcomers = len(names) > len(prior.senders)
+        before = _newcomer_row(prior.newcomer.other_minor, prior.newcomer.child, width)
+        if newcomers and (self._window_pruning() is None or np.isnan(before).any()):
+            return None
+        stated = np.zeros((len(part), 2), dtype=bool)  # the covered ones' are in the prior
+        stated[skip:] = disclosures.said_each([m.text for m in part[skip:]])
+        index = {name: k for k, name in enumerate(names)}
+        owner = np.array([index[m.sender] for m in part])
+        mine = owner[None, :] == np.arange(len(names))[:, None]
+        minor, adult = stated[:, 0], stated[:, 1]
+        other_minor, self_adult = minor[None] & ~mine, adult[None] & mine
+        # What was said before the slice, said at its first message: it stays said.
+        other_minor[:, 0] |= np.array([e.other_minor for e in entries])
+        self_adult[:, 0] |= np.array([e.self_adult for e in entries])
+        own = np.where(mine[:, :, None], matrix[None], 0.0)
+        others = np.where(mine, 0.0, np.maximum(writer, 1e-6)[None])
+        carry = _Carry(np.array([e.total for e in entries]), np.array([e.child for e in entries]),
+                       skip)  # fmt: skip
+        rows = _window_rows(own, self.threshold_array(), other_minor, self_adult, others, carry)
+        rows = rows[:, skip:]
+
+        if len(names) * new + 1 <= _RATE_ALL:
+            raw = self.raw_window_scores(np.vstack([rows.reshape(-1, width), before[None]]))
+            real = raw[:-1].reshape(len(names), new)
+            new_best = real.max(axis=1)
+            at = real.max(axis=0)
+            new_top, new_end, newcomer_best = float(at.max()), int(at.argmax()), float(raw[-1])
+        else:
+            new_best, new_top, new_end = self._rate(dict(zip(names, rows, strict=True)), new)
+            newcomer_best = float(self.raw_window_scores(before[None])[0])
+        assert prior.top is not None  # count > 0
+        if newcomers and newcomer_best >= max(prior.top, new_top):
+            return None  # where the new sender's earlier windows first score so is not kept
+        # The strongest window of all: the first, of the covered windows and the new ones,
+        # scoring the most.
+        top = max(prior.top, new_top)
+        end = prior.end if prior.top >= new_top else count + new_end
+
+        upto = max(0, n - (WINDOW - 1)) - first  # the next tail's first, in the slice
+        totals = _others_total(others, upto, carry.total)
+        senders = {
+            name: SenderWindowState(
+                best=max(newcomer_best if entry.best is None else entry.best, float(new_best[k])),
+                other_minor=bool(rows[k, -1, -3]),
+                self_adult=bool(rows[k, -1, -2]),
+                child=float(rows[k, -1, -1]),
+                total=float(totals[k]),
+            )
+            for k, (name, entry) in enumerate(zip(names, entries, strict=True))
+        }
+        everyone = np.maximum(writer, 1e-6)[None]
+        newcomer_carry = _Carry(
+            np.array([prior.newcomer.total]), np.array([prior.newcomer.child]), skip
+        )
+        newcomer = SenderWindowState(
+            best=None,
+            other_minor=prior.newcomer.other_minor or bool(minor.any()),
+            self_adult=False,
+            child=float(_child_feature(everyone, newcomer_carry)[0, -1]),
+            total=float(_others_total(everyone, upto, newcomer_carry.total)[0]),
+        )
+        fresh = matrix[skip:]
+        columns = prior.columns
+        if columns is not None and not np.isnan(fresh).any():
+            columns = tuple(np.maximum(columns, fresh[:, : len(KEYS)].max(axis=0)).tolist())
+        else:
+            columns = None
+        minors = np.flatnonzero(minor)
+        assert prior.evidence is not None  # count > 0
+        return WindowState(
+            engine=prior.engine,
+            count=n,
+            tail=_tail_digest(part[upto:], matrix[upto:], writer[upto:]),
+            top=top,
+            end=end,
+            evidence=max(prior.evidence, float(self.evidence(fresh).max())),
+            columns=columns,
+            first_minor=prior.first_minor
+            if prior.first_minor >= 0 or not len(minors)
+            else first + int(minors[0]),
+            senders=senders,
+            newcomer=newcomer,
+            format=STATE_FORMAT,
+        )
 
     @staticmethod
     def _strongest_messages(scored: Sequence[MessageScore], matrix: np.ndarray) -> dict[str, float]:

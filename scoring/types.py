@@ -89,3 +89,100 @@ class ConversationScore:
     model_version: str
     # Per participant: how strongly that participant shows the grooming behaviour found.
     suspect_scores: dict[str, float] = field(default_factory=dict)
+    # What a later rescore of the same conversation with more messages continues from
+    # (Engine.score_conversation's ``prior``).
+    window_state: WindowState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderWindowState:
+    """One sender's windows as they stood after a conversation's covered messages (see
+    WindowState). ``best`` is the raw (uncalibrated) strongest window score, None when there
+    is no window yet; the rest is what a window ending at a later message carries over."""
+
+    best: float | None
+    other_minor: bool  # someone else has said they are a child
+    self_adult: bool  # this sender has said they are an adult
+    child: float  # the "others write like a child" feature of the last window (a running max)
+    total: float  # the others' child-writer values summed, up to the last WINDOW - 1 messages
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "best": self.best,
+            "other_minor": self.other_minor,
+            "self_adult": self.self_adult,
+            "child": self.child,
+            "total": self.total,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SenderWindowState:
+        return cls(
+            best=None if data["best"] is None else float(data["best"]),
+            other_minor=bool(data["other_minor"]),
+            self_adult=bool(data["self_adult"]),
+            child=float(data["child"]),
+            total=float(data["total"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    """What a rescore needs of a conversation's first ``count`` messages to read only the
+    windows ending at later ones (``Engine.score_conversation(..., prior=state)``), with a
+    result identical to scoring it whole.
+
+    The contract: the first ``count`` messages passed with the state are exactly those it was
+    made from, in the same order, with the same message scores (``cached``) as the call that
+    made it was given or computed. Scores stored rounded (``MessageScore.to_dict``) are other
+    scores: make the state from the same values the next call will pass. The engine checks the
+    last WINDOW - 1 of them, which it reads again (``tail``: their ids, senders and scores), and
+    raises ValueError when they differ; the earlier ones are the caller's to keep unchanged.
+
+    Floats are exact: JSON writes a float as its shortest repr, which reads back to the same
+    float. (A NaN message score would make NaN values here, which strict JSON cannot hold.)"""
+
+    engine: str  # Engine.window_fingerprint() of the engine that made it
+    count: int  # messages covered
+    tail: str  # digest of the last WINDOW - 1 covered messages' ids, senders and scores
+    top: float | None  # raw strongest window of any sender (None: no message yet)
+    end: int  # the first message ending a window that scores ``top`` (-1: none)
+    evidence: float | None  # the strongest single message (Engine.evidence), None: none yet
+    columns: tuple[float, ...] | None  # each characteristic's highest score; None: some NaN
+    first_minor: int  # the first message in which someone says they are a child (-1: none)
+    senders: dict[str, SenderWindowState]
+    # A sender not yet seen: their windows so far hold no words of their own. (Its ``best``
+    # is None: read when such a sender writes, from its last window; see Engine._read_on.)
+    newcomer: SenderWindowState
+    format: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "engine": self.engine,
+            "count": self.count,
+            "tail": self.tail,
+            "top": self.top,
+            "end": self.end,
+            "evidence": self.evidence,
+            "columns": None if self.columns is None else list(self.columns),
+            "first_minor": self.first_minor,
+            "senders": {k: v.to_dict() for k, v in self.senders.items()},
+            "newcomer": self.newcomer.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WindowState:
+        return cls(
+            format=int(data["format"]),
+            engine=str(data["engine"]),
+            count=int(data["count"]),
+            tail=str(data["tail"]),
+            top=None if data["top"] is None else float(data["top"]),
+            end=int(data["end"]),
+            evidence=None if data["evidence"] is None else float(data["evidence"]),
+            columns=None if data["columns"] is None else tuple(float(v) for v in data["columns"]),
+            first_minor=int(data["first_minor"]),
+            senders={k: SenderWindowState.from_dict(v) for k, v in data["senders"].items()},
+            newcomer=SenderWindowState.from_dict(data["newcomer"]),
+        )

@@ -155,3 +155,23 @@ class Assessment(models.Model):
             {h["characteristic"] for h in self.highlights},
             key=lambda k: (-characteristics.get(k).severity, k),
         )
+
+
+class ScoringState(models.Model):
+    """Where the scorer left a conversation: the engine's window state after its latest
+    assessment (``scoring.types.WindowState``), so the next rescore reads only the windows
+    ending at new messages. Scorer-internal, read and written only by
+    ``review.intake.scoring``; derived data, never shown, and safe to delete (the next
+    rescore reads the conversation whole and writes it again)."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="scoring_state"
+    )
+    state = models.JSONField()
+    # SHA-256 of the ids of the messages the state covers, in order: the state continues
+    # only the conversation it was made from (messages are never overwritten, but retention
+    # or an erasure could remove some).
+    messages_digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"scoring state of conversation {self.conversation_id}"

@@ -19,7 +19,14 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from review.models import Assessment, Conversation, ConversationStatus, Message, Participant
+from review.models import (
+    Assessment,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Participant,
+    ScoringState,
+)
 from review.outbound.outbox import outbox_add
 from review.queue.services import queue_items_offer
 from review.tenancy.services import tenants_lock_policy
@@ -131,6 +138,8 @@ class _Scoring:
     # whole list when the content is unchanged (nothing to score or write).
     cached: list[st.MessageScore | None] | None = None
     fresh: list[Message] = field(default_factory=list)  # the messages scored in this run
+    # Where the last scoring left off (ScoringState), if it fits these messages.
+    prior: st.WindowState | None = None
     result: st.ConversationScore | None = None
 
 
@@ -197,6 +206,7 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
         )
     for message in every:
         message.sender = people[message.sender_id]
+    states = {s.conversation_id: s for s in ScoringState.objects.filter(conversation_id__in=found)}
 
     scored = Scored()
     engines: dict[int, Engine] = {}
@@ -204,7 +214,13 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     for conversation in conversations:
         scoring = _Scoring(conversation, conversation.score_requested_at)
         try:
-            _prepare(scoring, messages[conversation.pk], members[conversation.pk], engines)
+            _prepare(
+                scoring,
+                messages[conversation.pk],
+                members[conversation.pk],
+                engines,
+                states.get(conversation.pk),
+            )
         except DatabaseError:
             raise
         except Exception as exc:
@@ -249,10 +265,11 @@ def _prepare(
     messages: list[Message],
     members: list[Participant],
     engines: dict[int, Engine],
+    state: ScoringState | None = None,
 ) -> None:
     """Fingerprint one conversation and, if its content changed, gather the message scores
     its tenant's engine has already cached (``scoring.cached``, None where a message needs
-    one)."""
+    one) and where the last scoring left off (``scoring.prior``), if it still fits."""
     conversation = scoring.conversation
     engine = engines.get(conversation.tenant_id)
     if engine is None:
@@ -273,6 +290,38 @@ def _prepare(
         for m in messages
     ]
     scoring.fresh = [m for m, c in zip(messages, scoring.cached, strict=True) if c is None]
+    scoring.prior = _prior(state, messages)
+
+
+def _prior(state: ScoringState | None, messages: list[Message]) -> st.WindowState | None:
+    """The stored window state, if it was made from the first messages here: the same
+    message rows in the same order (the engine checks the rest: its own version, and the
+    last covered messages' scores)."""
+    if state is None:
+        return None
+    try:
+        prior = st.WindowState.from_dict(state.state)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("scoring state unreadable conversation=%s", state.conversation_id)
+        return None
+    if prior.count > len(messages) or messages_digest(messages[: prior.count]) != (
+        state.messages_digest
+    ):
+        return None
+    return prior
+
+
+def messages_digest(messages: Sequence[Message]) -> str:
+    """SHA-256 of the message rows' ids, in order (a message is never overwritten, so its
+    row id stands for its content)."""
+    return hashlib.sha256(",".join(str(m.pk) for m in messages).encode()).hexdigest()
+
+
+def _as_stored(score: st.MessageScore) -> st.MessageScore:
+    """A new message score as it will read back from the database (``to_dict`` rounds):
+    the conversation is scored with the same values a later rescore reads, so the window
+    state made now fits it."""
+    return st.MessageScore.from_dict(score.to_dict())
 
 
 def _score_new_messages(scorings: list[_Scoring]) -> None:
@@ -299,7 +348,7 @@ def _score_new_messages(scorings: list[_Scoring]) -> None:
             logger.warning("chunk message scoring failed error=%s", type(exc).__name__)
             continue
         for (scoring, i), score in zip(todo, fresh, strict=True):
-            scoring.cached[i] = score  # type: ignore[index]
+            scoring.cached[i] = _as_stored(score)  # type: ignore[index]
 
 
 def _run(scoring: _Scoring) -> None:
@@ -307,9 +356,26 @@ def _run(scoring: _Scoring) -> None:
     assert scoring.engine is not None
     assert scoring.cached is not None
     engine = scoring.engine
-    scoring.result = engine.score_conversation(
-        scoring.participants, [engine_message(m) for m in scoring.messages], scoring.cached
-    )
+    cached = scoring.cached
+    missing = [i for i, c in enumerate(cached) if c is None]  # the chunk's call failed
+    if missing:
+        scores = engine.score_messages([scoring.messages[i].text for i in missing])
+        for i, score in zip(missing, scores, strict=True):
+            cached[i] = _as_stored(score)
+    messages = [engine_message(m) for m in scoring.messages]
+    try:
+        scoring.result = engine.score_conversation(
+            scoring.participants, messages, cached, prior=scoring.prior
+        )
+    except ValueError:
+        if scoring.prior is None:
+            raise
+        # The stored state does not fit (the engine names how; not logged, as its detail
+        # is about messages): read the conversation whole.
+        logger.warning(
+            "scoring state did not fit conversation=%s; read whole", scoring.conversation.pk
+        )
+        scoring.result = engine.score_conversation(scoring.participants, messages, cached)
     new = {id(m) for m in scoring.fresh}
     for message, score in zip(scoring.messages, scoring.result.message_scores, strict=True):
         if id(message) in new:
@@ -370,6 +436,7 @@ def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
         writes.append((scoring, conversation, assessment))
     _message_scores_write([m for scoring, _, _ in writes for m in scoring.fresh])
     Assessment.objects.bulk_create([assessment for _, _, assessment in writes])
+    _states_write([scoring for scoring, _, _ in writes])
     was = {conversation.pk: conversation.status for _, conversation, _ in writes}
     for _, conversation, _ in writes:
         if conversation.status == ConversationStatus.PENDING:
@@ -395,6 +462,37 @@ def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
             conversation.status,
         )
     return {conversation.pk: assessment for _, conversation, assessment in writes}
+
+
+def _states_write(scorings: list[_Scoring]) -> None:
+    """Keep where each scoring left off, for the next rescore to continue from."""
+    rows, unstorable = [], []
+    for scoring in scorings:
+        assert scoring.result is not None
+        made = scoring.result.window_state
+        state = None if made is None else made.to_dict()
+        try:
+            json.dumps(state, allow_nan=False)  # a NaN score: no JSON column holds it
+        except ValueError:
+            state = None
+        if state is None:
+            unstorable.append(scoring.conversation.pk)
+            continue
+        rows.append(
+            ScoringState(
+                conversation_id=scoring.conversation.pk,
+                state=state,
+                messages_digest=messages_digest(scoring.messages),
+            )
+        )
+    if unstorable:  # the next rescore reads these whole
+        ScoringState.objects.filter(conversation_id__in=unstorable).delete()
+    ScoringState.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["conversation"],
+        update_fields=["state", "messages_digest"],
+    )
 
 
 def _latest_fingerprint() -> Subquery:

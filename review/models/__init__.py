@@ -11,7 +11,14 @@ from review.cases.ncmec.models import NcmecState, NcmecSubmission
 from review.decisions.models import Decision, Resolution, SecondReview, SecondReviewStatus
 from review.decisions.verdicts import ACCOUNT_ACTIONS, ESCALATIONS, REASON_CODES, Verdict
 from review.errors import ReviewError
-from review.intake.models import Assessment, Conversation, ConversationStatus, Message, Participant
+from review.intake.models import (
+    Assessment,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Participant,
+    ScoringState,
+)
 from review.outbound.models import DeliveryStatus, OutboxMessage, WebhookDelivery
 from review.policy.models import (
     RUNNING_STATUSES,
@@ -71,6 +78,7 @@ __all__ = [
     "RetentionRun",
     "ReviewError",
     "Role",
+    "ScoringState",
     "SecondReview",
     "SecondReviewStatus",
     "Tenant",

@@ -16,7 +16,7 @@ from review.intake import scoring as scoring_service
 from review.intake.api.inputs import ConversationInput
 from review.intake.scoring import conversation_score, conversations_score
 from review.intake.services import conversations_upsert
-from review.models import Assessment, Conversation, Message, QueueItem, Tenant
+from review.models import Assessment, Conversation, Message, QueueItem, ScoringState, Tenant
 from scoring.engine import Engine
 from tests.scoring_support import benign_conversation, ingest_payload, sample_conversations
 
@@ -71,10 +71,11 @@ def test_the_queries_of_a_chunk_do_not_grow_with_its_size(acme: Tenant, active_m
     assert counts["large first"] == counts["small first"], counts
     assert counts["large rescore"] == counts["small rescore"], counts
     assert counts["large unchanged"] == counts["small unchanged"], counts
-    # The claim, three reads and the model lookup; then the tenant lock, the row locks, the
-    # re-read, messages, assessments, queue read and insert (or update), statuses and the
-    # clear; and the savepoints of the claim's and the write's transactions.
-    assert max(counts.values()) <= 18, counts
+    # The claim, four reads (conversations, participants, messages, scoring states) and the
+    # model lookup; then the tenant lock, the row locks, the re-read, messages, assessments,
+    # scoring states, queue read and insert (or update), statuses and the clear; and the
+    # savepoints of the claim's and the write's transactions.
+    assert max(counts.values()) <= 20, counts
 
 
 def comparable(tenant: Tenant) -> dict[str, Any]:
@@ -150,10 +151,12 @@ def test_a_conversation_failing_in_the_engine_holds_back_none_of_its_chunk(
     opening = Message.objects.filter(conversation_id=bad).first().text
     original = Engine.score_conversation
 
-    def broken_for_one(self: Engine, participants: Any, messages: Any, *args: Any) -> Any:
+    def broken_for_one(
+        self: Engine, participants: Any, messages: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         if messages[0].text == opening:
             raise ValueError("a bug")
-        return original(self, participants, messages, *args)
+        return original(self, participants, messages, *args, **kwargs)
 
     monkeypatch.setattr(Engine, "score_conversation", broken_for_one)
     scored = conversations_score(conversation_ids=ids)
@@ -219,3 +222,76 @@ def test_a_deleted_conversation_in_a_chunk_is_skipped(acme: Tenant, active_model
 
     assert set(scored.assessments) == set(ids)
     assert scored.failed == {}
+
+
+def _written(ids: list[int]) -> list[tuple[Any, ...]]:
+    return list(
+        Assessment.objects.filter(conversation_id__in=ids)
+        .order_by("conversation__external_id", "message_count")
+        .values_list(
+            "conversation__external_id",
+            "probability",
+            "characteristic_scores",
+            "highlights",
+            "factors",
+            "suspect_scores",
+            "message_count",
+        )
+    )
+
+
+def test_a_rescore_continues_from_where_the_last_one_left_off(
+    acme: Tenant, globex: Tenant, active_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each scoring keeps the engine's window state; the next one passes it on, so only the
+    windows ending at new messages are read, and the assessment is the one a whole reading
+    gives (the same conversations sent to another tenant in one go)."""
+    ids = ingest(acme, SOURCES[:4], upto=12)
+    conversations_score(conversation_ids=ids)
+    states = {s.conversation_id: s for s in ScoringState.objects.filter(conversation_id__in=ids)}
+    assert set(states) == set(ids)
+    assert all(states[i].state["count"] == 12 for i in ids)
+    priors: list[Any] = []
+    original = Engine.score_conversation
+
+    def spy(self: Engine, *args: Any, prior: Any = None, **kwargs: Any) -> Any:
+        priors.append(prior)
+        return original(self, *args, prior=prior, **kwargs)
+
+    monkeypatch.setattr(Engine, "score_conversation", spy)
+    ingest(acme, SOURCES[:4], upto=20)
+    conversations_score(conversation_ids=ids)
+    assert [p.count for p in priors] == [12, 12, 12, 12]  # every one continued
+    assert all(s.state["count"] == 20 for s in ScoringState.objects.filter(conversation_id__in=ids))
+
+    priors.clear()
+    whole = ingest(globex, SOURCES[:4], upto=20)
+    conversations_score(conversation_ids=whole)
+    assert priors == [None] * 4
+    continued = [row for row in _written(ids) if row[-1] == 20]
+    assert continued == _written(whole)
+    states = ScoringState.objects.filter(conversation_id__in=ids + whole)
+    by_tenant = {s.conversation.tenant_id: [] for s in states}
+    for s in states.order_by("conversation__external_id"):
+        by_tenant[s.conversation.tenant_id].append(s.state)
+    assert by_tenant[acme.pk] == by_tenant[globex.pk]  # the same state, however reached
+
+
+def test_a_state_that_no_longer_fits_is_not_used(acme: Tenant, active_model: Any) -> None:
+    [pk] = ingest(acme, SOURCES[:1], upto=12)
+    conversation_score(conversation_id=pk)
+    state = ScoringState.objects.get(conversation_id=pk)
+    # A message the state covered is gone (retention or an erasure): the digest differs.
+    Message.objects.filter(conversation_id=pk, position=3).delete()
+    ingest(acme, SOURCES[:1], upto=16)
+    assert conversation_score(conversation_id=pk) is not None  # read whole, without error
+    after = ScoringState.objects.get(conversation_id=pk)
+    assert after.messages_digest != state.messages_digest
+    assert after.state["count"] == Message.objects.filter(conversation_id=pk).count()
+    # A state the engine cannot read is ignored, and replaced.
+    ScoringState.objects.filter(conversation_id=pk).update(state={"format": 1})
+    ingest(acme, SOURCES[:1], upto=18)
+    assert conversation_score(conversation_id=pk) is not None
+    assert ScoringState.objects.get(conversation_id=pk).state["count"] == (
+        Message.objects.filter(conversation_id=pk).count()
+    )

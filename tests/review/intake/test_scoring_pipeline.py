@@ -275,10 +275,12 @@ def test_one_failing_conversation_does_not_hold_back_the_rest_of_its_chunk(
     opening = Message.objects.filter(conversation=first).first().text
     original = Engine.score_conversation
 
-    def broken_for_first(self: Engine, participants: Any, messages: Any, *args: Any) -> Any:
+    def broken_for_first(
+        self: Engine, participants: Any, messages: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         if messages[0].text == opening:
             raise ValueError("a bug")
-        return original(self, participants, messages, *args)
+        return original(self, participants, messages, *args, **kwargs)
 
     monkeypatch.setattr(Engine, "score_conversation", broken_for_first)
     result = tasks.score_conversations.apply(args=[[first.pk, second.pk]])

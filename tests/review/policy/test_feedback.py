@@ -292,15 +292,21 @@ def test_promote_makes_the_challenger_the_tenants_model_and_scoring_uses_it(
 
 @pytest.fixture
 def poor_champion(acme: Tenant, active_model: ModelVersion) -> ModelVersion:
-    """Acme's own model, trained on inverted labels: it ranks grooming below small talk."""
+    """Acme's own model, trained on inverted labels: it ranks grooming below small talk.
+    Both levels are inverted, the lines' characteristics as well as the conversations'
+    labels: a conversation is never rated above its strongest message, so a message model
+    that still read the lines right would cap the small talk low and undo the inversion."""
+    from scoring.characteristics import KEYS
     from scoring.generator import generate_conversations
     from scoring.seed import load_seed_messages
 
+    seed = load_seed_messages()
     inverted = [
         replace(c, label=1 - (c.label or 0))
-        for c in generate_conversations(GENERATED, seed=77, seed_messages=load_seed_messages())
+        for c in generate_conversations(GENERATED, seed=77, seed_messages=seed)
     ]
-    poor, _ = _fit(load_seed_messages(), inverted, 0)
+    lines = [replace(m, labels=frozenset() if m.labels else frozenset(KEYS)) for m in seed]
+    poor, _ = _fit(lines, inverted, 0)
     return model_version_register(
         engine=poor, metrics={}, data_fingerprint="inverted", training_source="inverted labels",
         tenant=acme,

@@ -42,12 +42,10 @@ def tenant_lock_policy(*, tenant_id: int) -> Tenant:
     """Read the tenant's policy and hold it for the rest of the transaction: FOR SHARE on
     PostgreSQL, so holders never wait on one another, but a policy change (which takes the
     row FOR UPDATE) waits for them and they for it. SQLite has one writer at a time."""
-    if connection.vendor == "postgresql":
-        locked = Tenant.objects.raw(
-            "SELECT * FROM review_tenant WHERE id = %s FOR SHARE", [tenant_id]
-        )
-        return locked[0]
-    return Tenant.objects.get(pk=tenant_id)
+    tenant = tenants_lock_policy(tenant_ids=[tenant_id]).get(tenant_id)
+    if tenant is None:
+        raise Tenant.DoesNotExist(f"no tenant with id {tenant_id}")
+    return tenant
 
 
 def tenants_lock_policy(*, tenant_ids: Iterable[int]) -> dict[int, Tenant]:

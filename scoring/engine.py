@@ -803,14 +803,18 @@ class Engine:
         windows = self._windows(messages, scored)
         if not windows:
             return best, by_sender
-        # A sender's window often stands still while others talk: most rows repeat, and
-        # each distinct row is rated once (about a third of them are distinct).
-        rows, where = np.unique(np.vstack(list(windows.values())), axis=0, return_inverse=True)
-        raw = self.raw_window_scores(rows)[where.reshape(-1)].reshape(len(windows), -1)
+        raw = self._rate_every(windows)
         for sender, row in zip(windows, raw, strict=True):
             by_sender[sender] = float(row.max())
         best = raw.max(axis=0)
         return best, by_sender
+
+    def _rate_every(self, windows: dict[str, np.ndarray]) -> np.ndarray:
+        """senders x messages: the raw score of every window. A sender's window often stands
+        still while others talk: most rows repeat, and each distinct row is rated once (about
+        a third of them are distinct)."""
+        rows, where = np.unique(np.vstack(list(windows.values())), axis=0, return_inverse=True)
+        return self.raw_window_scores(rows)[where.reshape(-1)].reshape(len(windows), -1)
 
     def _windows(
         self,
@@ -858,10 +862,10 @@ class Engine:
     ) -> tuple[Strongest, dict[str, np.ndarray], np.ndarray, float]:
         """``strongest``, with the windows it read, each sender's raw strongest window and
         the raw strongest of all (what a WindowState is made from)."""
-        windows = self._windows(messages, scored, matrix, stated)
-        best_of, top, end = self._rate(windows, len(messages))
         if matrix is None:
             matrix = self.score_matrix(scored)
+        windows = self._windows(messages, scored, matrix, stated)
+        best_of, top, end = self._rate(windows, len(messages))
         strongest_message = self.evidence(matrix).max(keepdims=True)
         probability = float(self.bounded(np.array([top]), strongest_message)[0])
         by_sender = {
@@ -876,9 +880,7 @@ class Engine:
         pruning = self._window_pruning()
         stacked = np.vstack(list(windows.values()))
         if pruning is None or np.isnan(stacked).any():
-            # Every window rated (each distinct row once), as raw_scores rates them.
-            rows, where = np.unique(stacked, axis=0, return_inverse=True)
-            raw = self.raw_window_scores(rows)[where.reshape(-1)].reshape(len(windows), -1)
+            raw = self._rate_every(windows)
             best = raw.max(axis=0)
             return raw.max(axis=1), float(best.max()), int(best.argmax())
         binned = pruning.bins(stacked)

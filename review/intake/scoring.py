@@ -5,6 +5,7 @@ assessments and the queue.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -12,13 +13,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from review.bulk import rows_update
 from review.models import (
     Assessment,
     Conversation,
@@ -83,7 +85,10 @@ def conversations_request_score(*, conversation_ids: Sequence[int]) -> None:
 
 
 def content_fingerprint(
-    *, messages: Sequence[Message], participants: Sequence[st.Participant], model_version: str
+    *,
+    messages: Sequence[Message | _Row],
+    participants: Sequence[st.Participant],
+    model_version: str,
 ) -> str:
     """SHA-256 over everything the score depends on: the model, the participants' declared
     facts and each message. Unchanged fingerprint, unchanged score: nothing is written."""
@@ -98,20 +103,28 @@ def content_fingerprint(
     return digest.hexdigest()
 
 
-# What scoring reads of a message and of a participant (engine_message, engine_participant,
-# content_fingerprint).
-_MESSAGE_FIELDS = (
-    "conversation_id",
-    "external_id",
-    "sender_id",
-    "sent_at",
-    "utc_offset_minutes",
-    "text",
-    "position",
-    "score",
-    "scored_by",
-)
+# What scoring reads of a participant (engine_participant).
 _PARTICIPANT_FIELDS = ("external_id", "declared_age", "account_created_at")
+
+
+@dataclass(slots=True)
+class _Row:
+    """What scoring reads of a message, as a plain row: a chunk reads thousands, and a model
+    instance each (with its field converters) cost more than scoring them."""
+
+    pk: int
+    external_id: str
+    sender_id: int
+    sent_at: dt.datetime
+    utc_offset_minutes: int
+    text: str
+    score: dict[str, Any] | None
+    scored_by: str
+    sender: Participant | None = None
+
+
+_ROW_FIELDS = ("pk", "external_id", "sender_id", "sent_at", "utc_offset_minutes", "text", "score",
+               "scored_by")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,12 +145,12 @@ class _Scoring:
     requested_at: dt.datetime | None
     fingerprint: str = ""
     engine: Engine | None = None
-    messages: list[Message] = field(default_factory=list)
+    messages: list[_Row] = field(default_factory=list)
     participants: list[st.Participant] = field(default_factory=list)
     # The message scores to score with, None where a message has none yet; None for the
     # whole list when the content is unchanged (nothing to score or write).
     cached: list[st.MessageScore | None] | None = None
-    fresh: list[Message] = field(default_factory=list)  # the messages scored in this run
+    fresh: list[_Row] = field(default_factory=list)  # the messages scored in this run
     # Where the last scoring left off (ScoringState), if it fits these messages.
     prior: st.WindowState | None = None
     result: st.ConversationScore | None = None
@@ -187,16 +200,16 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
         members[link.conversation_id].append(
             people.setdefault(link.participant_id, link.participant)
         )
-    # Only the fields scoring reads, and each sender from the participants above (a
-    # participant's account data, three JSON documents, would otherwise be decoded once per
-    # message).
-    messages: dict[int, list[Message]] = defaultdict(list)
-    for message in (
+    # Only the fields scoring reads, as plain rows, and each sender from the participants
+    # above (a participant's account data, three JSON documents, would otherwise be decoded
+    # once per message).
+    messages: dict[int, list[_Row]] = defaultdict(list)
+    for conversation_id, *values in (
         Message.objects.filter(conversation_id__in=found)
-        .only(*_MESSAGE_FIELDS)
         .order_by("conversation_id", "position")
+        .values_list("conversation_id", *_ROW_FIELDS)
     ):
-        messages[message.conversation_id].append(message)
+        messages[conversation_id].append(_Row(*values))
     every = [m for conversation_messages in messages.values() for m in conversation_messages]
     unlisted = {m.sender_id for m in every} - people.keys()
     if unlisted:  # a sender ingest did not list as a participant: not expected, but read
@@ -262,7 +275,7 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
 
 def _prepare(
     scoring: _Scoring,
-    messages: list[Message],
+    messages: list[_Row],
     members: list[Participant],
     engines: dict[int, Engine],
     state: ScoringState | None = None,
@@ -293,7 +306,7 @@ def _prepare(
     scoring.prior = _prior(state, messages)
 
 
-def _prior(state: ScoringState | None, messages: list[Message]) -> st.WindowState | None:
+def _prior(state: ScoringState | None, messages: list[_Row]) -> st.WindowState | None:
     """The stored window state, if it was made from the first messages here: the same
     message rows in the same order (the engine checks the rest: its own version, and the
     last covered messages' scores)."""
@@ -311,7 +324,7 @@ def _prior(state: ScoringState | None, messages: list[Message]) -> st.WindowStat
     return prior
 
 
-def messages_digest(messages: Sequence[Message]) -> str:
+def messages_digest(messages: Sequence[Message | _Row]) -> str:
     """SHA-256 of the message rows' ids, in order (a message is never overwritten, so its
     row id stands for its content)."""
     return hashlib.sha256(",".join(str(m.pk) for m in messages).encode()).hexdigest()
@@ -362,7 +375,7 @@ def _run(scoring: _Scoring) -> None:
         scores = engine.score_messages([scoring.messages[i].text for i in missing])
         for i, score in zip(missing, scores, strict=True):
             cached[i] = _as_stored(score)
-    messages = [engine_message(m) for m in scoring.messages]
+    messages = [_engine_message(m) for m in scoring.messages]
     try:
         scoring.result = engine.score_conversation(
             scoring.participants, messages, cached, prior=scoring.prior
@@ -548,26 +561,12 @@ def _clear_requests(requests: list[tuple[int, dt.datetime | None]]) -> None:
     Conversation.objects.filter(unchanged).update(score_requested_at=None, last_scored_at=now)
 
 
-def _message_scores_write(messages: list[Message]) -> None:
-    """Write the new message scores. On PostgreSQL one UPDATE joined to arrays of the values
-    (bulk_update builds a CASE per row and field); elsewhere bulk_update."""
-    if not messages:
-        return
-    if connection.vendor != "postgresql":
-        Message.objects.bulk_update(messages, ["score", "scored_by"], batch_size=1000)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Message._meta.db_table} AS m"  # noqa: S608 (the model's table)
-            " SET score = v.score, scored_by = v.scored_by"
-            " FROM unnest(%s::bigint[], %s::jsonb[], %s::text[]) AS v(id, score, scored_by)"
-            " WHERE m.id = v.id",
-            [
-                [m.pk for m in messages],
-                [json.dumps(m.score) for m in messages],
-                [m.scored_by for m in messages],
-            ],
-        )
+def _message_scores_write(messages: list[_Row]) -> None:
+    """Write the new message scores, in one statement (``rows_update``)."""
+    rows_update(
+        [Message(pk=m.pk, score=m.score, scored_by=m.scored_by) for m in messages],
+        ["score", "scored_by"],
+    )
 
 
 def conversations_sweep_unscored(*, limit: int = 5000) -> int:
@@ -607,12 +606,21 @@ def engine_participant(participant: Participant) -> st.Participant:
 
 
 def engine_message(message: Message) -> st.Message:
+    return _engine_message(message)
+
+
+def _engine_message(message: Message | _Row) -> st.Message:
+    assert message.sender is not None
     return st.Message(
         external_id=message.external_id,
         sender=message.sender.external_id,
         # The sender's own clock: time-of-day features and factors read local time.
-        sent_at=message.sent_at.astimezone(
-            dt.timezone(dt.timedelta(minutes=message.utc_offset_minutes))
-        ),
+        sent_at=message.sent_at.astimezone(_clock(message.utc_offset_minutes)),
         text=message.text,
     )
+
+
+@functools.cache
+def _clock(offset_minutes: int) -> dt.timezone:
+    """The fixed-offset time zone of a sender's clock (a few dozen exist)."""
+    return dt.timezone(dt.timedelta(minutes=offset_minutes))

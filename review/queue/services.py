@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from review.audit.services import audit_record
+from review.bulk import rows_update
 from review.models import (
     Assessment,
     AuditAction,
@@ -185,8 +186,7 @@ def queue_items_offer(*, offers: Sequence[tuple[Conversation, Assessment]]) -> d
         offered[conversation.pk] = item
     if created:
         QueueItem.objects.bulk_create(created)
-    if refreshed:
-        QueueItem.objects.bulk_update(refreshed, _REFRESHED)
+    rows_update(refreshed, _REFRESHED)
     return offered
 
 
@@ -279,7 +279,7 @@ def queue_reevaluate(
             staying.append(
                 _item_refresh(item, tenant=tenant, assessment=assessment, keep_higher=False)
             )
-    QueueItem.objects.bulk_update(staying, _REFRESHED, batch_size=1000)
+    rows_update(staying, _REFRESHED)
     _withdraw(leaving, tenant=tenant, now=now, policy_version=policy_version)
 
     entered = 0

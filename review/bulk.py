@@ -3,8 +3,8 @@
 Django's ``bulk_update`` builds a ``CASE WHEN id = ... THEN ...`` per row and field: for a
 scoring chunk or an ingest batch that is a large statement to build and for the database to
 plan, each time (bulk_update of 500 conversations' counts cost half a second). On
-PostgreSQL ``rows_update`` sends the values as one array per field, joined to the table by
-primary key (``UPDATE ... FROM unnest(...)``); elsewhere it is ``bulk_update``.
+PostgreSQL ``rows_update`` sends the rows as one JSON document, joined to the table by
+primary key (``UPDATE ... FROM jsonb_to_recordset(...)``); elsewhere it is ``bulk_update``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 
@@ -32,31 +33,36 @@ def rows_update(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
     pk = meta.pk
     assert pk is not None
     columns = [pk, *chosen]
-    arrays = [[_value(field, obj) for obj in objects] for field in columns]
-    unnest = ", ".join(f"%s::{_array_type(field)}" for field in columns)
-    names = ", ".join(f"f{i}" for i in range(len(columns)))
+    # The rows travel as one JSON document, read back into typed columns: one string to
+    # send, where arrays (one per field) would be quoted element by element on the client.
+    names = [f"f{i}" for i in range(len(columns))]
+    rows = [{n: _value(f, obj) for n, f in zip(names, columns, strict=True)} for obj in objects]
+    typed = ", ".join(
+        f"{name} {_column_type(field)}" for name, field in zip(names, columns, strict=True)
+    )
     assignments = ", ".join(f"{quote(field.column)} = v.f{i + 1}" for i, field in enumerate(chosen))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)
-            f"FROM unnest({unnest}) AS v({names}) WHERE t.{quote(pk.column)} = v.f0",
-            arrays,
+            f"FROM jsonb_to_recordset(%s::jsonb) AS v({typed}) WHERE t.{quote(pk.column)} = v.f0",
+            [orjson.dumps(rows).decode()],
         )
 
 
-def _array_type(field: models.Field) -> str:
-    """The PostgreSQL array type for a field's column (a foreign key's is its target's)."""
+def _column_type(field: models.Field) -> str:
+    """The PostgreSQL type of a field's column (a foreign key's is its target's)."""
     kind = field.db_type(connection)
     if kind is None:
         raise ValueError(f"{field.name}: no column type to update through")
-    # Serial types name a column default, not a type an array can hold.
+    # Serial types name a column default, not a type a value can be read as.
     kind = {"bigserial": "bigint", "serial": "integer", "smallserial": "smallint"}.get(kind, kind)
-    return f"{kind.split(' CHECK', 1)[0]}[]"
+    return kind.split(" CHECK", 1)[0]
 
 
 def _value(field: models.Field, obj: models.Model) -> Any:
     value = getattr(obj, field.attname)
     if isinstance(field, models.JSONField):
-        # As text, cast by the array type: an array of psycopg's JSON wrappers would not be.
-        return None if value is None else json.dumps(value, cls=field.encoder)
+        if field.encoder is not None:
+            return json.loads(json.dumps(value, cls=field.encoder))
+        return value
     return field.get_db_prep_value(value, connection, prepared=False)

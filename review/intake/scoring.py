@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from review.bulk import rows_update
@@ -118,13 +120,16 @@ class _Row:
     sent_at: dt.datetime
     utc_offset_minutes: int
     text: str
-    score: dict[str, Any] | None
+    stored: str | None  # the stored message score, as JSON text (decoded by _prepare)
     scored_by: str
     sender: Participant | None = None
+    score: dict[str, Any] | None = None  # a new message score, to write
 
 
-_ROW_FIELDS = ("pk", "external_id", "sender_id", "sent_at", "utc_offset_minutes", "text", "score",
-               "scored_by")  # fmt: skip
+# The columns of a _Row, in order; the score as text, which orjson decodes several times
+# faster than the JSON field's own decoding.
+_ROW_COLUMNS = ("pk", "external_id", "sender_id", "sent_at", "utc_offset_minutes", "text",
+                "stored", "scored_by")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,8 @@ def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     for conversation_id, *values in (
         Message.objects.filter(conversation_id__in=found)
         .order_by("conversation_id", "position")
-        .values_list("conversation_id", *_ROW_FIELDS)
+        .annotate(stored=Cast("score", TextField()))
+        .values_list("conversation_id", *_ROW_COLUMNS)
     ):
         messages[conversation_id].append(_Row(*values))
     every = [m for conversation_messages in messages.values() for m in conversation_messages]
@@ -299,7 +305,9 @@ def _prepare(
     if conversation.latest_fingerprint == scoring.fingerprint:
         return
     scoring.cached = [
-        st.MessageScore.from_dict(m.score) if m.score and m.scored_by == engine.version else None
+        st.MessageScore.from_dict(orjson.loads(m.stored))
+        if m.stored and m.scored_by == engine.version
+        else None
         for m in messages
     ]
     scoring.fresh = [m for m, c in zip(messages, scoring.cached, strict=True) if c is None]

@@ -144,14 +144,28 @@ def _merge_top(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np
     )
 
 
-def _window_top(scores: np.ndarray) -> np.ndarray:
+def _window_top(scores: np.ndarray, start: int = 0) -> np.ndarray:
     """senders x messages x columns x TOP: the largest three values (largest first) of the
-    WINDOW values ending at each message, zeros standing in before the first message.
+    WINDOW values ending at each message from ``start`` on, zeros standing in before the
+    first message.
 
     The same values a sort of each window gives, without copying every window: the top
     three of runs of 2, 4, ..., 32 messages are built by merging halves, and a window is a
-    run of 32, one of 16 and one of 2."""
+    run of 32, one of 16 and one of 2. A few windows (a rescore's new ones) are sorted: the
+    same values, picked not computed, unless a value is missing (NaN sorts last, where the
+    merge's maxima carry it), when they are merged too."""
     senders, n, columns = scores.shape
+    if (
+        start
+        and (n - start) * 8 <= n
+        and not np.isnan(scores[:, max(0, start - WINDOW + 1) :]).any()
+    ):
+        pad = np.zeros((senders, WINDOW - 1 + n, columns))
+        pad[:, WINDOW - 1 :] = scores
+        windows = np.lib.stride_tricks.sliding_window_view(pad, WINDOW, axis=1)[:, start:]
+        return np.sort(windows, axis=3)[:, :, :, : -TOP - 1 : -1]
+    if start:
+        return _window_top(scores)[:, start:]
     pad = np.zeros((senders, WINDOW - 1 + n, columns))
     pad[:, WINDOW - 1 :] = scores
     none = np.full_like(pad, -np.inf)
@@ -233,11 +247,12 @@ def _window_rows(
     from senders x messages (x characteristics) arrays. With ``carry``, the messages are the
     last of a conversation (see _Carry): the flags must hold what was said before them at
     their first message, and only the rows from message ``carry.skip`` on are windows of the
-    conversation (the earlier ones are cut short)."""
+    conversation (the earlier ones are cut short), so only those are returned."""
     senders, n, columns = scores.shape
-    if n == 0:
+    first = 0 if carry is None else carry.skip  # the first row returned
+    if n <= first:
         return np.zeros((senders, 0, 3 * columns + len(FEATURE_NAMES) - 3 * len(KEYS)))
-    top = _window_top(scores)
+    top = _window_top(scores, first)
     flagged = (scores >= thresholds).astype(np.int32)
     running = np.concatenate(
         [np.zeros((senders, 1, columns), dtype=np.int32), np.cumsum(flagged, axis=1)], axis=1
@@ -254,6 +269,11 @@ def _window_rows(
         np.maximum.accumulate(flags.astype(float), axis=1) for flags in (other_minor, self_adult)
     ]
     child = np.zeros((senders, n)) if other_writer is None else _child_feature(other_writer, carry)
+    counts, present, flagged_messages = (
+        counts[:, first:],
+        present[:, first:],
+        flagged_messages[:, first:],
+    )
     return np.concatenate(
         [
             top[:, :, :, 0],
@@ -262,9 +282,9 @@ def _window_rows(
             (present.sum(axis=2) / len(KEYS))[:, :, None],
             (((present @ _STAGE_MATRIX) > 0).sum(axis=2) / STAGES)[:, :, None],
             (np.minimum(flagged_messages, FLAGGED_CAP) / FLAGGED_CAP)[:, :, None],
-            said[0][:, :, None],
-            said[1][:, :, None],
-            child[:, :, None],
+            said[0][:, first:, None],
+            said[1][:, first:, None],
+            child[:, first:, None],
         ],
         axis=2,
     )
@@ -1199,7 +1219,6 @@ class Engine:
         carry = _Carry(np.array([e.total for e in entries]), np.array([e.child for e in entries]),
                        skip)  # fmt: skip
         rows = _window_rows(own, self.threshold_array(), other_minor, self_adult, others, carry)
-        rows = rows[:, skip:]
 
         if len(names) * new + 1 <= _RATE_ALL:
             raw = self.raw_window_scores(np.vstack([rows.reshape(-1, width), before[None]]))

@@ -16,7 +16,7 @@ from scipy.special import expit
 
 from scoring.artifacts import dump_engine, load_engine_bytes
 from scoring.characteristics import KEYS
-from scoring.engine import _CACHES, TOP, WINDOW, Engine, _Forest, sender_windows
+from scoring.engine import _CACHES, TOP, WINDOW, Engine, _Forest, _window_top, sender_windows
 from scoring.generator import generate_conversations
 from scoring.types import Message, Participant
 from tests.scoring_support import trained_default
@@ -141,3 +141,24 @@ def test_every_way_of_reading_the_trees_gives_the_same_raw_scores(engine: Engine
     saved = dump_engine(engine)  # caches, never in the artifact
     loaded = load_engine_bytes(saved.data, expected_sha256=saved.sha256)
     assert not set(_CACHES) & set(loaded.__dict__)
+
+
+def test_a_rescores_few_new_windows_are_sorted_to_the_merges_values() -> None:
+    """_window_top sorts a rescore's few new windows and merges runs for many: the same
+    order statistics to the bit, with ties, zeros before the first message and a missing
+    value (which makes it merge)."""
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 49, 50, 51, 60, 137, 400):
+        scores = np.round(rng.random((3, n, len(KEYS) + 1)), 2)  # rounded: many ties
+        scores[0, :: max(1, n // 5)] = 0.0
+        whole = _window_top(scores)
+        assert whole.shape == (3, n, len(KEYS) + 1, TOP)
+        for start in sorted({1, n // 2, n - 3, n - 1} - {0}):
+            if start <= 0:
+                continue
+            part = _window_top(scores, start)
+            assert part.tobytes() == whole[:, start:].tobytes(), (n, start)
+        if n > 8:
+            scores[1, n - 2, 3] = np.nan
+            with_nan = _window_top(scores)
+            assert _window_top(scores, n - 1).tobytes() == with_nan[:, n - 1 :].tobytes()

@@ -32,7 +32,7 @@ _NOT_BLANK = re.compile(inputs._NOT_BLANK).match
 _NO_NUL = re.compile(inputs._NO_NUL).match
 
 _MESSAGE_FIELDS = ("external_id", "sender", "sent_at", "text")
-_PARTICIPANT_FAST = frozenset({"external_id", "display_name", "declared_age"})
+_PARTICIPANT_FAST = frozenset({"external_id", "display_name", "declared_age", "account_created_at"})
 _CONVERSATION_FIELDS = frozenset({"external_id", "platform", "channel", "participants", "messages"})
 _APPEND_FIELDS = frozenset({"participants", "messages"})
 
@@ -160,6 +160,9 @@ class _Checker:
             if age is not None and (type(age) is not int or not 0 <= age <= 120):
                 raise _Unsure
             out["declared_age"] = age
+        if "account_created_at" in record:
+            created = record["account_created_at"]
+            out["account_created_at"] = None if created is None else self.timestamp(created)
         return out
 
     def records(self, items: Any, check: Any, *, allow_empty: bool) -> list[dict[str, Any]]:

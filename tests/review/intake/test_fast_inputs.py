@@ -65,6 +65,9 @@ def test_values_at_the_edges_of_each_rule_validate_alike(conversation_payload: P
         {"external_id": "u-1", "display_name": "   ", "declared_age": None},
         {"external_id": "u-2", "display_name": "x" * 255, "declared_age": 120},
         {"external_id": " u-3", "declared_age": 0},
+        {"external_id": "u-4", "account_created_at": "1990-01-01T00:00:00+14:00"},
+        {"external_id": "u-5", "account_created_at": latest.isoformat(), "declared_age": 13},
+        {"external_id": "u-6", "account_created_at": None},
     ]
     for i, (sent_at, text) in enumerate(
         [
@@ -83,6 +86,7 @@ def test_values_at_the_edges_of_each_rule_validate_alike(conversation_payload: P
     assert fast == by_serializer(inputs.ConversationInput, body)
     assert fast["external_id"] == "padded id"
     assert fast["messages"][0]["text"] == "  kept with its spaces  "
+    assert fast["participants"][3]["account_created_at"].utcoffset() == timedelta(hours=14)
 
 
 def test_an_append_validates_to_the_serializers_data(conversation_payload: Payload) -> None:
@@ -127,6 +131,15 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "age -1": lambda b: b["participants"][0].update(declared_age=-1),
     "age 13.5": lambda b: b["participants"][0].update(declared_age=13.5),
     "display name null": lambda b: b["participants"][0].update(display_name=None),
+    "account date without offset": lambda b: b["participants"][0].update(
+        account_created_at="2026-01-01T10:00:00"
+    ),
+    "account date a word": lambda b: b["participants"][0].update(account_created_at="last year"),
+    "account date a number": lambda b: b["participants"][0].update(account_created_at=2026),
+    "account date before 1990": lambda b: b["participants"][0].update(
+        account_created_at="1989-12-31T23:59:59Z"
+    ),
+    "account date two days ahead": lambda b: b["participants"][0].update(account_created_at=_far()),
     "bad email": lambda b: b["participants"][1].update(email="not-an-email"),
     "messages null": lambda b: b.update(messages=None),
     "message a list": lambda b: b["messages"].__setitem__(0, []),

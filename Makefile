@@ -32,6 +32,7 @@ bench: install
 	$(PY) bench/ingest.py
 	$(PY) bench/queue.py
 	$(PY) bench/referral.py
+	$(PY) bench/rescore.py
 	$(PY) bench/pipeline.py
 
 clean:

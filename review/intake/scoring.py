@@ -383,7 +383,7 @@ def _run(scoring: _Scoring) -> None:
         scores = engine.score_messages([scoring.messages[i].text for i in missing])
         for i, score in zip(missing, scores, strict=True):
             cached[i] = _as_stored(score)
-    messages = [_engine_message(m) for m in scoring.messages]
+    messages = [engine_message(m) for m in scoring.messages]
     try:
         scoring.result = engine.score_conversation(
             scoring.participants, messages, cached, prior=scoring.prior
@@ -613,11 +613,7 @@ def engine_participant(participant: Participant) -> st.Participant:
     )
 
 
-def engine_message(message: Message) -> st.Message:
-    return _engine_message(message)
-
-
-def _engine_message(message: Message | _Row) -> st.Message:
+def engine_message(message: Message | _Row) -> st.Message:
     assert message.sender is not None
     return st.Message(
         external_id=message.external_id,

@@ -2,19 +2,21 @@
 in-process (no HTTP, no broker), with where the time goes.
 
     .venv/bin/python bench/rescore.py [--conversations 200] [--steps 60] [--measure 20]
-        [--profile]
+        [--chunk 25] [--profile]
 
 Generated conversations (scoring/generator.py, as bench/pipeline.py plays them) grow one
 message per step: each step posts every live conversation's next message through the ingest
 service (``conversations_upsert``, the batch endpoint's service) and then scores the owed
-conversations through ``conversations_score`` in chunks of 25, as a task does. It prints the
-milliseconds of one core per rescore and per ingested conversation update over the last
---measure steps (the conversations then hold --steps minus --measure messages or more), and
-the engine's own share: the same conversations' +1 rescore from their window state, without
-the database. With --profile, cProfile's top functions over the measured steps. Pinned to one
-core; the database (artemis_rescore, dropped and re-created; BENCH_DATABASE_URL names another)
-shares the machine. The pipeline's figure with the target is bench/pipeline.py's; this one
-says what a change to the scoring bridge bought, with less noise than a whole pipeline run.
+conversations through ``conversations_score`` in chunks of a task's size (TASK_CHUNK;
+--chunk tries another), as a task does. It prints the milliseconds of one core per rescore
+and per ingested conversation update over the last --measure steps (the conversations then
+hold --steps minus --measure messages or more), and the engine's own share: the same
+conversations' +1 rescore from their window state, without the database. With --profile,
+cProfile's top functions over the measured steps. Pinned to one core; the database
+(artemis_rescore, dropped and re-created; BENCH_DATABASE_URL names another) shares the
+machine. The pipeline's figure with the target is bench/pipeline.py's; this one says what a
+change to the scoring bridge bought, with less noise than a whole pipeline run (run to run,
+about 15% on this machine: compare back to back, twice each).
 """
 
 from __future__ import annotations
@@ -43,14 +45,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.support import django_on, fresh_database
 
-CHUNK = 25  # review.intake.scoring.TASK_CHUNK
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--steps", type=int, default=60, help="messages each grows to, at most")
     parser.add_argument("--measure", type=int, default=20, help="last steps measured")
+    parser.add_argument(
+        "--chunk", type=int, default=0, help="conversations per call (default: a task's chunk)"
+    )
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     args = parser.parse_args()
     if not 0 < args.measure <= args.steps:
@@ -75,6 +78,7 @@ def main() -> None:
     from scoring.generator import generate_conversations
     from scoring.services import model_version_register
 
+    chunk = args.chunk or scoring.TASK_CHUNK
     # The scoring tasks are this script's to run: none is sent to a broker.
     scoring._enqueue = lambda ids: None  # type: ignore[assignment]
     result = engine_cached(Path(settings.VAR_DIR))
@@ -120,8 +124,8 @@ def main() -> None:
         if measured and args.profile:
             profile.enable()
         began = time.perf_counter()
-        for start in range(0, len(owed), CHUNK):
-            scored = scoring.conversations_score(conversation_ids=owed[start : start + CHUNK])
+        for start in range(0, len(owed), chunk):
+            scored = scoring.conversations_score(conversation_ids=owed[start : start + chunk])
             assert not scored.failed, "a conversation failed to score"
         took = time.perf_counter() - began
         if measured and args.profile:

@@ -149,25 +149,32 @@ def _window_top(scores: np.ndarray, start: int = 0) -> np.ndarray:
     WINDOW values ending at each message from ``start`` on, zeros standing in before the
     first message.
 
-    The same values a sort of each window gives, without copying every window: the top
-    three of runs of 2, 4, ..., 32 messages are built by merging halves, and a window is a
-    run of 32, one of 16 and one of 2. A few windows (a rescore's new ones) are sorted: the
-    same values, picked not computed, unless a value is missing (NaN sorts last, where the
-    merge's maxima carry it), when they are merged too."""
+    A rescore's few new windows are sorted; many windows are merged (``_window_top_merged``),
+    and so are windows with a missing value (NaN sorts last, where the merge's maxima carry
+    it). Either way the same values, picked not computed."""
+    n = scores.shape[1]
+    few = start and (n - start) * 8 <= n
+    if few and not np.isnan(scores[:, max(0, start - WINDOW + 1) :]).any():
+        windows = np.lib.stride_tricks.sliding_window_view(_padded(scores), WINDOW, axis=1)
+        return np.sort(windows[:, start:], axis=3)[:, :, :, : -TOP - 1 : -1]
+    top = _window_top_merged(scores)
+    return top[:, start:] if start else top
+
+
+def _padded(scores: np.ndarray) -> np.ndarray:
+    """``scores`` with WINDOW - 1 zeros before the first message."""
     senders, n, columns = scores.shape
-    if (
-        start
-        and (n - start) * 8 <= n
-        and not np.isnan(scores[:, max(0, start - WINDOW + 1) :]).any()
-    ):
-        pad = np.zeros((senders, WINDOW - 1 + n, columns))
-        pad[:, WINDOW - 1 :] = scores
-        windows = np.lib.stride_tricks.sliding_window_view(pad, WINDOW, axis=1)[:, start:]
-        return np.sort(windows, axis=3)[:, :, :, : -TOP - 1 : -1]
-    if start:
-        return _window_top(scores)[:, start:]
     pad = np.zeros((senders, WINDOW - 1 + n, columns))
     pad[:, WINDOW - 1 :] = scores
+    return pad
+
+
+def _window_top_merged(scores: np.ndarray) -> np.ndarray:
+    """``_window_top`` of every window, without copying every window: the top three of runs
+    of 2, 4, ..., 32 messages are built by merging halves, and a window is a run of 32, one
+    of 16 and one of 2."""
+    senders, n, columns = scores.shape
+    pad = _padded(scores)
     none = np.full_like(pad, -np.inf)
     runs = {1: (pad, none, none)}
     length = 1

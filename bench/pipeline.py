@@ -301,6 +301,21 @@ def engine_cached(var_dir: Path) -> Any:
     return result
 
 
+def engine_activated(var_dir: Path) -> Any:
+    """``engine_cached``'s model registered as the active one; returns the ``TrainResult``.
+    Call with Django set up on the benchmark's database."""
+    from scoring.services import model_version_register
+
+    result = engine_cached(var_dir)
+    model_version_register(
+        engine=result.engine,
+        metrics=result.metrics,
+        data_fingerprint=result.data_fingerprint,
+        training_source="seed corpus + generated conversations",
+    )
+    return result
+
+
 # --- figures --------------------------------------------------------------------------------
 
 
@@ -457,15 +472,8 @@ def main() -> None:
 
     from review.tenancy.services import api_key_create, tenant_create
     from scoring.generator import generate_conversations
-    from scoring.services import model_version_register
 
-    result = engine_cached(Path(settings.VAR_DIR))
-    model_version_register(
-        engine=result.engine,
-        metrics=result.metrics,
-        data_fingerprint=result.data_fingerprint,
-        training_source="seed corpus + generated conversations",
-    )
+    engine_activated(Path(settings.VAR_DIR))
     tenant = tenant_create(name="Bench", slug="bench")
     _, key = api_key_create(tenant=tenant, name="pipeline bench")
     threshold = tenant.flag_threshold

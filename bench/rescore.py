@@ -69,25 +69,18 @@ def main() -> None:
     from django.conf import settings
     from django.db import transaction
 
-    from bench.pipeline import conversation_payloads, engine_cached
+    from bench.pipeline import conversation_payloads, engine_activated
     from review.intake import scoring
     from review.intake.api import fast_inputs
     from review.intake.services import conversations_upsert
     from review.models import Conversation
     from review.tenancy.services import tenant_create
     from scoring.generator import generate_conversations
-    from scoring.services import model_version_register
 
     chunk = args.chunk or scoring.TASK_CHUNK
     # The scoring tasks are this script's to run: none is sent to a broker.
     scoring._enqueue = lambda ids: None  # type: ignore[assignment]
-    result = engine_cached(Path(settings.VAR_DIR))
-    model_version_register(
-        engine=result.engine,
-        metrics=result.metrics,
-        data_fingerprint=result.data_fingerprint,
-        training_source="seed corpus + generated conversations",
-    )
+    result = engine_activated(Path(settings.VAR_DIR))
     tenant = tenant_create(name="Bench", slug="bench")
     pool = generate_conversations(args.conversations, seed=14, platform="bench")
     payloads = conversation_payloads(pool, "r", args.steps)

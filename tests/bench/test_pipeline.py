@@ -3,8 +3,6 @@ on Redis and PostgreSQL, and prints its figures (issue 14)."""
 
 from __future__ import annotations
 
-import os
-import pickle
 import re
 import subprocess
 import sys
@@ -12,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.pipeline import model_cache
-from tests.scoring_support import trained_default
+from tests.bench_support import bench_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,18 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker]
 def test_the_pipeline_benchmark_prints_latency_and_lag_at_a_tiny_rate(
     redis_broker: str, tmp_path: Path
 ) -> None:
-    # The session's trained model where the benchmark keeps it, so it does not train again.
-    cache = model_cache(tmp_path)
-    cache.parent.mkdir(parents=True)
-    cache.write_bytes(pickle.dumps(trained_default()))
-    server, _, name = os.environ["DATABASE_URL"].rpartition("/")
-    env = {
-        **os.environ,
-        "BENCH_DATABASE_URL": f"{server}/{name}_pipeline_smoke",
-        "BENCH_BROKER_URL": redis_broker,
-        "ARTEMIS_VAR_DIR": str(tmp_path),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)  # the benchmark runs the production settings
+    env = bench_environ(tmp_path, "pipeline_smoke", BENCH_BROKER_URL=redis_broker)
 
     run = subprocess.run(
         [sys.executable, "bench/pipeline.py", "--rates", "8", "--duration", "4", "--drain", "30"],

@@ -3,8 +3,6 @@ a rescore's cost, an ingested update's, and the engine's own +1 rescore."""
 
 from __future__ import annotations
 
-import os
-import pickle
 import re
 import subprocess
 import sys
@@ -12,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.pipeline import model_cache
-from tests.scoring_support import trained_default
+from tests.bench_support import bench_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,17 +18,7 @@ pytestmark = pytest.mark.postgres
 
 
 def test_the_rescore_benchmark_prints_its_figures(tmp_path: Path) -> None:
-    # The session's trained model where the benchmark keeps it, so it does not train again.
-    cache = model_cache(tmp_path)
-    cache.parent.mkdir(parents=True)
-    cache.write_bytes(pickle.dumps(trained_default()))
-    server, _, name = os.environ["DATABASE_URL"].rpartition("/")
-    env = {
-        **os.environ,
-        "BENCH_DATABASE_URL": f"{server}/{name}_rescore_smoke",
-        "ARTEMIS_VAR_DIR": str(tmp_path),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)  # the benchmark runs the production settings
+    env = bench_environ(tmp_path, "rescore_smoke")
 
     run = subprocess.run(
         [sys.executable, "bench/rescore.py", "--conversations", "12", "--steps", "14",

@@ -372,12 +372,6 @@ CELERY_BEAT_SCHEDULE = {
 ARTEMIS_CHALLENGER_GENERATED = envint("ARTEMIS_CHALLENGER_GENERATED", 0, minimum=0)
 # A conversation whose score was requested longer ago than this is re-enqueued by the sweep.
 ARTEMIS_RESCORE_AFTER_SECONDS = envint("ARTEMIS_RESCORE_AFTER_SECONDS", 300, minimum=1)
-# An update that cannot queue its conversation (no open item, and no message so far, new or
-# old, scoring a characteristic at the tenant's threshold, which bounds the probability) has
-# its new messages scored at once and its conversation rescored at most this many seconds
-# later, once for all such updates: the workers' time goes to the updates that can reach a
-# moderator. 0: every update is rescored at once. README, "Scaling".
-ARTEMIS_SCORE_DEFER_SECONDS = envint("ARTEMIS_SCORE_DEFER_SECONDS", 10, minimum=0)
 
 # --- Outbound calls to tenant-chosen addresses (webhooks; review/outbound/addresses.py) ----------
 # Hosts ("host" or "host:port") the operator trusts: Artemis may call them over plain http

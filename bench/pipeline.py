@@ -26,12 +26,6 @@ scored when the drain time (--drain) is over count as infinitely late: the perce
 A rate is sustained when the end-to-end p95 is under 2 s, the clients sent at least 95% of
 the rate, no POST failed and every POST was scored within the drain time.
 
-An update that cannot queue its conversation has its rescore deferred by the workers
-(ARTEMIS_SCORE_DEFER_SECONDS, 10 by default: its new messages scored at once, the assessment
-written when the deferral is due), so its scoring lag is about the deferral; the workers' log
-says how many were. ARTEMIS_SCORE_DEFER_SECONDS=0 in the environment rescores every update
-at once, for a comparison back to back.
-
 Each rate runs against fresh conversations in the same database (artemis_pipeline, dropped and
 re-created; BENCH_DATABASE_URL names another) and the broker in BENCH_BROKER_URL (default
 redis://127.0.0.1:6379/6, flushed before and after each rate). --workers Celery worker
@@ -359,7 +353,6 @@ class RateResult:
     scored_per_s: float  # assessments written per second of the window
     sessions: tuple[float, ...]  # SESSIONS averaged over the samples
     updates_per_s: float  # conversation updates posted per second of load
-    deferred: int  # updates whose rescore waited (ARTEMIS_SCORE_DEFER_SECONDS), by the log
 
     @property
     def p95(self) -> float:
@@ -682,7 +675,6 @@ def run_rate(
     task_s = [
         float(s) for s in re.findall(r"score_conversations\[[^\]]+\] succeeded in ([0-9.]+)s", text)
     ]
-    deferred = sum(int(n) for n in re.findall(r"deferred rescore conversations=(\d+)", text))
     end_to_end, lags, steps, scored = measure(label=label, logs=logs, threshold=threshold)
     slots = args.workers * args.concurrency
     result = RateResult(
@@ -701,7 +693,6 @@ def run_rate(
         late_p95=percentile([v for log in logs for v in log.late], 95),
         scored_per_s=scored / window,
         updates_per_s=len(lags) / load_s,
-        deferred=deferred,
         sessions=tuple(statistics.fmean(column) for column in zip(*samples, strict=True))
         if samples
         else (math.nan,) * 4,
@@ -722,8 +713,7 @@ def line(r: RateResult) -> None:
         f"{seconds(percentile(e, 50))} s, p95 {seconds(percentile(e, 95))} s, p99 "
         f"{seconds(percentile(e, 99))} s over {len(e)} queue items; scoring lag p50 "
         f"{seconds(percentile(r.lag, 50))} s, p95 {seconds(percentile(r.lag, 95))} s over "
-        f"{len(r.lag):,} conversation updates ({r.unscored:,} never scored, {r.deferred:,} "
-        f"rescores deferred); POST p50 "
+        f"{len(r.lag):,} conversation updates ({r.unscored:,} never scored); POST p50 "
         f"{percentile(r.post_s, 50) * 1000:,.0f} ms, "
         f"p95 {percentile(r.post_s, 95) * 1000:,.0f} ms; "
         f"messages waited up to {seconds(r.late_p95)} s (p95) on the client before their POST; "
@@ -760,19 +750,18 @@ def report(results: list[RateResult], args: argparse.Namespace, load_at_start: f
     print()
     print("where the time goes:")
     print(
-        "| rate (msg/s) | conversation updates posted /s | rescores deferred /s | assessments "
+        "| rate (msg/s) | conversation updates posted /s | assessments "
         "written /s | POST p50 / p95 (ms: ingest and the Redis send) | task run p50 / p95 (s, "
         "up to 25 conversations) | waiting for a worker, about (lag p50 - task p50, s) | queue "
         "step p50 (ms: assessment to queue item) | worker time waiting on a lock / working in "
         "PostgreSQL | ingest requests waiting on a lock (mean) | CPU cores: gunicorn / workers |"
     )
-    print("| ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- | ---: | --- |")
+    print("| ---: | ---: | ---: | --- | --- | ---: | ---: | --- | ---: | --- |")
     slots = args.workers * args.concurrency
     for r in results:
         wait = percentile(r.lag, 50) - percentile(r.task_s, 50)
         print(
-            f"| {r.rate:,} | {r.updates_per_s:,.0f} | {r.deferred / args.duration:,.0f} | "
-            f"{r.scored_per_s:,.1f} | "
+            f"| {r.rate:,} | {r.updates_per_s:,.0f} | {r.scored_per_s:,.1f} | "
             f"{percentile(r.post_s, 50) * 1000:,.0f} / {percentile(r.post_s, 95) * 1000:,.0f} | "
             f"{seconds(percentile(r.task_s, 50))} / {seconds(percentile(r.task_s, 95))} | "
             f"{seconds(max(0.0, wait)) if not math.isnan(wait) else '-'} | "

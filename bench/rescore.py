@@ -118,11 +118,7 @@ def main() -> None:
             profile.enable()
         began = time.perf_counter()
         for start in range(0, len(owed), chunk):
-            # Every update rescored at once: what a rescore costs (bench/pipeline.py plays
-            # the deferral of updates that cannot queue their conversation).
-            scored = scoring.conversations_score(
-                conversation_ids=owed[start : start + chunk], defer=False
-            )
+            scored = scoring.conversations_score(conversation_ids=owed[start : start + chunk])
             assert not scored.failed, "a conversation failed to score"
         took = time.perf_counter() - began
         if measured and args.profile:

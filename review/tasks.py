@@ -30,12 +30,11 @@ class ScoringFailed(Exception):
     retry_jitter=True,
     max_retries=10,
 )
-def score_conversations(conversation_ids: list[int], defer: bool = True) -> None:
+def score_conversations(conversation_ids: list[int]) -> None:
     # The chunk is scored together (a fixed number of queries for all of it). One bad
     # conversation does not hold back the others: they are scored, then the task fails so
-    # the error is visible. The sweep sends the failed one again later. ``defer=False``:
-    # the rescore owed for deferred updates (conversations_score).
-    scored = conversations_score(conversation_ids=conversation_ids, defer=defer)
+    # the error is visible. The sweep sends the failed one again later.
+    scored = conversations_score(conversation_ids=conversation_ids)
     for conversation_id, exc in scored.failed.items():
         # Class name and id only: an exception message could quote chat text.
         logger.error("scoring failed conversation=%s error=%s", conversation_id, type(exc).__name__)

@@ -172,15 +172,6 @@ class ScoringState(models.Model):
     # only the conversation it was made from (messages are never overwritten, but retention
     # or an erasure could remove some).
     messages_digest = models.CharField(max_length=64)
-    # The strongest any message of the conversation scored on one characteristic (engine's
-    # ``evidence``), by model ``evidence_by``: the full scoring's, raised by each deferred
-    # update (``conversations_score``). A probability never exceeds it, so while it is below
-    # the tenant's threshold no new message under the threshold can queue the conversation.
-    # Null: unknown (a missing value), and nothing is deferred.
-    evidence = models.FloatField(null=True, blank=True)
-    evidence_by = models.CharField(max_length=64, blank=True, default="")
-    # When the rescore owed for deferred updates is due; null when none is owed.
-    deferred_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"scoring state of conversation {self.conversation_id}"

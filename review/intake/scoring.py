@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery, TextField
+from django.db.models import OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from review.models import (
     ScoringState,
 )
 from review.outbound.outbox import outbox_add
-from review.queue.services import queue_items_offer, queue_open_item_exists
+from review.queue.services import queue_items_offer
 from review.tenancy.services import tenants_lock_policy
 from scoring import services as scoring_services
 from scoring import types as st
@@ -140,8 +140,6 @@ class Scored:
 
     assessments: dict[int, Assessment] = field(default_factory=dict)
     failed: dict[int, Exception] = field(default_factory=dict)
-    # Conversations whose new messages were scored but whose rescore waits (_defer).
-    deferred: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -164,23 +162,19 @@ class _Scoring:
 
 
 def conversation_score(*, conversation_id: int) -> Assessment | None:
-    """Score one conversation with its tenant's active model, at once (``conversations_score``
-    for one id, nothing deferred); its exception, if it fails, is raised. Returns the new
-    assessment, or None when nothing changed."""
-    scored = conversations_score(conversation_ids=[conversation_id], defer=False)
+    """Score one conversation with its tenant's active model (``conversations_score`` for
+    one id); its exception, if it fails, is raised. Returns the new assessment, or None when
+    nothing changed."""
+    scored = conversations_score(conversation_ids=[conversation_id])
     if conversation_id in scored.failed:
         raise scored.failed[conversation_id]
     return scored.assessments.get(conversation_id)
 
 
-def conversations_score(*, conversation_ids: Sequence[int], defer: bool = True) -> Scored:
+def conversations_score(*, conversation_ids: Sequence[int]) -> Scored:
     """Score conversations with their tenants' active models, in a fixed number of queries
     however many there are (a task's chunk): a worker spends its time scoring, not on round
     trips to the database.
-
-    With ``defer`` (and ARTEMIS_SCORE_DEFER_SECONDS set), an update that cannot put its
-    conversation in front of a moderator has only its new messages scored now; the
-    conversation's rescore follows within that many seconds (``_defer``).
 
     Idempotent: a conversation whose content fingerprint matches its latest assessment gets
     nothing new. Each score request is cleared only if it is still the one this run started
@@ -192,27 +186,14 @@ def conversations_score(*, conversation_ids: Sequence[int], defer: bool = True) 
     if not ids:
         return Scored()
     _claim(ids)
-    defer = defer and settings.ARTEMIS_SCORE_DEFER_SECONDS > 0
-    read = (
+    conversations = list(
         Conversation.objects.filter(pk__in=ids)
         .select_related("tenant")
         .annotate(latest_fingerprint=_latest_fingerprint())
+        .order_by("pk")
     )
-    if defer:  # what _defer decides on, in the same query
-        read = read.annotate(
-            open_item=queue_open_item_exists(),
-            evidence=F("scoring_state__evidence"),
-            evidence_by=F("scoring_state__evidence_by"),
-            deferred_until=F("scoring_state__deferred_until"),
-        )
-    conversations = list(read.order_by("pk"))
     for missing in sorted(set(ids) - {c.pk for c in conversations}):
         logger.info("score skipped conversation=%s: deleted", missing)
-    scored = Scored()
-    engines: dict[int, Engine] = {}
-    if defer:
-        scored.deferred.update(_defer(conversations, engines))
-        conversations = [c for c in conversations if c.pk not in scored.deferred]
     found = [c.pk for c in conversations]
     members: dict[int, list[Participant]] = defaultdict(list)
     people: dict[int, Participant] = {}
@@ -246,6 +227,8 @@ def conversations_score(*, conversation_ids: Sequence[int], defer: bool = True) 
         message.sender = people[message.sender_id]
     states = {s.conversation_id: s for s in ScoringState.objects.filter(conversation_id__in=found)}
 
+    scored = Scored()
+    engines: dict[int, Engine] = {}
     scorings: list[_Scoring] = []
     for conversation in conversations:
         scoring = _Scoring(conversation, conversation.score_requested_at)
@@ -307,7 +290,11 @@ def _prepare(
     its tenant's engine has already cached (``scoring.cached``, None where a message needs
     one) and where the last scoring left off (``scoring.prior``), if it still fits."""
     conversation = scoring.conversation
-    engine = _engine(conversation, engines)
+    engine = engines.get(conversation.tenant_id)
+    if engine is None:
+        engine = engines[conversation.tenant_id] = scoring_services.engine_for_tenant(
+            tenant=conversation.tenant
+        )
     people = {m.sender for m in messages} | set(members)
     scoring.participants = [engine_participant(p) for p in people]
     scoring.engine = engine
@@ -325,136 +312,6 @@ def _prepare(
     ]
     scoring.fresh = [m for m, c in zip(messages, scoring.cached, strict=True) if c is None]
     scoring.prior = _prior(state, messages)
-
-
-def _engine(conversation: Conversation, engines: dict[int, Engine]) -> Engine:
-    """The conversation's tenant's active engine, loaded once per chunk."""
-    engine = engines.get(conversation.tenant_id)
-    if engine is None:
-        engine = engines[conversation.tenant_id] = scoring_services.engine_for_tenant(
-            tenant=conversation.tenant
-        )
-    return engine
-
-
-def _defer(conversations: list[Conversation], engines: dict[int, Engine]) -> set[int]:
-    """Score the new messages of the conversations whose update cannot queue them, and owe
-    their rescore for later (ScoringState.deferred_until, and a task due then). Returns the
-    conversations deferred; the rest are for the full scoring.
-
-    Cannot queue: the conversation has no open item (an item's priority and urgency follow
-    each rescore) and has been scored before with this model, and the strongest
-    characteristic any of its messages scored, old or new, is below the tenant's threshold.
-    A conversation's probability never exceeds that (``Engine.bounded``), so its rescore
-    stays below the threshold: the queue would not change. Read without the policy lock: a
-    threshold lowered meanwhile reaches these conversations with their deferred rescore.
-
-    A deferred conversation keeps its score request (the sweep's safety net if the task due
-    is lost); one whose rescore is overdue by more than the deferral is not deferred again.
-    Messages with a missing value in a score (engine.evidence: 1.0) are never deferred."""
-    wait = timedelta(seconds=settings.ARTEMIS_SCORE_DEFER_SECONDS)
-    now = timezone.now()
-    by_version: dict[str, list[Conversation]] = defaultdict(list)
-    for conversation in conversations:
-        # Scored before (so it has a state), with no open item and a known evidence.
-        if not conversation.latest_fingerprint or conversation.open_item:
-            continue
-        if conversation.evidence is None:
-            continue
-        engine = _engine(conversation, engines)
-        if conversation.evidence_by != engine.version:
-            continue
-        if not conversation.evidence < conversation.tenant.flag_threshold:
-            continue
-        until = conversation.deferred_until
-        if until is not None and until < now - wait:  # the task due then is lost or late
-            continue
-        by_version[engine.version].append(conversation)
-    new: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for version, group in by_version.items():
-        for pk, conversation_id, text in (
-            Message.objects.filter(conversation_id__in=[c.pk for c in group])
-            .exclude(scored_by=version)
-            .order_by("conversation_id", "position")
-            .values_list("pk", "conversation_id", "text")
-        ):
-            new[conversation_id].append((pk, text))
-    raised: dict[int, float] = {}
-    rows: list[Message] = []
-    for version, group in by_version.items():
-        todo = [(c, pk, text) for c in group for pk, text in new[c.pk]]
-        if not todo:  # nothing new to read (participants' facts changed): the full scoring
-            continue
-        engine = _engine(group[0], engines)
-        try:
-            scores = [_as_stored(s) for s in engine.score_messages([t for _, _, t in todo])]
-        except Exception as exc:
-            # The full scoring scores each conversation's own, so only a bad one fails.
-            logger.warning("deferral message scoring failed error=%s", type(exc).__name__)
-            continue
-        strongest = engine.evidence(engine.score_matrix(scores)).tolist()
-        each: dict[int, float] = {}
-        for (conversation, _, _), value in zip(todo, strongest, strict=True):
-            each[conversation.pk] = max(each.get(conversation.pk, 0.0), value)
-        for conversation in group:
-            if conversation.pk not in each:
-                continue
-            evidence = max(conversation.evidence, each[conversation.pk])
-            if evidence < conversation.tenant.flag_threshold:
-                raised[conversation.pk] = evidence
-        rows += [
-            Message(pk=pk, score=score.to_dict(), scored_by=version)
-            for (conversation, pk, _), score in zip(todo, scores, strict=True)
-            if conversation.pk in raised
-        ]
-    if not raised:
-        return set()
-    due = now + wait
-    with transaction.atomic():
-        # Messages first, then states, as the full scoring's write takes them.
-        rows_update(rows, ["score", "scored_by"])
-        locked = list(
-            ScoringState.objects.select_for_update()
-            .filter(conversation_id__in=sorted(raised))
-            .order_by("conversation_id")
-            .only("conversation_id", "evidence", "evidence_by", "deferred_until")
-        )
-        version_of = {c.pk: v for v, group in by_version.items() for c in group}
-        kept, schedule = [], []
-        for state in locked:
-            if state.evidence is None or state.evidence_by != version_of[state.conversation_id]:
-                continue  # rescored meanwhile with a missing value or another model
-            state.evidence = max(state.evidence, raised[state.conversation_id])
-            if state.deferred_until is None:
-                state.deferred_until = due
-                schedule.append(state.conversation_id)
-            kept.append(state)
-        rows_update(kept, ["evidence", "deferred_until"])
-        transaction.on_commit(lambda: _send_deferred(schedule))
-    logger.info("deferred rescore conversations=%d due_in=%ss", len(kept), wait.seconds)
-    return {state.conversation_id for state in kept}
-
-
-def _send_deferred(conversation_ids: list[int]) -> None:
-    """Send the rescores owed for deferred updates, due ARTEMIS_SCORE_DEFER_SECONDS from now.
-    Straight to the broker: if it is down, the conversations keep their score requests and
-    the sweep sends them."""
-    from review.tasks import score_conversations  # tasks import services, not the reverse
-
-    for start in range(0, len(conversation_ids), TASK_CHUNK):
-        chunk = conversation_ids[start : start + TASK_CHUNK]
-        try:
-            score_conversations.apply_async(
-                args=[chunk],
-                kwargs={"defer": False},
-                countdown=settings.ARTEMIS_SCORE_DEFER_SECONDS,
-            )
-        except Exception as exc:
-            logger.warning(
-                "deferred rescore not sent conversations=%d error=%s; the sweep sends them",
-                len(chunk),
-                type(exc).__name__,
-            )
 
 
 def _prior(state: ScoringState | None, messages: list[_Row]) -> st.WindowState | None:
@@ -642,15 +499,11 @@ def _states_write(scorings: list[_Scoring]) -> None:
         if state is None:
             unstorable.append(scoring.conversation.pk)
             continue
-        assert scoring.engine is not None
         rows.append(
             ScoringState(
                 conversation_id=scoring.conversation.pk,
                 state=state,
                 messages_digest=messages_digest(scoring.messages),
-                evidence=made.evidence,
-                evidence_by=scoring.engine.version,
-                deferred_until=None,  # whatever was deferred is in this score
             )
         )
     if unstorable:  # the next rescore reads these whole
@@ -659,7 +512,7 @@ def _states_write(scorings: list[_Scoring]) -> None:
         rows,
         update_conflicts=True,
         unique_fields=["conversation"],
-        update_fields=["state", "messages_digest", "evidence", "evidence_by", "deferred_until"],
+        update_fields=["state", "messages_digest"],
     )
 
 

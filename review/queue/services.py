@@ -149,16 +149,6 @@ def queue_item_offer(*, conversation: Conversation, assessment: Assessment) -> Q
     return queue_items_offer(offers=[(conversation, assessment)]).get(conversation.pk)
 
 
-def queue_open_item_exists(outer: str = "pk") -> Exists:
-    """Whether the conversation ``outer`` names has an open (undecided) item, as an
-    annotation: for the scorer, which runs as the platform and reads ids only."""
-    return Exists(
-        QueueItem.objects.filter(conversation_id=OuterRef(outer)).exclude(
-            status=QueueStatus.DECIDED
-        )
-    )
-
-
 def queue_items_offer(*, offers: Sequence[tuple[Conversation, Assessment]]) -> dict[int, QueueItem]:
     """``queue_item_offer`` for many conversations (each once) in three statements whatever
     their number: one read of their open items, one insert of the new ones, one update of

@@ -120,10 +120,7 @@ def test_a_chunk_scores_exactly_as_its_conversations_scored_one_by_one(
     for upto in (7, 10, None):  # first scores, then two rescores with new messages
         for conversation_id in ingest(acme, SOURCES, upto=upto):
             conversation_score(conversation_id=conversation_id)
-        # At once, as conversation_score does (deferral: test_scoring_deferral.py).
-        scored = conversations_score(
-            conversation_ids=ingest(globex, SOURCES, upto=upto), defer=False
-        )
+        scored = conversations_score(conversation_ids=ingest(globex, SOURCES, upto=upto))
         assert scored.failed == {}
 
     one_by_one, together = comparable(acme), comparable(globex)
@@ -263,7 +260,7 @@ def test_a_rescore_continues_from_where_the_last_one_left_off(
 
     monkeypatch.setattr(Engine, "score_conversation", spy)
     ingest(acme, SOURCES[:4], upto=20)
-    conversations_score(conversation_ids=ids, defer=False)
+    conversations_score(conversation_ids=ids)
     assert [p.count for p in priors] == [12, 12, 12, 12]  # every one continued
     assert all(s.state["count"] == 20 for s in ScoringState.objects.filter(conversation_id__in=ids))
 

@@ -254,11 +254,11 @@ def test_a_transient_database_error_is_retried_until_it_succeeds(
     conversation = ingest(acme, ingest_payload(grooming_conversation()))
     calls: list[list[int]] = []
 
-    def flaky(*, conversation_ids: list[int], **kwargs: Any) -> Any:
+    def flaky(*, conversation_ids: list[int]) -> Any:
         calls.append(conversation_ids)
         if len(calls) < 3:
             raise OperationalError("connection reset")
-        return conversations_score(conversation_ids=conversation_ids, **kwargs)
+        return conversations_score(conversation_ids=conversation_ids)
 
     monkeypatch.setattr(tasks, "conversations_score", flaky)
     tasks.score_conversations.apply(args=[[conversation.pk]]).get()

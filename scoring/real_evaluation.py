@@ -31,7 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from scoring import disclosures
 from scoring.dataset import LabelledConversation
-from scoring.engine import Engine
+from scoring.engine import Engine, suspects_ranked
 from scoring.evaluation import early_warning
 from scoring.types import Participant
 
@@ -72,8 +72,8 @@ class RealChatReport:
     # words, an age of 15 or under: a corpus label of "benign" means no known predator, not
     # that no child was in sexual chat, and a moderator would want to see these.
     benign_flagged_stated_minor: int = 0
-    # Grooming conversations whose strongest participant is the offender, not the child:
-    # who the case names as the suspect.
+    # Grooming conversations in which the participant ranked most responsible
+    # (types.suspects_ranked), whom a case reports, is the offender, not the child.
     suspect_named: int = 0
     child_messages: int = 0
     child_highlighted: int = 0
@@ -121,9 +121,8 @@ class RealChatReport:
                     f"{self.child_messages} ({self.child_highlighted / self.child_messages:.1%})"
                 )
             out.append(
-                f"  the offender is the strongest participant (the suspect a case names) in "
-                f"{self.suspect_named} of {self.grooming}; in the others the child's replies "
-                "rate higher"
+                f"  the offender is the participant ranked most responsible (whom a case "
+                f"reports) in {self.suspect_named} of {self.grooming}; in the others, the child"
             )
             if self.vogt:
                 v = self.vogt
@@ -201,10 +200,8 @@ def real_chat_report(
                 [Participant(p.external_id) for p in conversation.participants], messages, scored
             )
             marked_ids = {h.message_external_id for h in result.highlights}
-            strongest = max(
-                result.suspect_scores, key=lambda s: result.suspect_scores[s], default=None
-            )
-            report.suspect_named += strongest in conversation.predators
+            ranked = suspects_ranked(result.suspect_scores, result.responsibility)
+            report.suspect_named += bool(ranked) and ranked[0] in conversation.predators
             others = [m for m in messages if m.sender not in conversation.predators]
             report.child_messages += len(others)
             report.child_highlighted += sum(m.external_id in marked_ids for m in others)

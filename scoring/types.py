@@ -89,6 +89,10 @@ class ConversationScore:
     model_version: str
     # Per participant: how strongly that participant shows the grooming behaviour found.
     suspect_scores: dict[str, float] = field(default_factory=dict)
+    # Per participant: the evidence in that participant's own messages (the sum, over the
+    # messages whose strongest characteristic reaches the highlight score, of that score).
+    # Who a case reports ranks by it (``engine.suspects_ranked``).
+    responsibility: dict[str, float] = field(default_factory=dict)
     # What a later rescore of the same conversation with more messages continues from
     # (Engine.score_conversation's ``prior``).
     window_state: WindowState | None = None

@@ -97,17 +97,18 @@ def case_lock(*, case: Case) -> Case:
 
 def _prefill(decision: Decision) -> dict[str, Any]:
     """Who is reported and who is the child, from what the platform sent: the participant
-    the model holds most responsible is reported; a participant declared under 18 is the
-    child, or else, when two people talk, the other one (most platforms know no ages). In
-    a group with no declared minor the author names the child."""
+    the model holds most responsible (``Assessment.suspects_ranked``) is reported; a
+    participant declared under 18 is the child, or else, when two people talk, the other
+    one (most platforms know no ages). In a group with no declared minor the author names
+    the child."""
     conversation = decision.conversation
     participants = list(conversation.participants.all().order_by("external_id"))
     assessment = decision.queue_item.assessment
-    suspects: dict[str, float] = assessment.suspect_scores or {}
+    rank = {external_id: i for i, external_id in enumerate(assessment.suspects_ranked())}
     minors = [p for p in participants if p.declared_age is not None and p.declared_age < 18]
     victim = minors[0] if minors else None
     others = [p for p in participants if p != victim]
-    reported = max(others, key=lambda p: suspects.get(p.external_id, 0.0), default=None)
+    reported = min(others, key=lambda p: rank.get(p.external_id, len(rank)), default=None)
     if victim is None and len(participants) == 2 and reported is not None:
         victim = next(p for p in participants if p != reported)
     # The incident starts with the first highlighted message (else the first message).

@@ -31,21 +31,26 @@ from review.models import (
 )
 from review.queue.leases import SECOND_REVIEW, lease_free_q, lease_live_q
 from review.tenancy.capabilities import Capability, roles_with
+from scoring.engine import suspects_ranked
 
 
 def decision_concerns(
-    scores: dict[str, float], members: list[tuple[int, str, int | None]]
+    scores: dict[str, float],
+    members: list[tuple[int, str, int | None]],
+    responsibility: dict[str, float] | None = None,
 ) -> set[int]:
     """Whom a decision on a conversation concerns, among its participants (pk, platform id,
-    declared age): the one the model held most responsible, as the case names the reported
-    user; never one declared under 18, and nobody when the model held no one responsible."""
-    candidates = [
-        (scores.get(external_id, 0.0), pk)
-        for pk, external_id, age in members
-        if age is None or age >= 18
-    ]
-    top = max(candidates, default=(0.0, 0))
-    return {top[1]} if top[0] > 0 else set()
+    declared age): the one the model held most responsible (``suspects_ranked``: the
+    evidence in their own messages, then the suspect ``scores``), as the case names the
+    reported user; never one declared under 18, and nobody when the model held no one
+    responsible."""
+    responsibility = responsibility or {}
+    eligible = {external_id: pk for pk, external_id, age in members if age is None or age >= 18}
+    for external_id in suspects_ranked(scores, responsibility):
+        if external_id in eligible:
+            held = scores.get(external_id, 0.0) > 0 or responsibility.get(external_id, 0.0) > 0
+            return {eligible[external_id]} if held else set()
+    return set()
 
 
 def decisions_about_participants(
@@ -75,8 +80,13 @@ def decisions_about_participants(
         members.setdefault(conversation_id, []).append((pk, external_id, age))
     shown = {p.pk for p in participants}
     for decision in decisions:
-        scores = decision.queue_item.assessment.suspect_scores or {}
-        for pk in decision_concerns(scores, members[decision.conversation_id]) & shown:
+        assessment = decision.queue_item.assessment
+        concerned = decision_concerns(
+            assessment.suspect_scores or {},
+            members[decision.conversation_id],
+            assessment.responsibility or {},
+        )
+        for pk in concerned & shown:
             out.setdefault(pk, []).append(decision)
     return out
 

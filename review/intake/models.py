@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from review.tenancy.models import Tenant
 from scoring import characteristics
+from scoring.engine import suspects_ranked
 
 
 class ConversationStatus(models.TextChoices):
@@ -137,6 +138,9 @@ class Assessment(models.Model):
     highlights = models.JSONField(default=list)
     factors = models.JSONField(default=list)
     suspect_scores = models.JSONField(default=dict)
+    # Per participant, the evidence in their own messages (ConversationScore.responsibility);
+    # empty in assessments made before it was recorded.
+    responsibility = models.JSONField(default=dict)
     message_count = models.PositiveIntegerField()
     content_fingerprint = models.CharField(max_length=64)
     scored_at = models.DateTimeField()
@@ -147,6 +151,11 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"assessment {self.probability:.2f} ({self.model_version})"
+
+    def suspects_ranked(self) -> list[str]:
+        """Participants' platform ids, most responsible first (scoring.types.suspects_ranked):
+        who a case reports and whom a decision concerns."""
+        return suspects_ranked(self.suspect_scores or {}, self.responsibility or {})
 
     @property
     def flagged_characteristics(self) -> list[str]:

@@ -450,6 +450,7 @@ def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
             highlights=[h.to_dict() for h in result.highlights],
             factors=list(result.factors),
             suspect_scores={k: round(v, 4) for k, v in result.suspect_scores.items()},
+            responsibility={k: round(v, 4) for k, v in result.responsibility.items()},
             message_count=len(scoring.messages),
             content_fingerprint=scoring.fingerprint,
             scored_at=now,

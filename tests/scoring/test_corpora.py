@@ -163,7 +163,7 @@ def test_the_real_chat_report_counts_and_never_quotes(tmp_path: Path) -> None:
     assert "grooming flagged within their first 200 messages" in lines
     # In generated grooming the child never answers in kind, so the groomer is named.
     assert report.suspect_named == report.grooming
-    assert f"strongest participant (the suspect a case names) in {report.grooming} of" in lines
+    assert f"ranked most responsible (whom a case reports) in {report.grooming} of" in lines
     assert "reliability" in lines
     texts = {m.text for c in conversations for m in c.messages if len(m.text) > 12}
     assert not any(text in lines for text in texts)

@@ -9,9 +9,23 @@ import pytest
 
 from scoring.artifacts import dump_engine, load_engine_bytes
 from scoring.characteristics import KEYS
-from scoring.engine import FEATURE_NAMES, HIGHLIGHT_FLOOR, Engine, _Forest, sender_windows
+from scoring.engine import (
+    FEATURE_NAMES,
+    HIGHLIGHT_FLOOR,
+    HIGHLIGHT_SCORE,
+    SUSPECT_TIE,
+    Engine,
+    _Forest,
+    sender_windows,
+    suspects_ranked,
+)
 from scoring.types import Message, Participant
-from tests.scoring_support import benign_conversation, grooming_conversation, trained_default
+from tests.scoring_support import (
+    benign_conversation,
+    grooming_conversation,
+    grooming_conversations,
+    trained_default,
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +104,61 @@ def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
     undeclared = engine.score_conversation([Participant("kid"), Participant("adult")], messages)
     assert undeclared.probability == result.probability
     assert not any("Declared ages" in line for line in undeclared.factors)
+
+
+def test_responsibility_is_the_evidence_in_a_participants_own_messages(engine: Engine) -> None:
+    people = [Participant("kid"), Participant("adult")]
+    messages = chat(
+        ("adult", "hey how old are you"),
+        ("kid", "im 13 wbu"),
+        ("adult", "dont tell your parents we talk ok"),
+        ("kid", "why would i tell them"),
+        ("adult", "add me on snap"),
+        ("kid", "ok"),
+        ("adult", "lets meet at the park saturday, just us"),
+        ("kid", "idk lol"),
+    )
+
+    result = engine.score_conversation(people, messages)
+
+    expected = {"kid": 0.0, "adult": 0.0}
+    for message, score in zip(messages, result.message_scores, strict=True):
+        strongest = max(score.scores.values())
+        if strongest >= HIGHLIGHT_SCORE:
+            expected[message.sender] += strongest
+    assert result.responsibility == pytest.approx(expected)
+    assert result.responsibility["adult"] > result.responsibility["kid"]
+    assert suspects_ranked(result.suspect_scores, result.responsibility)[0] == "adult"
+
+
+def test_the_predator_is_ranked_most_responsible_in_every_generated_grooming_chat(
+    engine: Engine,
+) -> None:
+    conversations = grooming_conversations(12)
+    assert len(conversations) == 12
+
+    for conversation in conversations:
+        result = engine.score_conversation(conversation.participants, conversation.messages)
+        ranked = suspects_ranked(result.suspect_scores, result.responsibility)
+        assert ranked[0] in conversation.predators, conversation.external_id
+
+
+def test_own_evidence_decides_between_participants_the_score_cannot_tell_apart() -> None:
+    # The child's replies rate as high as the adult's windows; what each wrote decides.
+    assert suspects_ranked({"kid": 0.9, "adult": 0.85}, {"kid": 0.6, "adult": 2.5}) == [
+        "adult",
+        "kid",
+    ]
+    # Past SUSPECT_TIE the score decides, whatever the messages held: a child's many
+    # anxious replies do not make her the suspect.
+    clear = 1.0 - SUSPECT_TIE - 0.01
+    assert suspects_ranked({"kid": clear, "adult": 1.0}, {"kid": 5.0, "adult": 1.0})[0] == "adult"
+    # No evidence recorded (an assessment made before it was): the score decides.
+    assert suspects_ranked({"kid": 0.2, "adult": 0.7}, {}) == ["adult", "kid"]
+    assert suspects_ranked({"kid": 0.65, "adult": 0.7}, {})[0] == "adult"
+    # A full tie is broken by the platform id, so the same assessment always names the same.
+    assert suspects_ranked({"b": 0.5, "a": 0.5}, {}) == ["b", "a"]
+    assert suspects_ranked({}, {}) == []
 
 
 def test_only_new_messages_go_through_the_message_model(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from scoring.engine import suspects_ranked
 from scoring.errors import ScoringError
 from scoring.models import ModelVersion
 from scoring.services import engine_load, model_version_active
@@ -110,8 +111,11 @@ class Command(BaseCommand):
             predicted: set[str] = set()
             for result in results:
                 if result.probability >= threshold and result.suspect_scores:
-                    author, score = max(result.suspect_scores.items(), key=lambda kv: kv[1])
-                    if score > 0:
+                    ranked = suspects_ranked(result.suspect_scores, result.responsibility)
+                    author = ranked[0]
+                    if result.suspect_scores.get(author, 0.0) > 0 or (
+                        result.responsibility.get(author, 0.0) > 0
+                    ):
                         predicted.add(author)
             report.authors = author_metrics(
                 predicted,

@@ -67,6 +67,26 @@ def test_with_no_declared_ages_the_other_side_of_a_two_person_chat_is_the_child(
     assert case.victim_details["age"] is None
 
 
+def test_the_case_reports_who_wrote_the_evidence_when_the_childs_replies_rate_higher(
+    acme: Tenant, alice: Any
+) -> None:
+    # On real chat the child's replies to an offender can rate as high as his own windows
+    # (they sit in windows of his messages); the evidence in his own messages decides.
+    item = flagged_item(acme)
+    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
+    item.assessment.suspect_scores = {"adult-0": 0.85, "kid-0": 0.9}
+    item.assessment.responsibility = {"adult-0": 2.6, "kid-0": 0.7}
+    item.assessment.save(update_fields=["suspect_scores", "responsibility"])
+    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
+    assert claimed is not None
+    case = decision_create(
+        item=claimed, moderator=alice, verdict="escalate_ncmec", reason_code="grooming_indicators"
+    ).case
+
+    assert case.reported_participant.external_id == "adult-0"
+    assert case.victim_participant.external_id == "kid-0"
+
+
 def test_an_escalation_opens_a_draft_case_prefilled_from_the_conversation(
     acme: Tenant, alice: Any
 ) -> None:

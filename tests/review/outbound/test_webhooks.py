@@ -303,6 +303,26 @@ def test_a_ban_never_names_a_child_even_when_the_model_rated_her_replies_highest
     assert WebhookDelivery.objects.get(decision=decision).payload["account"] == "adult-0"
 
 
+def test_a_ban_names_who_wrote_the_evidence_when_no_age_is_declared(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Most platforms declare no ages: the child's replies can then score as high as the
+    adult, and what each wrote decides whose account the platform is told to act on."""
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+    item = flagged_item(acme)
+    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
+    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.9}
+    item.assessment.responsibility = {"kid-0": 0.6, "adult-0": 1.7}
+    item.assessment.save()
+    queue_item_claim_next(tenant=acme, moderator=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = decision_create(
+            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
+        )
+
+    assert WebhookDelivery.objects.get(decision=decision).payload["account"] == "adult-0"
+
+
 def test_a_ban_names_no_account_when_the_model_held_no_adult_responsible(
     acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -65,7 +65,7 @@ ENGINE_FORMAT = 2
 # What an engine computes from its window models when it first scores, and never pickles.
 _CACHES = ("_forest", "_pruning", "_ensemble", "_fingerprint")
 # The layout of WindowState this engine writes and continues from.
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 # Up to this many new windows (all senders') are rated one by one on a rescore with a prior;
 # more go through the strongest-window search (Engine._rate).
 _RATE_ALL = 256
@@ -340,7 +340,7 @@ def suspects_ranked(
 ) -> list[str]:
     """Participants most responsible first. The suspect score decides, except between
     participants within SUSPECT_TIE of the highest: the window model cannot tell those
-    apart, and the evidence in their own messages (``Engine.responsibility``) decides. The
+    apart, and the evidence in their own messages (``Engine._add_responsibility``) decides. The
     platform id breaks a full tie, so an assessment always names the same participant.
 
     A participant's suspect score rates the windows that end at their messages, and those
@@ -1063,8 +1063,17 @@ class Engine:
             strongest_messages = self._strongest_messages(scored, matrix)
             states_minor = stated[:, 0]
         text_probability = text.probability
+        # Each sender's own evidence, carried in the state: a rescore adds its new messages'.
+        if continued is not None:
+            assert prior is not None
+            sums = self._add_responsibility(
+                dict(prior.responsibility), messages[prior.count :], scored[prior.count :]
+            )
+        else:
+            sums = self._add_responsibility({}, messages, scored)
+        state = replace(state, responsibility=sums)
         ids = [p.external_id for p in participants]
-        responsibility = self.responsibility(ids, messages, scored)
+        responsibility = {**dict.fromkeys(ids, 0.0), **sums}
         by_sender = {p: text.by_sender.get(p, 0.0) for p in ids}
         suspect = next(iter(suspects_ranked(by_sender, responsibility)), None)
         metadata = metadata_factors(participants, messages, suspect)
@@ -1325,20 +1334,20 @@ class Engine:
         )
 
     @staticmethod
-    def responsibility(
-        participants: Sequence[str], messages: Sequence[Message], scored: Sequence[MessageScore]
+    def _add_responsibility(
+        sums: dict[str, float], messages: Sequence[Message], scored: Sequence[MessageScore]
     ) -> dict[str, float]:
-        """Per participant, the evidence in their own messages: the sum, over the messages
-        whose strongest characteristic reaches HIGHLIGHT_SCORE, of that score (a message a
-        moderator would see highlighted counts by how sure the model is of it). Decides who a
-        case reports between participants the suspect score cannot tell apart
-        (``suspects_ranked``)."""
-        out = dict.fromkeys(participants, 0.0)
+        """Add to ``sums`` (per sender, in place, returned) the evidence in each of
+        ``messages``: its strongest characteristic score where that reaches HIGHLIGHT_SCORE
+        (a message a moderator would see highlighted counts by how sure the model is of it).
+        Summed in message order, so a rescore that adds its new messages to the prior's sums
+        gets what a whole reading gets, to the bit. Decides who a case reports between
+        participants the suspect score cannot tell apart (``suspects_ranked``)."""
         for message, score in zip(messages, scored, strict=True):
             strongest = max(score.scores.values(), default=0.0)
             if strongest >= HIGHLIGHT_SCORE:
-                out[message.sender] = out.get(message.sender, 0.0) + strongest
-        return out
+                sums[message.sender] = sums.get(message.sender, 0.0) + strongest
+        return sums
 
     @staticmethod
     def _strongest_messages(scored: Sequence[MessageScore], matrix: np.ndarray) -> dict[str, float]:

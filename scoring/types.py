@@ -158,7 +158,9 @@ class WindowState:
     # A sender not yet seen: their windows so far hold no words of their own. (Its ``best``
     # is None: read when such a sender writes, from its last window; see Engine._read_on.)
     newcomer: SenderWindowState
-    format: int = 1
+    # Per sender, the evidence in their own messages so far (ConversationScore.responsibility).
+    responsibility: dict[str, float] = field(default_factory=dict)
+    format: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +175,7 @@ class WindowState:
             "first_minor": self.first_minor,
             "senders": {k: v.to_dict() for k, v in self.senders.items()},
             "newcomer": self.newcomer.to_dict(),
+            "responsibility": self.responsibility,
         }
 
     @classmethod
@@ -189,4 +192,6 @@ class WindowState:
             first_minor=int(data["first_minor"]),
             senders={k: SenderWindowState.from_dict(v) for k, v in data["senders"].items()},
             newcomer=SenderWindowState.from_dict(data["newcomer"]),
+            # Absent from the first layout (format 1), which the engine reads as stale.
+            responsibility={k: float(v) for k, v in data.get("responsibility", {}).items()},
         )

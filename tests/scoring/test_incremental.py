@@ -124,6 +124,9 @@ def assert_identical(got: ConversationScore, want: ConversationScore) -> None:
     assert {k: v.hex() for k, v in got.suspect_scores.items()} == {
         k: v.hex() for k, v in want.suspect_scores.items()
     }
+    assert {k: v.hex() for k, v in got.responsibility.items()} == {
+        k: v.hex() for k, v in want.responsibility.items()
+    }
     assert got.highlights == want.highlights
     assert got.factors == want.factors
     assert got.characteristic_scores == want.characteristic_scores
@@ -277,6 +280,11 @@ def test_a_prior_from_another_engine_or_layout_is_ignored(engine: Engine) -> Non
         replace(head.window_state, engine="another engine"),
         replace(head.window_state, format=STATE_FORMAT + 1),
         other.score_conversation(participants, messages[:20]).window_state,
+        # The first layout, stored before the senders' own evidence was carried.
+        WindowState.from_dict(
+            {k: v for k, v in head.window_state.to_dict().items() if k != "responsibility"}
+            | {"format": 1}
+        ),
     ]
     for prior in stale:
         with whole_readings(engine) as read:

@@ -46,20 +46,35 @@ def escalate(tenant: Tenant, moderator: Any, verdict: str = "escalate_ncmec") ->
     return decision.case
 
 
+def escalated_without_ages(
+    tenant: Tenant,
+    moderator: Any,
+    suspect_scores: dict[str, float],
+    responsibility: dict[str, float] | None = None,
+) -> Any:
+    """The case of an escalated two-person chat in which no one declared an age, scored as
+    given."""
+    item = flagged_item(tenant)
+    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
+    item.assessment.suspect_scores = suspect_scores
+    item.assessment.responsibility = responsibility or {}
+    item.assessment.save(update_fields=["suspect_scores", "responsibility"])
+    claimed = queue_item_claim_next(tenant=tenant, moderator=moderator)
+    assert claimed is not None
+    return decision_create(
+        item=claimed,
+        moderator=moderator,
+        verdict="escalate_ncmec",
+        reason_code="grooming_indicators",
+    ).case
+
+
 def test_with_no_declared_ages_the_other_side_of_a_two_person_chat_is_the_child(
     acme: Tenant, alice: Any
 ) -> None:
     # Most platforms know no ages: the reported user is the one the model holds most
     # responsible, and the child is the one they talk with.
-    item = flagged_item(acme)
-    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
-    item.assessment.suspect_scores = {"adult-0": 0.9, "kid-0": 0.01}
-    item.assessment.save(update_fields=["suspect_scores"])
-    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
-    assert claimed is not None
-    case = decision_create(
-        item=claimed, moderator=alice, verdict="escalate_ncmec", reason_code="grooming_indicators"
-    ).case
+    case = escalated_without_ages(acme, alice, {"adult-0": 0.9, "kid-0": 0.01})
 
     assert case.reported_participant.external_id == "adult-0"
     assert case.victim_participant.external_id == "kid-0"
@@ -72,16 +87,9 @@ def test_the_case_reports_who_wrote_the_evidence_when_the_childs_replies_rate_hi
 ) -> None:
     # On real chat the child's replies to an offender can rate as high as his own windows
     # (they sit in windows of his messages); the evidence in his own messages decides.
-    item = flagged_item(acme)
-    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
-    item.assessment.suspect_scores = {"adult-0": 0.85, "kid-0": 0.9}
-    item.assessment.responsibility = {"adult-0": 2.6, "kid-0": 0.7}
-    item.assessment.save(update_fields=["suspect_scores", "responsibility"])
-    claimed = queue_item_claim_next(tenant=acme, moderator=alice)
-    assert claimed is not None
-    case = decision_create(
-        item=claimed, moderator=alice, verdict="escalate_ncmec", reason_code="grooming_indicators"
-    ).case
+    case = escalated_without_ages(
+        acme, alice, {"adult-0": 0.85, "kid-0": 0.9}, {"adult-0": 2.6, "kid-0": 0.7}
+    )
 
     assert case.reported_participant.external_id == "adult-0"
     assert case.victim_participant.external_id == "kid-0"

@@ -338,10 +338,11 @@ def sender_windows(
 def suspects_ranked(
     suspect_scores: dict[str, float], responsibility: dict[str, float]
 ) -> list[str]:
-    """Participants most responsible first. The suspect score decides, except between
+    """The participants the model holds responsible at all (a suspect score or evidence
+    above 0), most responsible first. The suspect score decides, except between
     participants within SUSPECT_TIE of the highest: the window model cannot tell those
-    apart, and the evidence in their own messages (``Engine._add_responsibility``) decides. The
-    platform id breaks a full tie, so an assessment always names the same participant.
+    apart, and the evidence in their own messages (``Engine._add_responsibility``) decides.
+    The platform id breaks a full tie, so an assessment always names the same participant.
 
     A participant's suspect score rates the windows that end at their messages, and those
     windows hold the other side's messages too: a child answering an offender in kind
@@ -360,7 +361,8 @@ def suspects_ranked(
         contender = score >= top - SUSPECT_TIE
         return (contender, responsibility.get(p, 0.0) if contender else 0.0, score, p)
 
-    return sorted(set(suspect_scores) | set(responsibility), key=key, reverse=True)
+    held = {p for p, v in (*suspect_scores.items(), *responsibility.items()) if v > 0}
+    return sorted(held, key=key, reverse=True)
 
 
 def metadata_factors(

@@ -73,7 +73,7 @@ class RealChatReport:
     # that no child was in sexual chat, and a moderator would want to see these.
     benign_flagged_stated_minor: int = 0
     # Grooming conversations in which the participant ranked most responsible
-    # (types.suspects_ranked), whom a case reports, is the offender, not the child.
+    # (engine.suspects_ranked), whom a case reports, is the offender, not the child.
     suspect_named: int = 0
     child_messages: int = 0
     child_highlighted: int = 0

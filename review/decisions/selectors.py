@@ -40,17 +40,12 @@ def decision_concerns(
     responsibility: dict[str, float] | None = None,
 ) -> set[int]:
     """Whom a decision on a conversation concerns, among its participants (pk, platform id,
-    declared age): the one the model held most responsible (``suspects_ranked``: the
-    evidence in their own messages, then the suspect ``scores``), as the case names the
-    reported user; never one declared under 18, and nobody when the model held no one
-    responsible."""
-    responsibility = responsibility or {}
+    declared age): the one the model held most responsible (``suspects_ranked`` of the
+    suspect ``scores`` and each one's own evidence), as the case names the reported user;
+    never one declared under 18, and nobody when the model held no adult responsible."""
     eligible = {external_id: pk for pk, external_id, age in members if age is None or age >= 18}
-    for external_id in suspects_ranked(scores, responsibility):
-        if external_id in eligible:
-            held = scores.get(external_id, 0.0) > 0 or responsibility.get(external_id, 0.0) > 0
-            return {eligible[external_id]} if held else set()
-    return set()
+    ranked = suspects_ranked(scores, responsibility or {})
+    return next(({eligible[e]} for e in ranked if e in eligible), set())
 
 
 def decisions_about_participants(

@@ -153,8 +153,9 @@ class Assessment(models.Model):
         return f"assessment {self.probability:.2f} ({self.model_version})"
 
     def suspects_ranked(self) -> list[str]:
-        """Participants' platform ids, most responsible first (scoring.types.suspects_ranked):
-        who a case reports and whom a decision concerns."""
+        """Platform ids of the participants the model holds responsible, most responsible
+        first (scoring.engine.suspects_ranked): who a case reports and whom a decision
+        concerns."""
         return suspects_ranked(self.suspect_scores or {}, self.responsibility or {})
 
     @property

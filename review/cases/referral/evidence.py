@@ -277,8 +277,9 @@ def evidence_gather(
                 "messages_scored": assessment.message_count,
                 "factors": assessment.factors,
                 "participant_scores": assessment.suspect_scores,
-                # The evidence in each participant's own messages, which ranks who is
-                # reported before the scores above do (Assessment.suspects_ranked).
+                # The evidence in each participant's own messages, which decides who is
+                # reported between scores within 0.1 of the highest
+                # (Assessment.suspects_ranked).
                 "participant_evidence": assessment.responsibility,
             }
             if assessment

@@ -110,13 +110,9 @@ class Command(BaseCommand):
         if any(c.predators for c in conversations):
             predicted: set[str] = set()
             for result in results:
-                if result.probability >= threshold and result.suspect_scores:
+                if result.probability >= threshold:
                     ranked = suspects_ranked(result.suspect_scores, result.responsibility)
-                    author = ranked[0]
-                    if result.suspect_scores.get(author, 0.0) > 0 or (
-                        result.responsibility.get(author, 0.0) > 0
-                    ):
-                        predicted.add(author)
+                    predicted.update(ranked[:1])
             report.authors = author_metrics(
                 predicted,
                 {p for c in conversations for p in c.predators},

@@ -84,10 +84,20 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return ids
 
 
-def ban(tenant: Tenant, django_capture_on_commit_callbacks: Any) -> Any:
+def ban(
+    tenant: Tenant,
+    django_capture_on_commit_callbacks: Any,
+    suspect_scores: dict[str, float] | None = None,
+    responsibility: dict[str, float] | None = None,
+    kid_age: int | None = 13,
+) -> Any:
+    """A ban on flagged_item's conversation, scored as given (by default the adult alone is
+    held responsible), kid-0 declared ``kid_age``."""
     alice = MembershipFactory(tenant=tenant, role=Role.MODERATOR, user__username="alice").user
     item = flagged_item(tenant)
-    item.assessment.suspect_scores = {"adult-0": 0.9, "kid-0": 0.0}
+    item.conversation.participants.filter(external_id="kid-0").update(declared_age=kid_age)
+    item.assessment.suspect_scores = suspect_scores or {"adult-0": 0.9, "kid-0": 0.0}
+    item.assessment.responsibility = responsibility or {}
     item.assessment.save()
     queue_item_claim_next(tenant=tenant, moderator=alice)
     with django_capture_on_commit_callbacks(execute=True):
@@ -290,15 +300,7 @@ def test_a_ban_never_names_a_child_even_when_the_model_rated_her_replies_highest
 ) -> None:
     """A decoy or a child answering in kind can out-score the adult; the platform must never
     be told to ban the declared 13-year-old's account."""
-    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-    item = flagged_item(acme)  # kid-0 declared 13, adult-0 with no declared age
-    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.4}
-    item.assessment.save()
-    queue_item_claim_next(tenant=acme, moderator=alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = decision_create(
-            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
-        )
+    decision = ban(acme, django_capture_on_commit_callbacks, {"kid-0": 0.95, "adult-0": 0.4})
 
     assert WebhookDelivery.objects.get(decision=decision).payload["account"] == "adult-0"
 
@@ -308,17 +310,13 @@ def test_a_ban_names_who_wrote_the_evidence_when_no_age_is_declared(
 ) -> None:
     """Most platforms declare no ages: the child's replies can then score as high as the
     adult, and what each wrote decides whose account the platform is told to act on."""
-    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-    item = flagged_item(acme)
-    item.conversation.participants.filter(external_id="kid-0").update(declared_age=None)
-    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.9}
-    item.assessment.responsibility = {"kid-0": 0.6, "adult-0": 1.7}
-    item.assessment.save()
-    queue_item_claim_next(tenant=acme, moderator=alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = decision_create(
-            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
-        )
+    decision = ban(
+        acme,
+        django_capture_on_commit_callbacks,
+        {"kid-0": 0.95, "adult-0": 0.9},
+        {"kid-0": 0.6, "adult-0": 1.7},
+        kid_age=None,
+    )
 
     assert WebhookDelivery.objects.get(decision=decision).payload["account"] == "adult-0"
 
@@ -326,14 +324,6 @@ def test_a_ban_names_who_wrote_the_evidence_when_no_age_is_declared(
 def test_a_ban_names_no_account_when_the_model_held_no_adult_responsible(
     acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any
 ) -> None:
-    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
-    item = flagged_item(acme)
-    item.assessment.suspect_scores = {"kid-0": 0.95, "adult-0": 0.0}
-    item.assessment.save()
-    queue_item_claim_next(tenant=acme, moderator=alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        decision = decision_create(
-            item=item, moderator=alice, verdict="ban", reason_code="sextortion"
-        )
+    decision = ban(acme, django_capture_on_commit_callbacks, {"kid-0": 0.95, "adult-0": 0.0})
 
     assert WebhookDelivery.objects.get(decision=decision).payload["account"] is None

@@ -63,7 +63,7 @@ from scoring.types import (
 # error (scoring.artifacts) instead of failing on a missing attribute in the worker.
 ENGINE_FORMAT = 2
 # What an engine computes from its window models when it first scores, and never pickles.
-_CACHES = ("_forest", "_pruning", "_ensemble", "_fingerprint")
+_CACHES = ("_forest", "_pruning", "_ensemble", "_fingerprint", "_ceiling")
 # The layout of WindowState this engine writes and continues from.
 STATE_FORMAT = 2
 # Up to this many new windows (all senders') are rated one by one on a rescore with a prior;
@@ -86,6 +86,19 @@ HIGHLIGHT_FLOOR = 0.5
 # Suspect scores this close to the highest do not tell participants apart (suspects_ranked).
 SUSPECT_TIE = 0.1
 HIGHLIGHT_SCORE = 0.5
+# Friendship forming alone is not grooming: compliments, warmth and getting-to-know-you
+# questions are what friends and teenage couples say to each other too. A window whose
+# characteristics all belong to O'Connell's first stage (``STAGE_OF`` 0: trust building,
+# personal questions), or that has none, is held at this probability at most, below even
+# odds, unless someone else in it has said in their own words that they are a child.
+# Anything of a later stage (the age gap, who is around, secrecy, sexual talk, moving
+# off the platform, meeting...) lifts the ceiling. Chosen with the one benign conversation
+# of the real development chat that the model flagged on flattery alone in view (a
+# flirtation between teenagers, 0.628), so the figures on that chat are optimistic; it
+# took benign flags there from 4 to 3 of 89 and changed no offender's first warning, and
+# on the synthetic held-out set took no grooming conversation below 0.5
+# (``evaluate_model --corpora`` and ``evaluate_model``).
+FRIENDSHIP_CEILING = 0.45
 MINOR_AGE = 16
 NEW_ACCOUNT_DAYS = 30
 
@@ -624,10 +637,21 @@ class _Pruning:
     each feature) stand for it exactly. And with monotone trees a row whose bins are all at
     or below another's never scores higher."""
 
-    def __init__(self, forests: Sequence[_Forest], width: int) -> None:
+    def __init__(
+        self, forests: Sequence[_Forest], width: int, zero_edges: Sequence[int] = ()
+    ) -> None:
         feature = np.concatenate([f.feature[~f.is_leaf] for f in forests])
         threshold = np.concatenate([f.threshold[~f.is_leaf] for f in forests])
-        self.edges = [np.unique(threshold[feature == j]) for j in range(width)]
+        # ``zero_edges``: features whose zero and positive values must not share a bin,
+        # because what a window scores depends on them beyond the trees (the friendship
+        # ceiling, Engine.raw_window_scores). A finer bin still takes one path through
+        # every tree, so the bins still stand for the rows exactly.
+        extra = set(zero_edges)
+        self.edges = [
+            np.unique(np.append(threshold[feature == j], 0.0) if j in extra
+                      else threshold[feature == j])
+            for j in range(width)
+        ]  # fmt: skip
         self.split_on = [j for j, edges in enumerate(self.edges) if len(edges)]
         most = max(len(e) for e in self.edges)
         self.dtype = np.uint8 if most < 255 else np.uint16 if most < 65535 else np.uint32
@@ -781,6 +805,8 @@ class Engine:
         model = LogisticRegression(C=1e4).fit(_logit(raw)[:, None], labels)
         slope = max(float(model.coef_[0, 0]), 1e-3)
         self.calibration = (slope, float(model.intercept_[0]))
+        for cache in _CACHES:  # the friendship ceiling's raw value moved with it
+            self.__dict__.pop(cache, None)
 
     # -- scoring ------------------------------------------------------------------------
     def score_messages(self, texts: Sequence[str]) -> list[MessageScore]:
@@ -790,7 +816,10 @@ class Engine:
         tenant = self.tenant_text.predict(texts)
         return [replace(s, tenant_text=float(t)) for s, t in zip(scored, tenant, strict=True)]
 
-    def raw_window_scores(self, rows: np.ndarray) -> np.ndarray:
+    def raw_window_scores(self, rows: np.ndarray, *, ceiling: bool = True) -> np.ndarray:
+        """The window models' score of each window row, uncalibrated; with ``ceiling``,
+        no higher for a window of friendship forming alone than what calibrates to
+        FRIENDSHIP_CEILING (``_friendship_only``). Calibration is fitted without it."""
         if self.window_model is None:
             raise RuntimeError("the window model is not trained")
         if not len(rows):
@@ -810,7 +839,38 @@ class Engine:
         raw = each[0]
         for other in each[1:]:
             raw = raw + other
-        return _sigmoid(raw / len(forests))
+        scores = _sigmoid(raw / len(forests))
+        if not ceiling:
+            return scores
+        return np.where(
+            self._friendship_only(rows), np.minimum(scores, self._raw_ceiling()), scores
+        )
+
+    def _ceiling_columns(self) -> list[int]:
+        """The window features that lift the friendship ceiling when above zero: the
+        counts of the characteristics past O'Connell's first stage and of a tenant's own
+        text model, and whether someone else has said they are a child."""
+        columns = len(KEYS) + (self.tenant_text is not None)
+        later = [j for j, key in enumerate(KEYS) if STAGE_OF[key] > 0]
+        later += list(range(len(KEYS), columns))
+        return [2 * columns + j for j in later] + [self.feature_count - 3]
+
+    def _friendship_only(self, rows: np.ndarray) -> np.ndarray:
+        """Which window rows hold nothing past friendship forming (FRIENDSHIP_CEILING). A
+        missing value lifts the ceiling: it bounds nothing."""
+        return (rows[:, self._ceiling_columns()] <= 0).all(axis=1)
+
+    def _raw_ceiling(self) -> float:
+        """The highest raw window score that calibrates to FRIENDSHIP_CEILING or less
+        (the inverse of ``calibrate``, stepped down past its rounding)."""
+        ceiling = self.__dict__.get("_ceiling")
+        if ceiling is None:
+            slope, intercept = self.calibration
+            ceiling = float(_sigmoid((_logit(FRIENDSHIP_CEILING) - intercept) / slope))
+            while float(self.calibrate(ceiling)) > FRIENDSHIP_CEILING:
+                ceiling = float(np.nextafter(ceiling, 0.0))
+            self.__dict__["_ceiling"] = ceiling
+        return ceiling
 
     def _forests(self) -> list[_Forest]:
         forests = self.__dict__.get("_forest")
@@ -827,7 +887,9 @@ class Engine:
             forests = self._forests()
             monotone = all(f.monotone() for f in forests)
             width = self.feature_count
-            self.__dict__["_pruning"] = _Pruning(forests, width) if monotone else None
+            self.__dict__["_pruning"] = (
+                _Pruning(forests, width, self._ceiling_columns()) if monotone else None
+            )
         return self.__dict__["_pruning"]
 
     def __getstate__(self) -> dict[str, object]:
@@ -851,10 +913,14 @@ class Engine:
         return np.array(rows, dtype=np.float64).reshape(len(scored), len(KEYS) + tenant)
 
     def raw_scores(
-        self, messages: Sequence[Message], scored: Sequence[MessageScore]
+        self,
+        messages: Sequence[Message],
+        scored: Sequence[MessageScore],
+        *,
+        ceiling: bool = True,
     ) -> tuple[np.ndarray, dict[str, float]]:
         """Uncalibrated: the strongest window ending at each message (over senders), and
-        each sender's strongest window."""
+        each sender's strongest window (``ceiling``: raw_window_scores)."""
         best = np.zeros(len(messages))
         by_sender: dict[str, float] = {}
         if not len(messages):
@@ -862,18 +928,19 @@ class Engine:
         windows = self._windows(messages, scored)
         if not windows:
             return best, by_sender
-        raw = self._rate_every(windows)
+        raw = self._rate_every(windows, ceiling=ceiling)
         for sender, row in zip(windows, raw, strict=True):
             by_sender[sender] = float(row.max())
         best = raw.max(axis=0)
         return best, by_sender
 
-    def _rate_every(self, windows: dict[str, np.ndarray]) -> np.ndarray:
+    def _rate_every(self, windows: dict[str, np.ndarray], *, ceiling: bool = True) -> np.ndarray:
         """senders x messages: the raw score of every window. A sender's window often stands
         still while others talk: most rows repeat, and each distinct row is rated once (about
         a third of them are distinct)."""
         rows, where = np.unique(np.vstack(list(windows.values())), axis=0, return_inverse=True)
-        return self.raw_window_scores(rows)[where.reshape(-1)].reshape(len(windows), -1)
+        raw = self.raw_window_scores(rows, ceiling=ceiling)
+        return raw[where.reshape(-1)].reshape(len(windows), -1)
 
     def _windows(
         self,
@@ -1110,7 +1177,8 @@ class Engine:
         fingerprint = self.__dict__.get("_fingerprint")
         if fingerprint is None:
             digest = hashlib.sha256()
-            layout = (STATE_FORMAT, WINDOW, TOP, COUNT_CAP, FLAGGED_CAP, self.feature_count)
+            layout = (STATE_FORMAT, WINDOW, TOP, COUNT_CAP, FLAGGED_CAP, self.feature_count,
+                      FRIENDSHIP_CEILING, self.calibration)  # fmt: skip
             digest.update(repr(layout).encode())
             digest.update(self.threshold_array().tobytes())
             for forest in self._forests():

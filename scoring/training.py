@@ -419,7 +419,10 @@ def _fit(
     if calibration:
         held = [(c, _message_scores(engine, c, fit.oof_scores)) for c in calibration]
     raw = np.array(
-        [engine.raw_scores(c.messages, scored)[0].max(initial=0.0) for c, scored in held]
+        [
+            engine.raw_scores(c.messages, scored, ceiling=False)[0].max(initial=0.0)
+            for c, scored in held
+        ]
     )
     truth = np.array([c.label for c, _ in held])
     if len(set(truth.tolist())) < 2:

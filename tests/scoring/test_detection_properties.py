@@ -25,9 +25,10 @@ from review.management.commands.seed_demo import in_progress
 from review.models import Message as StoredMessage
 from review.models import Participant as StoredParticipant
 from review.transcript import Row, message_row
-from scoring.characteristics import BLURRED_KEYS
+from scoring import disclosures
+from scoring.characteristics import BLURRED_KEYS, KEYS
 from scoring.dataset import LabelledConversation
-from scoring.engine import Engine
+from scoring.engine import FRIENDSHIP_CEILING, STAGE_OF, Engine
 from scoring.generator import generate_conversations
 from scoring.seed import load_seed_messages
 from scoring.types import ConversationScore, Message, Participant
@@ -666,6 +667,105 @@ def test_scores_spread_over_the_range(
     deciles = np.histogram(flagged, bins=10, range=(0.0, 1.0))[0]
     assert np.count_nonzero(deciles) >= 3  # measured 4: 0.02, 0.67 (twice), 0.88, 0.97-1.00
     assert min(flagged) < 0.9
+
+
+# -- 9. friendship forming alone -------------------------------------------------------------
+def friendship_chats(engine: Engine) -> list[list[Message]]:
+    """Jay's compliments and getting-to-know-you questions (the seed's own lines of the
+    first stage: trust building, personal questions) among two hundred lines of small talk,
+    and nothing of a later stage: the kind of chat two teenagers who like each other have.
+    Only lines that lift the ceiling on their own are left out (``past_friendship``)."""
+    first_stage = {k for k in KEYS if STAGE_OF[k] == 0}
+    seed = load_seed_messages()
+    lines = sorted(m.text for m in seed if m.kind == "grooming" and set(m.labels) <= first_stage)
+    lines = [text for text in lines if not past_friendship(engine, [text])]
+    adult = [text for text in ADULT_SMALL_TALK if not past_friendship(engine, [text])]
+    child = [text for text in CHILD_SMALL_TALK if not past_friendship(engine, [text])]
+    chats = []
+    for seed_ in range(10):
+        rng = random.Random(seed_)
+        talk = [
+            ("mia", rng.choice(child)) if rng.random() < 0.55 else ("jay", rng.choice(adult))
+            for _ in range(200)
+        ]
+        for text in rng.sample(lines, 14):
+            talk.insert(rng.randrange(len(talk)), ("jay", text))
+        chats.append(chat(talk))
+    return chats
+
+
+def past_friendship(engine: Engine, texts: Sequence[str]) -> bool:
+    """Whether any of ``texts`` reaches the threshold of a characteristic past the first
+    stage, or says in its writer's own words that they are a child: what lifts the
+    ceiling."""
+    scored = engine.score_messages(list(texts))
+    later = [j for j, k in enumerate(KEYS) if STAGE_OF[k] > 0]
+    matrix = engine.score_matrix(scored)[:, later]
+    young = any(disclosures.states_minor(text) for text in texts)
+    return young or bool((matrix >= engine.threshold_array()[later]).any())
+
+
+def uncapped(engine: Engine, messages: Sequence[Message]) -> float:
+    """What the conversation would score without the friendship ceiling."""
+    scored = engine.score_messages([m.text for m in messages])
+    best, _ = engine.raw_scores(messages, scored, ceiling=False)
+    evidence = engine.evidence(engine.score_matrix(scored))
+    return float(engine.bounded(np.maximum.accumulate(best), evidence)[-1])
+
+
+def test_friendship_forming_alone_stays_below_even_odds(
+    engine: Engine, generated: list[LabelledConversation], scored: dict[str, ConversationScore]
+) -> None:
+    """Compliments and questions are what friends and teenage couples say too: a
+    conversation with nothing past O'Connell's first stage never reaches FRIENDSHIP_CEILING,
+    generated ones (grooming and benign alike) and hand-written ones."""
+    chats = friendship_chats(engine)
+    above = [c for c in chats if uncapped(engine, c) > FRIENDSHIP_CEILING]
+    require(len(above) >= 3, f"only {len(above)} chats would score above the ceiling without it")
+
+    for messages in chats:
+        assert not past_friendship(engine, [m.text for m in messages])
+        assert engine.score_conversation(jay_and_mia(), messages).probability <= FRIENDSHIP_CEILING
+    held = [c for c in generated if not past_friendship(engine, [m.text for m in c.messages])]
+    assert len(held) >= 20
+    assert max(scored[c.external_id].probability for c in held) <= FRIENDSHIP_CEILING
+
+
+def test_flattery_aimed_at_someone_who_says_they_are_a_child_counts_in_full(
+    engine: Engine,
+) -> None:
+    """Once mia says she is 13, jay's compliments and questions are no longer what peers
+    say to each other: the ceiling is lifted, and the chats it held score above it."""
+    held = [c for c in friendship_chats(engine) if uncapped(engine, c) > FRIENDSHIP_CEILING]
+    require(len(held) >= 3, "too few chats held by the ceiling")
+    for messages in held:
+        said = [Message("age", "mia", messages[0].sent_at - timedelta(seconds=30), "im 13"),
+                *messages]  # fmt: skip
+
+        assert engine.score_conversation(jay_and_mia(), said).probability > FRIENDSHIP_CEILING
+
+
+def test_a_later_stage_line_lifts_the_ceiling_and_the_fast_paths_agree(engine: Engine) -> None:
+    """One line of a later stage (secrecy) lifts the ceiling; and the strongest-window
+    search and a rescore from a prior still give what rating every window gives."""
+    for messages in friendship_chats(engine)[:4]:
+        secret = append(messages, [("jay", "dont tell anyone we talk ok, its just our thing")])
+        before = engine.score_conversation(jay_and_mia(), messages)
+        after = engine.score_conversation(jay_and_mia(), secret)
+
+        assert after.probability >= before.probability
+        assert past_friendship(engine, [m.text for m in secret]) or (
+            after.probability <= FRIENDSHIP_CEILING
+        )
+        for conversation in (messages, secret):
+            scores = engine.score_messages([m.text for m in conversation])
+            every = engine.text_scores(conversation, scores)
+            assert engine.strongest(conversation, scores).probability == float(every.prefix[-1])
+        head = engine.score_conversation(jay_and_mia(), secret[:-30], after.message_scores[:-30])
+        rescored = engine.score_conversation(
+            jay_and_mia(), secret, after.message_scores, prior=head.window_state
+        )
+        assert rescored.probability == after.probability
 
 
 # -- ordinary chat ----------------------------------------------------------------------------

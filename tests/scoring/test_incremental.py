@@ -220,9 +220,9 @@ def test_the_rescore_reads_only_the_windows_ending_at_new_messages(engine: Engin
     rated: list[int] = []
     original = engine.raw_window_scores
 
-    def counted(rows: np.ndarray) -> np.ndarray:
+    def counted(rows: np.ndarray, **kwargs: bool) -> np.ndarray:
         rated.append(len(rows))
-        return original(rows)
+        return original(rows, **kwargs)
 
     engine.__dict__["raw_window_scores"] = counted
     try:

@@ -861,14 +861,23 @@ class Engine:
         return (rows[:, self._ceiling_columns()] <= 0).all(axis=1)
 
     def _raw_ceiling(self) -> float:
-        """The highest raw window score that calibrates to FRIENDSHIP_CEILING or less
-        (the inverse of ``calibrate``, stepped down past its rounding)."""
+        """The highest raw window score that calibrates to FRIENDSHIP_CEILING or less: the
+        inverse of ``calibrate``, or where its rounding (or a calibration too flat to reach
+        the ceiling, whose lowest raw score is then the ceiling) says otherwise, found by
+        bisection (``calibrate`` never falls as the raw score rises)."""
         ceiling = self.__dict__.get("_ceiling")
         if ceiling is None:
             slope, intercept = self.calibration
             ceiling = float(_sigmoid((_logit(FRIENDSHIP_CEILING) - intercept) / slope))
-            while float(self.calibrate(ceiling)) > FRIENDSHIP_CEILING:
-                ceiling = float(np.nextafter(ceiling, 0.0))
+            if float(self.calibrate(ceiling)) > FRIENDSHIP_CEILING:
+                low, high = 0.0, ceiling
+                for _ in range(64):
+                    middle = (low + high) / 2
+                    if float(self.calibrate(middle)) <= FRIENDSHIP_CEILING:
+                        low = middle
+                    else:
+                        high = middle
+                ceiling = low
             self.__dict__["_ceiling"] = ceiling
         return ceiling
 

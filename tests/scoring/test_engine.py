@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 from scoring.artifacts import dump_engine, load_engine_bytes
 from scoring.characteristics import KEYS
 from scoring.engine import (
+    _CACHES,
     FEATURE_NAMES,
+    FRIENDSHIP_CEILING,
     HIGHLIGHT_FLOOR,
     HIGHLIGHT_SCORE,
     SUSPECT_TIE,
@@ -238,3 +241,27 @@ def test_the_flat_forest_rates_windows_exactly_as_scikit_learn_does(engine: Engi
     assert np.array_equal(_Forest(engine.window_model).raw(rows), expected)
     saved = dump_engine(engine)  # the flat forest is a cache: never in the artifact
     assert "_forest" not in load_engine_bytes(saved.data, expected_sha256=saved.sha256).__dict__
+
+
+@pytest.mark.parametrize(
+    "calibration",
+    [None, (1.0, 0.0), (3.7, -1.2), (1e-3, 2.0), (1e-3, -2.0), (50.0, 30.0)],
+    ids=["trained", "identity", "steep", "flat-above", "flat-below", "extreme"],
+)
+def test_the_friendship_ceilings_raw_score_calibrates_to_it_at_most(
+    engine: Engine, calibration: tuple[float, float] | None
+) -> None:
+    """The raw score friendship-only windows are held at calibrates to FRIENDSHIP_CEILING
+    or less, and is the highest that does where one can; a calibration too flat to come
+    down to the ceiling holds them at the lowest raw score, found at once."""
+    other = copy.copy(engine)
+    other.__dict__ = {k: v for k, v in engine.__dict__.items() if k not in _CACHES}
+    if calibration is not None:
+        other.calibration = calibration
+
+    raw = other._raw_ceiling()
+
+    assert 0.0 <= raw <= 1.0
+    assert float(other.calibrate(raw)) <= FRIENDSHIP_CEILING or raw == 0.0
+    above = min(1.0, raw + 1e-9)
+    assert float(other.calibrate(above)) > FRIENDSHIP_CEILING - 1e-6 or above == 1.0

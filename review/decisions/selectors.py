@@ -31,20 +31,14 @@ from review.models import (
 )
 from review.queue.leases import SECOND_REVIEW, lease_free_q, lease_live_q
 from review.tenancy.capabilities import Capability, roles_with
-from scoring.engine import suspects_ranked
 
 
-def decision_concerns(
-    scores: dict[str, float],
-    members: list[tuple[int, str, int | None]],
-    responsibility: dict[str, float] | None = None,
-) -> set[int]:
+def decision_concerns(ranked: list[str], members: list[tuple[int, str, int | None]]) -> set[int]:
     """Whom a decision on a conversation concerns, among its participants (pk, platform id,
-    declared age): the one the model held most responsible (``suspects_ranked`` of the
-    suspect ``scores`` and each one's own evidence), as the case names the reported user;
-    never one declared under 18, and nobody when the model held no adult responsible."""
+    declared age): the first of ``ranked`` (``Assessment.suspects_ranked``, as the case
+    names the reported user) who is not declared under 18; nobody when the model held no
+    adult responsible."""
     eligible = {external_id: pk for pk, external_id, age in members if age is None or age >= 18}
-    ranked = suspects_ranked(scores, responsibility or {})
     return next(({eligible[e]} for e in ranked if e in eligible), set())
 
 
@@ -75,13 +69,8 @@ def decisions_about_participants(
         members.setdefault(conversation_id, []).append((pk, external_id, age))
     shown = {p.pk for p in participants}
     for decision in decisions:
-        assessment = decision.queue_item.assessment
-        concerned = decision_concerns(
-            assessment.suspect_scores or {},
-            members[decision.conversation_id],
-            assessment.responsibility or {},
-        )
-        for pk in concerned & shown:
+        ranked = decision.queue_item.assessment.suspects_ranked()
+        for pk in decision_concerns(ranked, members[decision.conversation_id]) & shown:
             out.setdefault(pk, []).append(decision)
     return out
 

@@ -51,9 +51,7 @@ def _account(decision: Decision) -> str | None:
     members = list(
         decision.conversation.participants.values_list("pk", "external_id", "declared_age")
     )
-    concerned = decision_concerns(
-        assessment.suspect_scores or {}, members, assessment.responsibility or {}
-    )
+    concerned = decision_concerns(assessment.suspects_ranked(), members)
     return next((external_id for pk, external_id, _ in members if pk in concerned), None)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from review.decisions.selectors import decision_concerns
 from review.models import Assessment, Decision, Participant, QueueItem, Tenant
+from scoring.engine import suspects_ranked
 from tests.review.supervision_support import decide
 from tests.review_support import flagged_item, signed_in
 
@@ -66,25 +67,34 @@ def test_a_child_declared_under_18_is_never_the_one_a_decision_was_about(
     assert "earlier decisions" not in _line(page, child.external_id)
 
 
+def concerns(
+    scores: dict[str, float],
+    members: list[tuple[int, str, int | None]],
+    evidence: dict[str, float] | None = None,
+) -> set[int]:
+    """decision_concerns of an assessment with these suspect scores and own evidence."""
+    return decision_concerns(suspects_ranked(scores, evidence or {}), members)
+
+
 def test_a_decision_is_about_the_most_responsible_adult_or_about_nobody() -> None:
     members = [(1, "kid", 13), (2, "jay", None), (3, "lee", 30)]
 
-    assert decision_concerns({"kid": 0.9, "jay": 0.7, "lee": 0.2}, members) == {2}
-    assert decision_concerns({"kid": 0.9, "jay": 0.0, "lee": 0.0}, members) == set()
-    assert decision_concerns({}, members) == set(), "no scores: it cannot say, so it names no one"
+    assert concerns({"kid": 0.9, "jay": 0.7, "lee": 0.2}, members) == {2}
+    assert concerns({"kid": 0.9, "jay": 0.0, "lee": 0.0}, members) == set()
+    assert concerns({}, members) == set(), "no scores: it cannot say, so it names no one"
 
 
 def test_what_a_participant_wrote_ranks_before_their_suspect_score() -> None:
     members = [(1, "kid", None), (2, "jay", None)]
 
     # The child's replies rated as high, but the adult's own messages hold the evidence.
-    assert decision_concerns({"kid": 0.9, "jay": 0.85}, members, {"kid": 0.7, "jay": 3.1}) == {2}
+    assert concerns({"kid": 0.9, "jay": 0.85}, members, {"kid": 0.7, "jay": 3.1}) == {2}
     # No evidence recorded (an older assessment): the suspect score decides, as before.
-    assert decision_concerns({"kid": 0.9, "jay": 0.85}, members, {}) == {1}
+    assert concerns({"kid": 0.9, "jay": 0.85}, members, {}) == {1}
     # A clear difference in the score is not overturned by evidence.
-    assert decision_concerns({"kid": 0.9, "jay": 0.3}, members, {"kid": 0.7, "jay": 3.1}) == {1}
+    assert concerns({"kid": 0.9, "jay": 0.3}, members, {"kid": 0.7, "jay": 3.1}) == {1}
     # Evidence alone is being held responsible.
-    assert decision_concerns({}, members, {"jay": 0.8}) == {2}
+    assert concerns({}, members, {"jay": 0.8}) == {2}
     # A participant declared under 18 is never the one, whatever they wrote.
     declared = [(1, "kid", 13), (2, "jay", None)]
-    assert decision_concerns({"kid": 0.9, "jay": 0.6}, declared, {"kid": 4.0, "jay": 1.0}) == {2}
+    assert concerns({"kid": 0.9, "jay": 0.6}, declared, {"kid": 4.0, "jay": 1.0}) == {2}

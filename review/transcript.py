@@ -6,9 +6,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from review import presentation
+from review.audit.services import audit_record
 from review.decisions import selectors
 from review.intake import selectors as intake_selectors
-from review.models import Assessment, Conversation, Message, Participant, QueueItem, Tenant
+from review.models import (
+    Assessment,
+    AuditAction,
+    Conversation,
+    Message,
+    Participant,
+    QueueItem,
+    Tenant,
+)
 from review.tenancy.access import ArtemisRequest
 from scoring import characteristics
 
@@ -130,6 +139,37 @@ def review_context(
         ],
         "legend": characteristics.CHARACTERISTICS,
     }
+
+
+def transcript_view_record(
+    request: ArtemisRequest, context: dict[str, object], **detail: object
+) -> None:
+    """Record that the member was shown the transcript in ``context`` (``review_context``).
+
+    Every page that draws a transcript calls this each time it draws one, a form drawn again
+    with its refusal included, so the trail holds every showing and not only the first.
+    ``through_position`` and ``blurred`` are what was on screen: the last message shown and
+    the ones kept hidden until revealed, so the trail can tell whether a person saw the
+    whole transcript (NCMEC's fileViewedByEsp). ``detail`` names the page (``queue_item``,
+    ``second_review``, ``appeal``, ``supervisor``)."""
+    conversation: Conversation = context["conversation"]  # type: ignore[assignment]
+    assessment: Assessment | None = context["assessment"]  # type: ignore[assignment]
+    rows: list[Row] = context["rows"]  # type: ignore[assignment]
+    audit_record(
+        tenant=request.tenant,
+        actor=request.user,
+        action=AuditAction.VIEW,
+        target_type="conversation",
+        target_id=str(conversation.pk),
+        detail={
+            **detail,
+            "messages": len(rows),
+            "highlighted": len({h["message"] for h in assessment.highlights}) if assessment else 0,
+            "through_position": rows[-1].message.position if rows else None,
+            "blurred": [row.message.pk for row in rows if row.blurred],
+        },
+        ip=request.META.get("REMOTE_ADDR"),
+    )
 
 
 def flagged_rows(

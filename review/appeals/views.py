@@ -12,15 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review.appeals import selectors, services
 from review.appeals.forms import AppealDecisionForm
-from review.audit.services import audit_record
 from review.decisions import selectors as decision_selectors
 from review.errors import add_to_form
-from review.models import Appeal, AppealOutcome, AppealStatus, AuditAction, ReviewError
+from review.models import Appeal, AppealOutcome, AppealStatus, ReviewError
 from review.queue.lease_views import lease_left, lease_released, lease_renewed
 from review.queue.leases import APPEAL
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
-from review.transcript import review_context
+from review.transcript import review_context, transcript_view_record
 
 
 def _appeal(request: ArtemisRequest, appeal_id: int) -> Appeal:
@@ -87,6 +86,7 @@ def _page(
         revealed=set(request.session.get(key, [])),
         as_of=decision.created_at,
     )
+    transcript_view_record(request, context, appeal=appeal.pk)
     context.update(
         appeal=appeal,
         decision=decision,
@@ -127,15 +127,6 @@ def appeal_page(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
         # Only the member holding the lease sees it: the decider never can.
         messages.info(request, _not_yours(appeal))
         return redirect("appeals:appeals", tenant_slug=request.tenant.slug)
-    audit_record(
-        tenant=request.tenant,
-        actor=request.user,
-        action=AuditAction.VIEW,
-        target_type="conversation",
-        target_id=str(appeal.conversation_id),
-        detail={"appeal": appeal.pk, "messages": appeal.conversation.message_count},
-        ip=request.META.get("REMOTE_ADDR"),
-    )
     return _page(request, appeal, AppealDecisionForm(supervisor=_supervisor(request)))
 
 

@@ -148,6 +148,23 @@ def _refused(
     messages.error(request, notice)
     context = _page_context(request, case, None)
     context.update(typed)
+    return _render(request, case, context, status=status)
+
+
+def _render(
+    request: ArtemisRequest,
+    case: Case,
+    context: dict[str, object],
+    *,
+    status: int = 200,
+    fragment: bool = False,
+) -> HttpResponse:
+    """The case page, or with ``fragment`` only its editor (what an htmx save swaps in: the
+    author's own fields). The whole page holds the child's details and the flagged messages,
+    so each drawing of it is recorded, a refusal drawn again included."""
+    if fragment:
+        return render(request, "review/cases/case.html#case-editor", context, status=status)
+    flow.case_record_view(case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
     return render(request, "review/cases/case.html", context, status=status)
 
 
@@ -156,25 +173,26 @@ def _refused(
 def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     if request.method == "GET":
-        flow.case_record_view(case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
-        return render(request, "review/cases/case.html", _page_context(request, case, None))
+        return _render(request, case, _page_context(request, case, None))
 
     form = CaseForm(request.POST)
-    template = "review/cases/case.html#case-editor" if request.htmx else "review/cases/case.html"
+    fragment = bool(request.htmx)
     # htmx swaps only 2xx answers by default, so the fragment that names the bad fields
     # comes back as 200 to htmx and as 400 to a plain form post.
-    refused = 200 if request.htmx else 400
+    refused = 200 if fragment else 400
     if not form.is_valid():
-        return render(request, template, _page_context(request, case, form), status=refused)
+        context = _page_context(request, case, form)
+        return _render(request, case, context, status=refused, fragment=fragment)
     try:
         case = flow.case_update(case=case, actor=request.user, **form.case_fields())
     except ReviewError as exc:
         add_to_form(form, exc, field_of=case_form_field)
-        return render(request, template, _page_context(request, case, form), status=refused)
-    if request.htmx:
+        context = _page_context(request, case, form)
+        return _render(request, case, context, status=refused, fragment=fragment)
+    if fragment:
         context = _page_context(request, case, None)
         context["saved"] = True
-        return render(request, template, context)
+        return _render(request, case, context, fragment=True)
     messages.success(request, f"Case {case.reference} saved.")
     return _back(request, case)
 
@@ -188,13 +206,13 @@ def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
     above an emptied form."""
     case = _case(request, case_id)
     form = CaseForm(request.POST) if request.POST.get("with_draft") else None
-    template = "review/cases/case.html#case-editor" if request.htmx else "review/cases/case.html"
-    refused = 200 if request.htmx else 400
+    fragment = bool(request.htmx)
+    refused = 200 if fragment else 400
 
     def not_submitted(notice: str, *, saved: bool) -> HttpResponse:
         context = _page_context(request, case, form)
         context["saved"], context["submit_refused"] = saved, notice
-        return render(request, template, context, status=refused)
+        return _render(request, case, context, status=refused, fragment=fragment)
 
     if form is not None:
         if not form.is_valid():

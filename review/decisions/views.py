@@ -43,7 +43,7 @@ from review.queue.lease_views import lease_left, lease_released, lease_renewed
 from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
-from review.transcript import Row, review_context
+from review.transcript import review_context, transcript_view_record
 
 
 def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
@@ -70,34 +70,21 @@ def take_next(request: ArtemisRequest) -> HttpResponse:
     return _claim_and_open(request)
 
 
-@tenant_page(Capability.DECIDE)
-@require_GET
-def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
-    item = _item(request, item_id)
-    mine = item.claimed_by_id == request.user.pk and item.status == "claimed"
+def _item_page(
+    request: ArtemisRequest,
+    item: QueueItem,
+    form: DecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = review_context(
         request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
     )
-    rows: list[Row] = context["rows"]  # type: ignore[assignment]
-    audit.audit_record(
-        tenant=request.tenant,
-        actor=request.user,
-        action=AuditAction.VIEW,
-        target_type="conversation",
-        target_id=str(item.conversation_id),
-        detail={
-            "queue_item": item.pk,
-            "messages": item.conversation.message_count,
-            "highlighted": len({h["message"] for h in item.assessment.highlights}),
-            # What was on screen, so the trail can tell whether a person saw the whole
-            # transcript (NCMEC's fileViewedByEsp): the last message shown and the ones
-            # kept hidden until revealed.
-            "through_position": rows[-1].message.position if rows else None,
-            "blurred": [row.message.pk for row in rows if row.blurred],
-        },
-        ip=request.META.get("REMOTE_ADDR"),
-    )
-    context["mine"] = mine
+    transcript_view_record(request, context, queue_item=item.pk)
+    if form is not None:
+        # A refused decision: the page again with what was chosen and typed beside the refusal.
+        context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
+        return render(request, "review/decisions/item.html", context, status=status)
+    context["mine"] = item.claimed_by_id == request.user.pk and item.status == "claimed"
     if item.status == QueueStatus.DECIDED:
         # Read after the fact (from a case, the log): what was decided, by whom, and when.
         decided = selectors.decision_of_item(tenant=request.tenant, item=item)
@@ -116,7 +103,13 @@ def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
     context["exposure"] = selectors.moderator_exposure(
         tenant=request.tenant, moderator=request.user
     )
-    return render(request, "review/decisions/item.html", context)
+    return render(request, "review/decisions/item.html", context, status=status)
+
+
+@tenant_page(Capability.DECIDE)
+@require_GET
+def review(request: ArtemisRequest, item_id: int) -> HttpResponse:
+    return _item_page(request, _item(request, item_id))
 
 
 @tenant_page(Capability.DECIDE)
@@ -152,17 +145,8 @@ def reveal(request: ArtemisRequest, item_id: int, message_id: int) -> HttpRespon
 def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
     form = DecisionForm(request.POST)
-
-    def refused(status: int) -> HttpResponse:
-        # The page again with what was chosen and typed, and the refusal beside it.
-        context = review_context(
-            request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
-        )
-        context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
-        return render(request, "review/decisions/item.html", context, status=status)
-
     if not form.is_valid():
-        return refused(400)
+        return _item_page(request, item, form, 400)
     try:
         decision = services.decision_create(
             item=item,
@@ -173,7 +157,7 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
         )
     except ReviewError as exc:
         add_to_form(form, exc)
-        return refused(exc.http_status)
+        return _item_page(request, item, form, exc.http_status)
     messages.success(request, f"Decision recorded for {item.conversation.external_id}.")
     if decision.verdict in ESCALATIONS:
         # An escalation is not done until its case is written: straight to the editor.
@@ -252,6 +236,7 @@ def _page(
         revealed=set(request.session.get(key, [])),
         as_of=decision.created_at,
     )
+    transcript_view_record(request, context, second_review=review.pk)
     context.update(
         review=review,
         form=form,
@@ -277,20 +262,6 @@ def second_review_page(request: ArtemisRequest, review_id: int) -> HttpResponse:
             else "That second review is not leased to you; take the next one here.",
         )
         return redirect("decisions:second_reviews", tenant_slug=request.tenant.slug)
-    assessment = review.decision.queue_item.assessment
-    audit.audit_record(
-        tenant=request.tenant,
-        actor=request.user,
-        action=AuditAction.VIEW,
-        target_type="conversation",
-        target_id=str(review.conversation_id),
-        detail={
-            "second_review": review.pk,
-            "messages": review.conversation.message_count,
-            "highlighted": len({h["message"] for h in assessment.highlights}),
-        },
-        ip=request.META.get("REMOTE_ADDR"),
-    )
     return _page(request, review, SecondReviewForm())
 
 
@@ -414,6 +385,7 @@ def _supervisor_page(
         conversation=conversation,
         revealed=set(request.session.get(key, [])),
     )
+    transcript_view_record(request, context, supervisor=True)
     history = selectors.decision_history(tenant=tenant, conversation=conversation)
     context.update(
         current=current,
@@ -434,22 +406,6 @@ def _supervisor_page(
 @require_GET
 def supervisor_review(request: ArtemisRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
-    assessment = intake_selectors.assessment_latest(
-        tenant=request.tenant, conversation=conversation
-    )
-    audit.audit_record(
-        tenant=request.tenant,
-        actor=request.user,
-        action=AuditAction.VIEW,
-        target_type="conversation",
-        target_id=str(conversation.pk),
-        detail={
-            "supervisor": True,
-            "messages": conversation.message_count,
-            "highlighted": len({h["message"] for h in assessment.highlights}) if assessment else 0,
-        },
-        ip=request.META.get("REMOTE_ADDR"),
-    )
     return _supervisor_page(request, conversation)
 
 

@@ -8,12 +8,14 @@ supervisor or admin page is checked as soon as it has its rule.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
 from django.http import HttpResponse
+from django.utils.html import strip_tags
 
-from review.models import AuditAction, AuditEvent, Role, Tenant
+from review.models import AuditAction, AuditEvent, Message, Role, Tenant
 from review.tenancy.capabilities import AUDITED_PAGES, BY_ROLE, Capability
 from tests.security import test_url_rules
 from tests.security.test_url_rules import RULED, RULES, Access, Endpoint, Worlds, client_as, url_for
@@ -123,3 +125,48 @@ def test_a_moderators_own_pages_are_not_page_view_events(worlds: Worlds) -> None
 def test_every_capability_a_moderator_lacks_is_audited_when_its_page_is_viewed() -> None:
     moderator = BY_ROLE[Role.MODERATOR].capabilities
     assert set(Capability) - moderator == set(AUDITED_PAGES)
+
+
+def _texts(tenant: Tenant) -> list[str]:
+    """The world's message texts (long enough not to match by chance)."""
+    texts = Message.objects.filter(conversation__tenant=tenant).values_list("text", flat=True)
+    return sorted({t for t in texts if len(t) >= 12})
+
+
+def _refusable_posts() -> list[Any]:
+    return [
+        pytest.param(endpoint, id=endpoint.key)
+        for endpoint in RULED
+        if "POST" in RULES[endpoint.key].methods
+        and RULES[endpoint.key].need("POST") in test_url_rules.TENANT_ROLES
+    ]
+
+
+@pytest.mark.parametrize("endpoint", _refusable_posts())
+def test_a_refused_form_that_draws_messages_again_records_that_they_were_seen(
+    endpoint: Endpoint, worlds: Worlds
+) -> None:
+    """A form posted empty is refused, and a refusal that draws the page again with the
+    transcript or a case's evidence on it is a showing like the GET's: in the trail."""
+    acme = worlds.acme
+    rule = RULES[endpoint.key]
+    member = test_url_rules.actor(rule, "POST", acme, worlds)
+    url = url_for(endpoint, worlds, slug_from=acme, ids_from=acme)
+    since = _last(acme.tenant)
+    response = client_as(member).post(url, {})
+    _read(response)
+    # As a reader sees it: a highlighted message is printed in marked pieces.
+    page = "" if response.streaming else html.unescape(strip_tags(response.content.decode()))
+    shown = [t for t in _texts(acme.tenant) if t in page]
+    if not shown:
+        return
+    seen = AuditEvent.objects.filter(
+        tenant=acme.tenant,
+        sequence__gt=since,
+        actor=member,
+        action__in=(AuditAction.VIEW, AuditAction.CASE_VIEW),
+    )
+    assert seen.exists(), (
+        f"{member.username}, POST {url} (empty form): {response.status_code} drew "
+        f"{len(shown)} message text(s) and recorded no view"
+    )

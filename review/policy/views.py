@@ -142,7 +142,7 @@ def _candidate(raw: str | None, default: float) -> tuple[float, str]:
     return value, ""
 
 
-@tenant_page(Capability.ADMINISTER)
+@tenant_page(Capability.ADMINISTER, htmx_part=True)
 @require_GET
 def admin_tuning(request: ArtemisRequest) -> HttpResponse:
     return _tuning_page(
@@ -355,7 +355,7 @@ def model_train(request: ArtemisRequest) -> HttpResponse:
     return redirect("policy:model_versions", tenant_slug=request.tenant.slug)
 
 
-@tenant_page(Capability.ADMINISTER)
+@tenant_page(Capability.ADMINISTER, htmx_part=True)
 @require_GET
 def model_train_status(request: ArtemisRequest) -> HttpResponse:
     """The training panel alone, for htmx to poll while a run is queued or training; without

@@ -31,15 +31,18 @@ T = TypeVar("T")
 
 
 def tenant_page(
-    capability: Capability, *, post: Capability | None = None
+    capability: Capability, *, post: Capability | None = None, htmx_part: bool = False
 ) -> Callable[[View], View]:
     """Resolve the tenant in the URL through the user's own memberships (another tenant's
     slug answers 404, as if it did not exist) and require ``capability`` (403), and ``post``
     as well for a POST when given (a page anyone who reads it may see, but fewer may change).
 
     A page whose ``capability`` is in ``AUDITED_PAGES`` records each view (a GET answered
-    2xx, not an htmx refresh of a part of it) in the audit trail, unless the view recorded
-    an event itself (a conversation it showed, an export): one event per view, never two.
+    2xx) in the audit trail, unless the view recorded an event itself (a conversation it
+    showed, an export): one event per view, never two. Only a view declared ``htmx_part``
+    (it answers htmx with a part of a page already recorded: a status panel's poll, a
+    what-if recomputed as its inputs change) skips the record for an htmx request; any other
+    page is recorded whatever the request's headers say, since a client sets them.
     """
 
     def decorate(view: View) -> View:
@@ -58,7 +61,7 @@ def tenant_page(
             request.membership = membership  # type: ignore[attr-defined]
             request.tenant = membership.tenant  # type: ignore[attr-defined]
             audited = capability in AUDITED_PAGES and request.method == "GET"
-            if not audited or getattr(request, "htmx", False):
+            if not audited or (htmx_part and getattr(request, "htmx", False)):
                 return view(request, *args, **kwargs)
             with audit_events_recorded() as recorded:
                 response = view(request, *args, **kwargs)

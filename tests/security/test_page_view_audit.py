@@ -113,6 +113,31 @@ def test_an_htmx_refresh_of_part_of_a_page_is_not_another_page_view(worlds: Worl
     assert not AuditEvent.objects.filter(tenant=acme.tenant, sequence__gt=since).exists()
 
 
+# Views that answer htmx with a part of a page already recorded (``tenant_page(htmx_part=
+# True)``): the training panel's poll and the threshold what-if.
+HTMX_PARTS = {"policy:model_train_status", "policy:admin_tuning"}
+
+
+@pytest.mark.parametrize(("endpoint", "role"), _views())
+def test_an_htmx_header_does_not_take_a_page_view_out_of_the_trail(
+    endpoint: Endpoint, role: Role, worlds: Worlds
+) -> None:
+    """The header is the client's to set: only a view that answers htmx with a part of a
+    page already recorded may leave the request out."""
+    if endpoint.key in SHOW_NOTHING or endpoint.key in HTMX_PARTS:
+        return
+    acme = worlds.acme
+    reader = acme.user_for(role)
+    url = url_for(endpoint, worlds, slug_from=acme, ids_from=acme)
+    since = _last(acme.tenant)
+    response = client_as(reader).get(url, headers={"HX-Request": "true"})
+    _read(response)
+    what = f"{reader.username}, GET {url} with HX-Request"
+    assert 200 <= response.status_code < 300, f"{what}: {response.status_code}"
+    recorded = AuditEvent.objects.filter(tenant=acme.tenant, sequence__gt=since, actor=reader)
+    assert recorded.exists(), f"{what}: shown, not recorded"
+
+
 def test_a_moderators_own_pages_are_not_page_view_events(worlds: Worlds) -> None:
     acme = worlds.acme
     sam = acme.user_for(Role.SUPERVISOR)

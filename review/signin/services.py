@@ -87,16 +87,34 @@ def _sum(attempts: Any) -> int:
     return sum(attempts.values_list("failures_since_start", flat=True))
 
 
-@transaction.atomic
-def member_signin_unlock(
-    *, tenant: Tenant, actor: Any, membership_id: int, ip: str | None = None
-) -> Membership:
-    """Lift a member's lockout now: their failed sign-ins (from any address) are forgotten."""
+def _member_of_this_tenant_only(tenant: Tenant, membership_id: int, what: str) -> Membership:
+    """The member an admin acts on, refused when the account belongs to another tenant too.
+
+    One account signs in to every tenant it belongs to, so its lockout and its second factor
+    guard those tenants as well: an admin of this one lifting either would weaken another
+    tenant's sign-in behind its back (its admin may hold that account). That is left to the
+    operator (Django admin: the account's access attempts and OTP devices)."""
     membership = (
         Membership.objects.select_related("user").filter(tenant=tenant, pk=membership_id).first()
     )
     if membership is None:
         raise ReviewError("no such member of this tenant", field="member", code="not_found")
+    if Membership.objects.filter(user_id=membership.user_id).exclude(tenant=tenant).exists():
+        raise ReviewError(
+            f"{membership.user.get_username()} also belongs to another tenant, whose sign-in "
+            f"this guards too; ask the operator to {what}",
+            field="member",
+            code="forbidden",
+        )
+    return membership
+
+
+@transaction.atomic
+def member_signin_unlock(
+    *, tenant: Tenant, actor: Any, membership_id: int, ip: str | None = None
+) -> Membership:
+    """Lift a member's lockout now: their failed sign-ins (from any address) are forgotten."""
+    membership = _member_of_this_tenant_only(tenant, membership_id, "lift the lockout")
     username = membership.user.get_username()
     deleted, _ = AccessAttempt.objects.filter(username=username).delete()
     if not deleted:
@@ -121,11 +139,7 @@ def member_two_factor_reset(
 ) -> Membership:
     """Forget a member's authenticator and recovery codes (a lost phone): they set up a new
     one at their next sign-in. Not one's own: that is what recovery codes are for."""
-    membership = (
-        Membership.objects.select_related("user").filter(tenant=tenant, pk=membership_id).first()
-    )
-    if membership is None:
-        raise ReviewError("no such member of this tenant", field="member", code="not_found")
+    membership = _member_of_this_tenant_only(tenant, membership_id, "reset the second factor")
     if membership.user_id == actor.pk:
         raise ReviewError(
             "you cannot reset your own second factor; ask another admin",

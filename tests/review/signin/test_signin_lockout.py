@@ -129,6 +129,21 @@ def test_an_admin_unlocks_a_locked_member_and_it_is_audited(
     assert (unlock.actor, unlock.target_id) == (ada, str(alice.pk))
 
 
+def test_an_admin_cannot_unlock_an_account_another_tenant_shares(
+    acme: Tenant, globex: Tenant, ada: Any
+) -> None:
+    gus = MembershipFactory(tenant=globex, role=Role.ADMIN, user__username="gus").user
+    his = MembershipFactory(tenant=acme, role=Role.MODERATOR, user=gus)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in("gus", WRONG)
+
+    page = signed_in(ada).post(f"/t/acme/admin/sign-in/{his.pk}/unlock", follow=True)
+
+    assert "gus also belongs to another tenant" in page.content.decode()
+    assert sign_in("gus", PASSWORD).status_code == 429, "still locked"
+    assert not AuditEvent.objects.filter(action=AuditAction.LOGIN_UNLOCK).exists()
+
+
 def test_unlocking_needs_an_admin_of_the_members_tenant(
     acme: Tenant, globex: Tenant, alice: Any, sam: Any
 ) -> None:

@@ -245,6 +245,22 @@ def test_an_admin_resets_a_lost_authenticator_but_not_their_own(
     assert (event.actor, event.target_id) == (ada, str(sam.pk))
 
 
+def test_an_admin_cannot_reset_the_second_factor_of_an_account_another_tenant_shares(
+    acme: Tenant, globex: Tenant, ada: Any
+) -> None:
+    # gus is Globex's admin and also moderates for Acme: his authenticator guards Globex.
+    gus = MembershipFactory(tenant=globex, role=Role.ADMIN, user__username="gus").user
+    his = MembershipFactory(tenant=acme, role=Role.MODERATOR, user=gus)
+    enrolled("gus")
+
+    page = signed_in(ada).post(f"/t/acme/admin/sign-in/{his.pk}/reset-two-factor", follow=True)
+
+    assert "gus also belongs to another tenant" in page.content.decode()
+    assert TOTPDevice.objects.filter(user=gus).exists()
+    assert StaticToken.objects.filter(device__user=gus).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.TWO_FACTOR_RESET).exists()
+
+
 def test_the_sign_in_page_lists_each_members_second_factor(
     acme: Tenant, ada: Any, sam: Any, alice: Any
 ) -> None:

@@ -111,7 +111,10 @@ def review_context(
     ]
     suspect = assessment.suspect_scores if assessment else {}
     earlier = selectors.decisions_about_participants(
-        tenant=tenant, participants=participants, exclude_conversation=conversation
+        tenant=tenant,
+        membership=request.membership,
+        participants=participants,
+        exclude_conversation=conversation,
     )
     if as_of is not None:
         earlier = {p: [d for d in ds if d.created_at <= as_of] for p, ds in earlier.items()}

@@ -30,7 +30,7 @@ from review.models import (
     Verdict,
 )
 from review.queue.leases import SECOND_REVIEW, lease_free_q, lease_live_q
-from review.tenancy.capabilities import Capability, roles_with
+from review.tenancy.capabilities import Capability, member_can, roles_with
 
 
 def decision_concerns(ranked: list[str], members: list[tuple[int, str, int | None]]) -> set[int]:
@@ -42,17 +42,40 @@ def decision_concerns(ranked: list[str], members: list[tuple[int, str, int | Non
     return next(({eligible[e]} for e in ranked if e in eligible), set())
 
 
+def verdicts_withheld(*, tenant: Tenant, membership: Membership) -> QuerySet[Conversation]:
+    """The conversations whose decisions this member is not shown: those with a blind second
+    review not yet done that she could be handed (she made no decision on the conversation),
+    so that whoever takes it cannot have read the first verdict anywhere (the item page,
+    the participant page, search, the earlier decisions beside another conversation). None
+    for a member who reads every decision anyway (READ_DECISIONS: the decision log)."""
+    if member_can(membership, Capability.READ_DECISIONS):
+        return Conversation.objects.none()
+    open_review = SecondReview.objects.filter(conversation=OuterRef("pk")).exclude(
+        status=SecondReviewStatus.DONE
+    )
+    hers = Decision.objects.filter(conversation=OuterRef("pk"), moderator_id=membership.user_id)
+    return (
+        Conversation.objects.filter(tenant=tenant).filter(Exists(open_review)).exclude(Exists(hers))
+    )
+
+
 def decisions_about_participants(
-    *, tenant: Tenant, participants: list[Participant], exclude_conversation: Conversation
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    participants: list[Participant],
+    exclude_conversation: Conversation,
 ) -> dict[int, list[Decision]]:
     """Earlier decisions on other conversations that concern these participants (see
-    ``decision_concerns``), newest first: the child of an earlier conversation is never
-    shown its decisions as if they were about her."""
+    ``decision_concerns``), newest first, except those ``verdicts_withheld`` from the member:
+    the child of an earlier conversation is never shown its decisions as if they were about
+    her."""
     out: dict[int, list[Decision]] = {}
     through = Conversation.participants.through
     conversation_ids = set(
         through.objects.filter(participant__in=participants, conversation__tenant=tenant)
         .exclude(conversation=exclude_conversation)
+        .exclude(conversation__in=verdicts_withheld(tenant=tenant, membership=membership))
         .values_list("conversation_id", flat=True)
     )
     decisions = list(

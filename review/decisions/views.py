@@ -85,7 +85,11 @@ def _item_page(
         context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
         return render(request, "review/decisions/item.html", context, status=status)
     context["mine"] = item.claimed_by_id == request.user.pk and item.status == "claimed"
-    if item.status == QueueStatus.DECIDED:
+    withheld = selectors.verdicts_withheld(tenant=request.tenant, membership=request.membership)
+    if item.status == QueueStatus.DECIDED and withheld.filter(pk=item.conversation_id).exists():
+        # Under a blind second review she may be handed: "Decided", and nothing of the verdict.
+        context["decided"] = None
+    elif item.status == QueueStatus.DECIDED:
         # Read after the fact (from a case, the log): what was decided, by whom, and when.
         decided = selectors.decision_of_item(tenant=request.tenant, item=item)
         current = selectors.decision_current(tenant=request.tenant, conversation=item.conversation)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from review.cases.selectors import case_list_visible
+from review.decisions.selectors import verdicts_withheld
 from review.models import (
     Assessment,
     Case,
@@ -30,13 +31,17 @@ LIMIT = 50
 TEXT_CONFIG = "english"
 
 
-def conversation_rows(*, tenant: Tenant) -> QuerySet[Conversation]:
+def conversation_rows(*, tenant: Tenant, membership: Membership) -> QuerySet[Conversation]:
     """The tenant's conversations with what a list of them shows: the latest score, the
-    current verdict and the latest queue item (the review page)."""
+    current verdict (none where ``verdicts_withheld`` from the member) and the latest queue
+    item (the review page)."""
+    withheld = verdicts_withheld(tenant=tenant, membership=membership)
     latest = Assessment.objects.filter(conversation=OuterRef("pk")).order_by("-scored_at", "-pk")
-    current = Decision.objects.filter(
-        conversation=OuterRef("pk"), superseded_by__isnull=True
-    ).order_by("-created_at", "-pk")
+    current = (
+        Decision.objects.filter(conversation=OuterRef("pk"), superseded_by__isnull=True)
+        .exclude(conversation__in=withheld)
+        .order_by("-created_at", "-pk")
+    )
     item = QueueItem.objects.filter(conversation=OuterRef("pk")).order_by("-pk")
     return (
         Conversation.objects.filter(tenant=tenant)
@@ -49,11 +54,13 @@ def conversation_rows(*, tenant: Tenant) -> QuerySet[Conversation]:
     )
 
 
-def conversation_search(*, tenant: Tenant, query: str) -> list[Conversation]:
+def conversation_search(
+    *, tenant: Tenant, membership: Membership, query: str
+) -> list[Conversation]:
     """Conversations whose platform id is ``query`` or starts with it."""
     if not query:
         return []
-    rows = conversation_rows(tenant=tenant).filter(
+    rows = conversation_rows(tenant=tenant, membership=membership).filter(
         Q(external_id=query) | Q(external_id__istartswith=query)
     )
     return list(rows[:LIMIT])
@@ -127,7 +134,7 @@ def message_text_matches(*, tenant: Tenant, query: str) -> QuerySet[Message]:
     return messages.filter(text__icontains=query)
 
 
-def message_text_search(*, tenant: Tenant, query: str) -> list[TextHit]:
+def message_text_search(*, tenant: Tenant, membership: Membership, query: str) -> list[TextHit]:
     """Conversations holding a message that matches ``query``, most matches first."""
     if not query:
         return []
@@ -137,8 +144,9 @@ def message_text_search(*, tenant: Tenant, query: str) -> list[TextHit]:
         .annotate(n=Count("pk"))
         .order_by("-n", "-conversation_id")[:LIMIT]
     )
-    rows = conversation_rows(tenant=tenant).in_bulk([c["conversation_id"] for c in counts])
-    return [TextHit(rows[c["conversation_id"]], c["n"]) for c in counts]
+    rows = conversation_rows(tenant=tenant, membership=membership)
+    by_pk = rows.in_bulk([c["conversation_id"] for c in counts])
+    return [TextHit(by_pk[c["conversation_id"]], c["n"]) for c in counts]
 
 
 @dataclass(frozen=True)
@@ -155,9 +163,11 @@ def participant_page(
     """What the participant page shows: the account's conversations in this tenant with
     their latest scores and verdicts, the decisions on them, and the cases this member may
     read about them."""
-    conversations = list(conversation_rows(tenant=tenant).filter(participants=participant))
+    rows = conversation_rows(tenant=tenant, membership=membership)
+    conversations = list(rows.filter(participants=participant))
     decisions = list(
         Decision.objects.filter(tenant=tenant, conversation__participants=participant)
+        .exclude(conversation__in=verdicts_withheld(tenant=tenant, membership=membership))
         .select_related("conversation", "moderator")
         .order_by("-created_at", "-pk")[:200]
     )

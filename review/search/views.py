@@ -37,10 +37,12 @@ def search(request: ArtemisRequest) -> HttpResponse:
     conversations, participants, hits = [], [], []
     if text:
         kind, searched = "text", text
-        hits = selectors.message_text_search(tenant=tenant, query=text)
+        hits = selectors.message_text_search(tenant=tenant, membership=membership, query=text)
     else:
         kind, searched = "id_or_name", query
-        conversations = selectors.conversation_search(tenant=tenant, query=query)
+        conversations = selectors.conversation_search(
+            tenant=tenant, membership=membership, query=query
+        )
         participants = selectors.participant_search(
             tenant=tenant, membership=membership, query=query
         )

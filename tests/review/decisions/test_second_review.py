@@ -17,6 +17,7 @@ from review.decisions.second_review import (
 )
 from review.decisions.services import decision_create
 from review.models import (
+    Assessment,
     AuditEvent,
     ConversationStatus,
     Decision,
@@ -626,3 +627,55 @@ def test_a_supervisor_who_escalates_a_question_lands_on_the_new_case(
     answer = Decision.objects.get(supersedes=question)
     assert (answer.case.author, answer.case.status) == (sam, "draft")
     assert response["Location"] == f"/t/acme/cases/{answer.case.pk}"
+
+
+def test_a_moderator_who_could_be_handed_the_second_review_reads_the_first_verdict_nowhere(
+    sampled: Tenant, alice: Any, bob: Any, sam: Any
+) -> None:
+    decision = decide(sampled, alice, "suspend", "sextortion")
+    conversation = decision.conversation
+    adult = conversation.participants.get(external_id__startswith="adult-")
+    # The model held the adult responsible, so the decision is about him (earlier decisions).
+    Assessment.objects.filter(pk=decision.queue_item.assessment_id).update(
+        suspect_scores={adult.external_id: 0.9}
+    )
+    elsewhere = decide(sampled, sam).conversation  # another conversation, for the side panel
+    bob_client = signed_in(bob)
+    bob_client.post("/t/acme/second-reviews/next")  # held: he may open the participant page
+    pages = {
+        "item": f"/t/acme/items/{decision.queue_item_id}",
+        "search": f"/t/acme/search?q={conversation.external_id}",
+        "participant": f"/t/acme/participants/{adult.pk}",
+    }
+
+    def shown(client: Any) -> dict[str, bool]:
+        seen = {}
+        for name, url in pages.items():
+            response = client.get(url)
+            assert response.status_code == 200, f"{name}: {response.status_code}"
+            page = response.content.decode()
+            if name == "item":  # its decision form lists every verdict and reason
+                seen[name] = 'id="decided-verdict"' in page
+            else:
+                seen[name] = "Suspend the account" in page or "Coercion or sextortion" in page
+        return seen
+
+    def earlier(user: Any) -> dict[int, list[Decision]]:
+        return selectors.decisions_about_participants(
+            tenant=sampled,
+            membership=user.memberships.get(tenant=sampled),
+            participants=[adult],
+            exclude_conversation=elsewhere,
+        )
+
+    assert shown(bob_client) == {"item": False, "search": False, "participant": False}
+    assert earlier(bob) == {}
+    assert shown(signed_in(sam)) == {"item": True, "search": True, "participant": True}
+    assert earlier(alice) == {adult.pk: [decision]}, "the decider still sees her own"
+
+    review = second_review_claim_next(tenant=sampled, reviewer=bob)
+    assert review is not None
+    second_review_record(review=review, reviewer=bob, verdict="ban", reason_code="sextortion")
+
+    assert shown(bob_client) == {"item": True, "search": True, "participant": True}
+    assert earlier(bob) == {adult.pk: [decision]}

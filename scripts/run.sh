@@ -10,6 +10,19 @@ PY=.venv/bin/python
 export DEBUG="${DEBUG:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# The demo runs with DEBUG=1, whose error pages show a request's form data and the code's
+# local variables (notes, narratives, message text): it serves this machine only.
+case "$HOST" in
+  127.* | localhost | ::1 | "[::1]") ;;
+  *)
+    if [ "$DEBUG" != 0 ]; then
+      echo "run.sh: HOST=$HOST with DEBUG=$DEBUG refused: DEBUG's error pages show request data" \
+        "and local variables, so the demo listens on 127.0.0.1 only. To serve other machines," \
+        "deploy as README's Scaling section says (DEBUG=0, SECRET_KEY set)." >&2
+      exit 2
+    fi
+    ;;
+esac
 
 NCMEC_PORT="${NCMEC_PORT:-8765}"
 METRICS_PORT="${METRICS_PORT:-9108}"

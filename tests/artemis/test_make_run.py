@@ -5,7 +5,9 @@ is tied to one port."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +40,17 @@ def test_the_readme_curl_examples_use_the_address_make_run_serves_not_a_fixed_po
     fixed = [line for line in curls if re.search(r"https?://[^\s/]+:\d+", line)]
     assert not fixed, f"use $ARTEMIS (set from PORT) instead of a fixed port: {fixed}"
     assert "ARTEMIS=http://127.0.0.1:${PORT:-8000}" in README
+
+
+def test_make_run_refuses_to_serve_other_machines_with_debug_on() -> None:
+    # Before anything is installed or started: the check is the script's first step.
+    for host, debug in (("10.0.0.5", "1"), ("192.168.1.20", "true")):
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "run.sh")],
+            env={**os.environ, "HOST": host, "DEBUG": debug, "PORT": "1"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2, (host, done.stderr)
+        assert f"HOST={host} with DEBUG={debug} refused" in done.stderr

@@ -4,6 +4,7 @@ preference, and the admin's Members and API keys pages.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +23,16 @@ from review.tenancy.access import ArtemisRequest, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 from review.tenancy.forms import ApiKeyForm, InvitationForm, MemberCreateForm
 
-_ONCE = "admin-show-once"
+# A new account's password and a new API key's secret are shown once, in the answer to the
+# POST that made them: never in the session, which the database keeps (signed, not
+# encrypted) until it expires, and PostgreSQL's dead rows, WAL and backups for longer.
+_KEY_FORM_TOKENS = "admin-key-form-tokens"
+_KEY_FORM_TOKENS_KEPT = 10  # as many Create key forms as an admin may have open in tabs
+ALREADY_SENT = (
+    "This form was already sent, or comes from an old page: no key was made now. A key it "
+    "made is in the list above; its secret is not shown again. To make a key, press Create "
+    "key again."
+)
 
 
 def _page(
@@ -29,8 +40,8 @@ def _page(
 ) -> HttpResponse:
     context.update(tenant=request.tenant, membership=request.membership)
     response = render(request, template, context, status=status)
-    if "once" in context:
-        response["Cache-Control"] = "no-store"
+    if "once" in context:  # the secret is in this answer: no cache may keep a copy
+        patch_cache_control(response, no_store=True, private=True)
     return response
 
 
@@ -41,12 +52,23 @@ def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
         raise Http404(f"no such {what}")
 
 
-def _show_once(request: ArtemisRequest, **secret: str) -> None:
-    request.session[_ONCE] = secret
+def _key_form_token(request: ArtemisRequest) -> str:
+    """A token for one Create key form, spent by the key it makes. The page with a new key
+    answers the POST itself, so a browser's reload sends the same form again: with its token
+    spent, that makes no second key. (The token is no secret: it only tells the forms apart.)"""
+    token = secrets.token_urlsafe(16)
+    kept = request.session.get(_KEY_FORM_TOKENS, [])[-(_KEY_FORM_TOKENS_KEPT - 1) :]
+    request.session[_KEY_FORM_TOKENS] = [*kept, token]
+    return token
 
 
-def _pop_once(request: ArtemisRequest) -> dict[str, str] | None:
-    return request.session.pop(_ONCE, None)
+def _key_form_token_spend(request: ArtemisRequest) -> bool:
+    token = request.POST.get("form_token", "")
+    kept = request.session.get(_KEY_FORM_TOKENS, [])
+    if token not in kept:
+        return False
+    request.session[_KEY_FORM_TOKENS] = [t for t in kept if t != token]
+    return True
 
 
 @tenant_page(Capability.ADMINISTER)
@@ -60,6 +82,7 @@ def _members_page(
     *,
     create_form: MemberCreateForm | None = None,
     invite_form: InvitationForm | None = None,
+    once: dict[str, str] | None = None,
 ) -> HttpResponse:
     create_form = create_form or MemberCreateForm()
     invite_form = invite_form or InvitationForm()
@@ -70,19 +93,19 @@ def _members_page(
         "invitations": selectors.invitation_list(tenant=request.tenant),
         "roles": Role.choices,
     }
-    once = _pop_once(request)
     if once:
         context["once"] = once
     failed = create_form.errors or invite_form.errors
-    return _page(
-        request, "review/tenancy/admin_members.html", context, status=400 if failed else 200
-    )
+    status = 400 if failed else 201 if once else 200
+    return _page(request, "review/tenancy/admin_members.html", context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_members(request: ArtemisRequest) -> HttpResponse:
-    """The members, the invitations, and (POST) a new account created for this tenant."""
+    """The members, the invitations, and (POST) a new account created for this tenant. Its
+    password is shown in the answer to the POST; sending the form again (a reload) makes no
+    second account: the name is taken."""
     if request.method != "POST":
         return _members_page(request)
     form = MemberCreateForm(request.POST)
@@ -98,9 +121,10 @@ def admin_members(request: ArtemisRequest) -> HttpResponse:
             add_to_form(form, exc)
         else:
             name = membership.user.get_username()
-            _show_once(request, kind="password", label=name, secret=password)
             messages.success(request, f"{name} is now a {membership.get_role_display().lower()}.")
-            return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+            return _members_page(
+                request, once={"kind": "password", "label": name, "secret": password}
+            )
     return _members_page(request, create_form=form)
 
 
@@ -185,24 +209,34 @@ def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResp
 @tenant_page(Capability.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def admin_keys(request: ArtemisRequest) -> HttpResponse:
+    """The tenant's API keys and (POST) a new one, whose secret is shown in the answer."""
     form = ApiKeyForm(request.POST or None)
+    once: dict[str, str] | None = None
+    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            api_key, raw = services.api_key_issue(
-                tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
-            )
-        except ReviewError as exc:
-            add_to_form(form, exc)
+        if not _key_form_token_spend(request):
+            form.add_error(None, ALREADY_SENT)
+            status = 409
         else:
-            _show_once(request, kind="api_key", label=api_key.name, secret=raw)
-            return redirect("tenancy:admin_keys", tenant_slug=request.tenant.slug)
-    context = {"form": form, "keys": selectors.api_key_list(tenant=request.tenant)}
-    once = _pop_once(request)
+            try:
+                api_key, raw = services.api_key_issue(
+                    tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
+                )
+            except ReviewError as exc:
+                add_to_form(form, exc)
+            else:
+                once = {"kind": "api_key", "label": api_key.name, "secret": raw}
+                form, status = ApiKeyForm(), 201
+    if form.errors and status == 200:
+        status = 400
+    context = {
+        "form": form,
+        "form_token": _key_form_token(request),
+        "keys": selectors.api_key_list(tenant=request.tenant),
+    }
     if once:
         context["once"] = once
-    return _page(
-        request, "review/tenancy/admin_keys.html", context, status=400 if form.errors else 200
-    )
+    return _page(request, "review/tenancy/admin_keys.html", context, status=status)
 
 
 @tenant_page(Capability.ADMINISTER)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from review import tasks
-from review.models import PolicyVersion, Role, Tenant, TrainingRun
+from review.models import ApiKey, PolicyVersion, Role, Tenant, TrainingRun
 from scoring.models import ModelVersion
 from tests.browser.support import sign_in
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 (fixture)
@@ -68,6 +68,31 @@ def test_an_admin_lowers_the_threshold_sees_the_queue_change_and_rolls_it_back(
     page.wait_for_url(f"{live_server.url}/t/acme/queue")
     assert "2 open items" in page.inner_text("main")
     assert below.external_id not in page.inner_text("table.queue")
+
+
+def test_an_admin_sees_a_new_key_once_and_reloading_that_page_makes_no_second_key(
+    live_server: Any,
+    page: Any,  # noqa: F811
+    acme: Tenant,
+) -> None:
+    MembershipFactory(tenant=acme, role=Role.ADMIN, user__username="ada")
+    sign_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/t/acme/admin/keys")
+    page.fill("#id_name", "chat-prod")
+    page.click("text=Create key")
+
+    secret = page.inner_text("#once-secret")
+    assert secret.startswith("art_")
+    assert "chat-prod" in page.inner_text("table.queue")
+
+    # The secret is in the answer to the POST: a reload sends that POST again.
+    page.reload()
+    page.wait_for_selector("text=This form was already sent")
+    assert page.locator("#once-secret").count() == 0
+    assert ApiKey.objects.filter(tenant=acme).count() == 1
+
+    page.goto(f"{live_server.url}/t/acme/admin/keys")
+    assert secret not in page.content()
 
 
 @pytest.fixture

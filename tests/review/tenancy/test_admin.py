@@ -5,10 +5,15 @@ policy form names the field that is wrong and never echoes the webhook secret.""
 
 from __future__ import annotations
 
+import json
+import re
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from review.models import (
@@ -116,14 +121,30 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(acme: Tenant, ada: An
     assert mine.role == Role.SUPERVISOR
 
 
+def _create_key(client: Client, name: str) -> Any:
+    """Open the API keys page and send its Create key form, as a browser does."""
+    page = client.get("/t/acme/admin/keys").content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token, "the form carries its one-use token"
+    return client.post("/t/acme/admin/keys", {"name": name, "form_token": token[1]})
+
+
+def _once_secret(response: Any) -> str:
+    return response.content.decode().split('<code id="once-secret">')[1].split("</code>")[0]
+
+
 def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_with_an_audit(
     acme: Tenant, ada: Any, conversation_payload: Any
 ) -> None:
     client = signed_in(ada)
-    client.post("/t/acme/admin/keys", {"name": "chat-prod"})
-    html = client.get("/t/acme/admin/keys").content.decode()
-    raw = html.split('<code id="once-secret">')[1].split("</code>")[0]
+    created = _create_key(client, "chat-prod")
+    # The answer to the POST shows the secret, with the rest of the page, never cached.
+    assert created.status_code == 201
+    assert created["Cache-Control"] == "no-store, private"
+    raw = _once_secret(created)
     assert raw.startswith("art_")
+    assert "<h2>API keys</h2>" in created.content.decode()
+    assert "<td>chat-prod</td>" in created.content.decode()
     assert raw not in client.get("/t/acme/admin/keys").content.decode()
     key = ApiKey.objects.get(tenant=acme, name="chat-prod")
     assert key.key_hash == api_key_hash(raw)
@@ -142,6 +163,48 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_with_an_audit(
     )
     assert [e.action for e in events] == [AuditAction.API_KEY_CREATE, AuditAction.API_KEY_REVOKE]
     assert all(raw not in str(e.detail) for e in events)
+
+
+def test_sending_the_create_key_form_again_makes_no_second_key(acme: Tenant, ada: Any) -> None:
+    # A reload of the page with the secret sends the same POST, the spent token with it.
+    client = signed_in(ada)
+    page = client.get("/t/acme/admin/keys").content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token
+    first = client.post("/t/acme/admin/keys", {"name": "chat-prod", "form_token": token[1]})
+
+    again = client.post("/t/acme/admin/keys", {"name": "chat-prod", "form_token": token[1]})
+    forged = client.post("/t/acme/admin/keys", {"name": "chat-prod", "form_token": "made-up"})
+
+    assert first.status_code == 201
+    assert (again.status_code, forged.status_code) == (409, 409)
+    assert "This form was already sent" in again.content.decode()
+    assert 'id="once-secret"' not in again.content.decode()
+    assert ApiKey.objects.filter(tenant=acme).count() == 1
+    # Pressing Create key again (the form in that answer) is a deliberate second key.
+    second = _create_key(client, "chat-prod")
+    assert second.status_code == 201
+    assert _once_secret(second) != _once_secret(first)
+    assert ApiKey.objects.filter(tenant=acme).count() == 2
+
+
+def test_a_new_key_or_password_never_reaches_the_session_store(acme: Tenant, ada: Any) -> None:
+    """Sessions are rows in the database (signed, not encrypted), kept until they expire and
+    in PostgreSQL's dead rows and backups after: a secret shown once must never be one."""
+    client = signed_in(ada)
+
+    key = _create_key(client, "chat-prod")
+    member = client.post("/t/acme/admin/members", {"name": "carol", "role": "moderator"})
+
+    shown = [_once_secret(key), _once_secret(member)]
+    assert all(shown)
+    assert key["Cache-Control"] == member["Cache-Control"] == "no-store, private"
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = list(Session.objects.all())
+    assert rows, "the admin's session is in the database"
+    for row in rows:
+        stored = json.dumps(store().decode(row.session_data)) + row.session_data
+        assert all(secret not in stored for secret in shown)
 
 
 def test_another_tenants_key_cannot_be_revoked(acme: Tenant, globex: Tenant, ada: Any) -> None:

@@ -69,10 +69,15 @@ def test_an_admin_creates_an_account_named_after_the_tenant_with_a_password_show
 
     created = client.post("/t/acme/admin/members", {"name": "carol", "role": "supervisor"})
 
-    assert created.status_code == 302
-    page = client.get("/t/acme/admin/members")
-    assert page["Cache-Control"] == "no-store, private"
-    password = page.content.decode().split('<code id="once-secret">')[1].split("</code>")[0]
+    # The answer to the POST itself shows the password (and the page), never to be cached.
+    assert created.status_code == 201
+    assert created["Cache-Control"] == "no-store, private"
+    html = created.content.decode()
+    password = html.split('<code id="once-secret">')[1].split("</code>")[0]
+    assert "carol@acme is now a supervisor." in html
+    assert "<h2>Members and roles</h2>" in html
+    assert 'id="create-form"' in html
+    assert password not in client.get("/t/acme/admin/members").content.decode()
     assert password_accepted(Client(), "carol@acme", password)
     carol = User.objects.get(username="carol@acme")
     assert Membership.objects.get(tenant=acme, user=carol).role == Role.SUPERVISOR
@@ -98,7 +103,7 @@ def test_creating_an_account_never_takes_over_or_reveals_another_tenants_account
 
     assert old_style.status_code == 400
     assert not Membership.objects.filter(tenant=acme, user=gus).exists()
-    assert (for_gus.status_code, for_nobody.status_code) == (302, 302)
+    assert (for_gus.status_code, for_nobody.status_code) == (201, 201)
     assert set(Membership.objects.filter(tenant=acme).values_list("user__username", flat=True)) == {
         "ada",
         "gus@acme",
@@ -137,6 +142,21 @@ def test_a_taken_name_in_the_tenants_own_namespace_is_refused(acme: Tenant, ada:
 
     assert again.status_code == 400
     assert "already exists" in " ".join(again.context["create_form"].errors["name"])
+
+
+def test_sending_the_create_account_form_again_makes_no_second_account(
+    acme: Tenant, ada: Any
+) -> None:
+    # What a browser's reload of the page with the password does: the same POST again.
+    client = signed_in(ada)
+    first = client.post("/t/acme/admin/members", {"name": "carol", "role": "moderator"})
+
+    again = client.post("/t/acme/admin/members", {"name": "carol", "role": "moderator"})
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert 'id="once-secret"' not in again.content.decode()
+    assert User.objects.filter(username="carol@acme").count() == 1
 
 
 # --- inviting --------------------------------------------------------------------------------

@@ -26,12 +26,16 @@ app.autodiscover_tasks()
 @after_setup_task_logger.connect
 def _redact_worker_logs(logger: logging.Logger, **kwargs: object) -> None:
     """The worker logs a failed task's exception through its own handlers and formatters:
-    make them withhold database errors' messages (they can quote chat text)."""
-    from artemis.logs import redact
+    make them withhold database errors' messages (they can quote chat text) from tracebacks,
+    and cut the exception in Celery's failure and retry lines themselves ("raised unexpected:
+    IntegrityError(...)") down to its class name. On the handlers, not the loggers: a
+    logger's filter misses the records its children (celery.app.trace) pass up to it."""
+    from artemis.logs import REDUCE_EXCEPTIONS, redact
 
     for handler in logger.handlers:
         if handler.formatter is not None:
             redact(handler.formatter)
+        handler.addFilter(REDUCE_EXCEPTIONS)  # once: addFilter skips a filter it has
 
 
 @worker_ready.connect

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -46,7 +46,12 @@ class UpsertResult:
 def _offset_minutes(value: datetime) -> int:
     offset = value.utcoffset()
     assert offset is not None  # inputs are validated as aware
-    return int(offset.total_seconds() // 60)
+    minutes, rest = divmod(offset, timedelta(minutes=1))
+    # The API refuses any other offset (review.intake.api.inputs); rounding one would store
+    # a clock the sender never had, and scoring cannot make a time zone past 24 hours.
+    if rest or abs(minutes) > 14 * 60:
+        raise ValueError("a UTC offset must be whole minutes from -14:00 to +14:00")
+    return minutes
 
 
 # The profile and account fields a payload may send about a participant. They describe the
@@ -81,6 +86,22 @@ def _account_data(record: dict[str, Any]) -> dict[str, Any]:
             k: v for k, v in data["estimated_location"].items() if v not in ("", None)
         }
     return data
+
+
+def _participants_check(records: Sequence[dict[str, Any]], *, where: str) -> None:
+    """Refuse a participant listed twice in one record with different data: merged, one
+    value would be lost unseen (a child's declared age, say). Listed twice alike is fine.
+    Raises ReviewError naming the second entry (``participants[1].external_id``)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for index, record in enumerate(records):
+        data = _account_data(record)  # IP event times as stored: with their offsets
+        earlier = seen.setdefault(record["external_id"], data)
+        if earlier is not data and earlier != data:
+            raise ReviewError(
+                f"participant {record['external_id']!r} appears twice in this conversation's "
+                "participants with different data; list each participant once.",
+                field=f"{where}participants[{index}].external_id",
+            )
 
 
 def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -391,7 +412,11 @@ def conversations_upsert(
                 field=f"{paths[index]}external_id",
             )
         by_id[record["external_id"]] = index
+        _participants_check(record["participants"], where=paths[index])
 
+    # The first lock of every ingest transaction (messages_append takes it first too): the
+    # conversation ids', so two requests for one conversation take turns from the start,
+    # holding nothing while they wait, whatever rows each locks later and in which order.
     _lock_external_ids(tenant=tenant, external_ids=by_id)
     participants = _participants_upsert(
         tenant=tenant, records=(p for r in records for p in r["participants"])
@@ -463,6 +488,11 @@ def messages_append(
 ) -> UpsertResult:
     """Append messages to an existing conversation. Raises Conversation.DoesNotExist when the
     tenant has no such conversation (another tenant's id included)."""
+    _participants_check(participants, where="")
+    # The first lock is the one conversations_upsert takes first: the conversation id's. An
+    # upsert locks participants before the conversation row and this the row before them, so
+    # without it the two, sent at once, each held what the other waited for.
+    _lock_external_ids(tenant=tenant, external_ids=[external_id])
     conversation = Conversation.objects.select_for_update().get(
         tenant=tenant, external_id=external_id
     )

@@ -120,8 +120,10 @@ class _Checker:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise _Unsure from None
+        offset = moment.utcoffset()
         if (
-            moment.utcoffset() is None  # also None without a tzinfo
+            offset is None  # also None without a tzinfo
+            or not inputs.offset_is_valid(offset)
             or not inputs.FIRST_YEAR <= moment.year <= self.max_year
             or moment > self.latest
         ):
@@ -173,7 +175,10 @@ class _Checker:
     def conversation(self, record: Any) -> dict[str, Any]:
         if type(record) is not dict:
             raise _Unsure
-        out: dict[str, Any] = {"external_id": self.external_id(record.get("external_id"))}
+        external_id = self.external_id(record.get("external_id"))
+        if external_id in inputs.CONVERSATION_ID_RESERVED:
+            raise _Unsure
+        out: dict[str, Any] = {"external_id": external_id}
         if "platform" in record:
             out["platform"] = _text_line(record["platform"], 100)
         if "channel" in record:

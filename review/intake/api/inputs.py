@@ -40,6 +40,17 @@ class _Pattern(RegexValidator):
 # External ids travel in URLs: no '/', no control characters, not only whitespace.
 EXTERNAL_ID = re.compile(r"\A[^\S\x00-\x1f\x7f]*[^/\s\x00-\x1f\x7f][^/\x00-\x1f\x7f]*\Z")
 EXTERNAL_ID_RULE = "must be 1-255 characters with no '/' and no control characters."
+# A conversation's id is also a URL of its own: /conversations/batch is the batch endpoint,
+# and clients that normalise paths never send "." or ".." as a segment. Checked after the
+# value is trimmed, as the other rules are.
+CONVERSATION_ID_RESERVED = ("batch", ".", "..")
+CONVERSATION_ID = re.compile(
+    r"\A(?!\s*(?:batch|\.\.?)\s*\Z)" + EXTERNAL_ID.pattern.removeprefix(r"\A")
+)
+CONVERSATION_ID_RULE = (
+    "may not be 'batch', '.' or '..': a conversation's id is part of its URL, and those "
+    "URLs mean something else."
+)
 _DEVICE_ID = r"\A[^\S\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\Z"
 _NO_NUL = r"\A[^\x00]+\Z"  # blank is allowed (or not) before this rule runs
 _NOT_BLANK = r"\A\s*[^\s\x00][^\x00]*\Z"
@@ -66,6 +77,20 @@ class ExternalIdField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_length=1, max_length=255, **kwargs)
         self.validators.append(_Pattern(EXTERNAL_ID.pattern, EXTERNAL_ID_RULE, 255))
+
+
+class ConversationIdField(ExternalIdField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Replaces the general rule (the same rule, with the reserved ids left out), so the
+        # schema states one pattern and an id that breaks both gets one message.
+        self.validators[-1] = _Pattern(CONVERSATION_ID.pattern, EXTERNAL_ID_RULE, 255)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value in CONVERSATION_ID_RESERVED:
+            raise serializers.ValidationError(CONVERSATION_ID_RULE)
+        return value
 
 
 class DeviceIdField(StrictCharField):
@@ -121,6 +146,19 @@ def dates_until(first_year: int, last: date) -> str:
     return f"^(?:{'|'.join(parts)})"
 
 
+# UTC offsets: whole minutes, as a message's offset is stored (seconds would be rounded away
+# unseen), and at most 14:00 either way, as NCMEC's xs:dateTime allows (Kiribati is +14:00).
+# Past a day, an offset also broke every later use of the time (scoring, the review page).
+MAX_OFFSET = timedelta(hours=14)
+# The same for the schema, which cannot compare: the time, then Z or an offset up to 14:00
+# (format date-time already allows only hours and minutes).
+_OFFSET_LAST = r"[^Zz+-]*(?:[Zz]|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
+
+
+def offset_is_valid(offset: timedelta) -> bool:
+    return -MAX_OFFSET <= offset <= MAX_OFFSET and not offset % timedelta(minutes=1)
+
+
 class OffsetDateTimeField(serializers.Field):
     """An ISO 8601 timestamp that must carry its UTC offset; the offset is kept, because the
     time zone is part of what a report must state (18 U.S.C. 2258A(b)(2)). Its year must be
@@ -130,6 +168,8 @@ class OffsetDateTimeField(serializers.Field):
         "invalid": "is not an ISO 8601 timestamp (expected e.g. 2026-03-01T18:02:11+01:00).",
         "naive": "has no UTC offset; send e.g. 2026-03-01T18:02:11+01:00 or ...Z for UTC.",
         "range": "must be from the year 1990 to one day after now ({latest}).",
+        "offset": "has a UTC offset that is not whole minutes from -14:00 to +14:00; send "
+        "hours and minutes, e.g. +05:45 or -03:30.",
     }
 
     def to_internal_value(self, data: Any) -> datetime:
@@ -139,8 +179,11 @@ class OffsetDateTimeField(serializers.Field):
             value = datetime.fromisoformat(data)
         except ValueError:
             self.fail("invalid")
-        if value.tzinfo is None or value.utcoffset() is None:
+        offset = value.utcoffset()
+        if offset is None:  # also None without a tzinfo
             self.fail("naive")
+        if not offset_is_valid(offset):
+            self.fail("offset")
         latest = timezone.now() + LATEST_AHEAD
         # The year comes first: converting year 1 or 9999 to UTC can overflow.
         if not FIRST_YEAR <= value.year <= latest.year + 1 or value > latest:
@@ -156,11 +199,12 @@ class OffsetDateTimeSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         # Up to tomorrow's date (UTC): later on that day is refused, which no pattern can say.
+        # The offset last: date-time's is hours and minutes, and this keeps it within 14:00.
         tomorrow = (timezone.now() + LATEST_AHEAD).date()
         return {
             "type": "string",
             "format": "date-time",
-            "pattern": dates_until(FIRST_YEAR, tomorrow) + "T",
+            "pattern": dates_until(FIRST_YEAR, tomorrow) + "T" + _OFFSET_LAST,
         }
 
 
@@ -281,7 +325,7 @@ class MessageInput(serializers.Serializer):
 
 
 class ConversationInput(serializers.Serializer):
-    external_id = ExternalIdField()
+    external_id = ConversationIdField()
     platform = TextLineField(max_length=100, required=False, allow_blank=True)
     channel = TextLineField(max_length=255, required=False, allow_blank=True)
     participants = ParticipantInput(many=True, allow_empty=False)

@@ -243,6 +243,72 @@ def test_timestamps_at_the_edges_of_the_range_are_accepted(
     assert post(acme_api, "/api/v1/conversations", payload).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        # Rounded down to -1440 minutes, this one broke scoring and the review page for good.
+        ("messages.0.sent_at", "2026-11-01T18:00:00-23:59:59.999999", "messages[0].sent_at"),
+        ("messages.1.sent_at", "2026-11-01T18:00:00+01:00:30", "messages[1].sent_at"),
+        ("messages.2.sent_at", "2026-11-01T18:00:00+14:01", "messages[2].sent_at"),
+        ("messages.2.sent_at", "2026-11-01T18:00:00-14:01", "messages[2].sent_at"),
+        ("messages.0.sent_at", "2026-11-01T18:00:00+01:00:00.250000", "messages[0].sent_at"),
+        ("participants.1.account_created_at", "2026-10-01T09:00:00+00:00:01",
+         "participants[1].account_created_at"),
+        ("participants.0.ip_events",
+         [{"ip": "203.0.113.9", "at": "2026-11-01T17:55:00+15:00"}],
+         "participants[0].ip_events[0].at"),
+    ],
+    ids=lambda v: repr(v)[:40],
+)  # fmt: skip
+def test_a_utc_offset_not_in_whole_minutes_or_beyond_14_hours_answers_400_naming_the_field(
+    acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str
+) -> None:
+    payload = conversation_payload()
+    *parents, last = path.split(".")
+    node: Any = payload
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[last] = value
+
+    for url, body, where in (
+        ("/api/v1/conversations", payload, ""),
+        ("/api/v1/conversations/batch", {"conversations": [payload]}, "conversations[0]."),
+    ):
+        answer = assert_error_shape(post(acme_api, url, body), 400)
+
+        assert f"{where}{field}" in answer["fields"], answer
+        assert "whole minutes from -14:00 to +14:00" in answer["fields"][f"{where}{field}"][0]
+        assert answer["detail"].startswith(f"{where}{field}")
+        assert not Conversation.objects.exists()
+
+
+def test_an_appended_message_with_an_offset_beyond_14_hours_is_refused_and_nothing_is_added(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    fine = {"external_id": "m-8", "sender": "u-mia", "sent_at": "2026-11-02T08:00:00Z",
+            "text": "morning"}  # fmt: skip
+    bad = {**fine, "external_id": "m-9", "sent_at": "2026-11-02T08:00:00-23:59:59.999999"}
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", {"messages": [fine, bad]})
+
+    assert "messages[1].sent_at" in assert_error_shape(response, 400)["fields"]
+    assert Message.objects.count() == 3
+
+
+def test_offsets_of_whole_minutes_up_to_14_hours_are_accepted_and_kept(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    payload = conversation_payload()
+    payload["messages"][0]["sent_at"] = "2026-11-01T18:00:00+14:00"
+    payload["messages"][1]["sent_at"] = "2026-11-01T18:00:00-14:00"
+    payload["messages"][2]["sent_at"] = "2026-11-01T18:00:00+05:45:00"
+
+    assert post(acme_api, "/api/v1/conversations", payload).status_code == 201
+    stored = Message.objects.order_by("position").values_list("utc_offset_minutes", flat=True)
+    assert list(stored) == [840, -840, 345]
+
+
 # --- unexpected errors -----------------------------------------------------------------------
 
 
@@ -358,10 +424,28 @@ def test_the_schema_states_timestamp_formats_and_their_range(schema: dict[str, A
     assert not dates.match(f"{tomorrow.year + 1}-06-01T00:00:00Z")
     assert not dates.match("0001-01-01T00:00:00+14:00")
     assert not dates.match("9999-12-31T23:59:59-14:00")
+    assert dates.match("2026-11-01T18:00:00.5-14:00")
+    assert dates.match("2026-11-01T18:00:00+05:45")
+    assert not dates.match("2026-11-01T18:00:00+14:01")
+    assert not dates.match("2026-11-01T18:00:00-23:59")
     born = schema["components"]["schemas"]["ParticipantInput"]["properties"]["date_of_birth"]
     assert re.match(born["pattern"], timezone.localdate().isoformat())
     assert not re.match(born["pattern"], (timezone.localdate() + timedelta(days=1)).isoformat())
     assert not re.match(born["pattern"], "1899-12-31")
+
+
+def test_the_schema_states_which_conversation_ids_are_reserved(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    conversation_id = re.compile(
+        components["ConversationInput"]["properties"]["external_id"]["pattern"]
+    )
+    message_id = re.compile(components["MessageInput"]["properties"]["external_id"]["pattern"])
+    for reserved in ("batch", " batch ", ".", ".."):
+        assert not conversation_id.search(reserved), reserved
+        assert message_id.search(reserved), "only a conversation's id is part of a URL"
+    for allowed in ("conv-1", "Batch", "batch-2", "...", ".hidden"):
+        assert conversation_id.search(allowed), allowed
+    assert not conversation_id.search("a/b")
 
 
 def test_the_url_external_id_parameter_states_its_rule(schema: dict[str, Any]) -> None:

@@ -451,3 +451,159 @@ def test_a_batch_resent_changes_nothing_and_a_batch_extended_appends_after_the_o
     ]
     assert all(m.created_at is not None and m.score is None for m in stored)
     assert counts() == (3, 2, 10)
+
+
+def sent_at_once(*requests: tuple[APIClient, str, dict[str, Any]]) -> list[int]:
+    """Each (client, url, body) posted in its own thread and database connection, all
+    released at the same moment; returns the statuses, sorted."""
+    start = threading.Barrier(len(requests))
+    answers: list[int] = []
+
+    def send(client: APIClient, url: str, body: dict[str, Any]) -> None:
+        start.wait(timeout=30)
+        answers.append(post(client, url, body).status_code)
+
+    threads = Threads()
+    for request in requests:
+        threads.start(send, *request)
+    threads.join()
+    assert threads.errors == []
+    return sorted(answers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upsert_and_an_append_to_the_same_conversation_at_once_both_succeed(
+    acme: Tenant, conversation_payload: Payload
+) -> None:
+    # Both requests update Mia's display name and add a message. The upsert used to lock
+    # Mia's row and then the conversation's, the append the conversation's and then Mia's:
+    # sent at the same moment, PostgreSQL found a deadlock and one of them answered 500.
+    upserter, appender = api_client_for(acme), api_client_for(acme)
+    assert post(upserter, "/api/v1/conversations", conversation_payload()).status_code == 201
+    rounds = 25
+    for attempt in range(rounds):
+        upsert = conversation_payload()
+        upsert["participants"][0]["display_name"] = f"Mia (upsert {attempt})"
+        upsert["messages"].append(
+            {"external_id": f"m-up-{attempt}", "sender": "u-mia", "sent_at": "2026-11-01T19:00:00Z",
+             "text": "via upsert"}
+        )  # fmt: skip
+        append = {
+            "participants": [{"external_id": "u-mia", "display_name": f"Mia (append {attempt})"}],
+            "messages": [
+                {"external_id": f"m-ap-{attempt}", "sender": "u-mia",
+                 "sent_at": "2026-11-01T19:00:00Z", "text": "via append"}
+            ],
+        }  # fmt: skip
+
+        answers = sent_at_once(
+            (upserter, "/api/v1/conversations", upsert),
+            (appender, "/api/v1/conversations/conv-1/messages", append),
+        )
+
+        assert answers == [201, 201], f"round {attempt}"
+    conversation = Conversation.objects.get(tenant=acme, external_id="conv-1")
+    assert conversation.messages.count() == 3 + 2 * rounds
+    assert conversation.message_count == 3 + 2 * rounds
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"external_id": "u-mia", "declared_age": 40},
+        {"external_id": "u-mia", "declared_age": "40"},  # only the serializer reads this
+        {"external_id": "u-mia", "declared_age": 13, "email": "mia@example.org"},
+        {"external_id": " u-mia ", "declared_age": None},
+    ],
+    ids=["another age", "another age as text", "with account data", "age null"],
+)
+def test_a_participant_listed_twice_with_different_data_is_refused_naming_the_second(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload, second: dict[str, Any]
+) -> None:
+    # Merged, the second entry's data silently replaced the first's: a child's declared age
+    # of 13 became 40.
+    payload = conversation_payload()
+    payload["participants"].insert(1, second)
+    batch = {"conversations": [conversation_payload("conv-0"), payload]}
+
+    single = post(acme_api, "/api/v1/conversations", payload)
+    batched = post(acme_api, "/api/v1/conversations/batch", batch)
+
+    assert single.status_code == 400, single.json()
+    assert list(single.json()["fields"]) == ["participants[1].external_id"]
+    assert "'u-mia' appears twice" in single.json()["detail"]
+    assert batched.status_code == 400, batched.json()
+    assert list(batched.json()["fields"]) == ["conversations[1].participants[1].external_id"]
+    assert counts() == (0, 0, 0)
+
+
+def test_a_participant_listed_twice_in_an_append_with_different_data_is_refused(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", conversation_payload())
+    body = {
+        "participants": [
+            {"external_id": "u-mia", "declared_age": 13},
+            {"external_id": "u-mia", "declared_age": 40},
+        ],
+        "messages": [
+            {"external_id": "m-4", "sender": "u-mia", "sent_at": "2026-11-02T08:00:00Z",
+             "text": "hi"}
+        ],
+    }  # fmt: skip
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", body)
+
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["fields"]) == ["participants[1].external_id"]
+    assert counts() == (1, 2, 3)
+    assert Participant.objects.get(tenant=acme, external_id="u-mia").declared_age == 13
+
+
+def test_a_participant_listed_twice_alike_is_stored_once(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    payload = conversation_payload()
+    payload["participants"].append(dict(payload["participants"][0]))
+
+    response = post(acme_api, "/api/v1/conversations", payload)
+
+    assert response.status_code == 201, response.json()
+    assert counts() == (1, 2, 3)
+    assert Participant.objects.get(tenant=acme, external_id="u-mia").declared_age == 13
+
+
+@pytest.mark.parametrize("reserved", ["batch", " batch ", ".", ".."])
+def test_a_conversation_id_that_names_another_url_is_refused_naming_the_field(
+    acme_api: APIClient, conversation_payload: Payload, reserved: str
+) -> None:
+    # GET /api/v1/conversations/batch is the batch endpoint (405), and clients that
+    # normalise paths never send "." or "..": a conversation so named could not be read.
+    single = post(acme_api, "/api/v1/conversations", conversation_payload(reserved))
+    batched = post(
+        acme_api,
+        "/api/v1/conversations/batch",
+        {"conversations": [conversation_payload("conv-0"), conversation_payload(reserved)]},
+    )
+
+    assert single.status_code == 400, single.json()
+    assert list(single.json()["fields"]) == ["external_id"]
+    assert "may not be 'batch', '.' or '..'" in single.json()["fields"]["external_id"][0]
+    assert batched.status_code == 400, batched.json()
+    assert list(batched.json()["fields"]) == ["conversations[1].external_id"]
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("external_id", ["Batch", "batch-2", "...", ".hidden"])
+def test_ids_that_only_resemble_a_reserved_one_are_stored_and_can_be_read(
+    acme_api: APIClient, conversation_payload: Payload, external_id: str
+) -> None:
+    assert (
+        post(acme_api, "/api/v1/conversations", conversation_payload(external_id)).status_code
+        == 201
+    )
+    read = acme_api.get(f"/api/v1/conversations/{external_id}")
+
+    assert read.status_code == 200, read.json()
+    assert read.json()["external_id"] == external_id

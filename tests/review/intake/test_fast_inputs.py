@@ -74,6 +74,8 @@ def test_values_at_the_edges_of_each_rule_validate_alike(conversation_payload: P
             ("1990-01-01T00:00:00+14:00", "  kept with its spaces  "),
             (latest.isoformat(), "x" * settings.ARTEMIS_MAX_MESSAGE_CHARS),
             ("2026-11-01T18:00:00.123456-09:30", "emoji \U0001f600 and \u00e9"),
+            ("2026-11-01T18:00:00-14:00", "the widest offset west"),
+            ("2026-11-01T18:00:00+05:45:00", "whole minutes, written with seconds"),
         ]
     ):
         body["messages"].append(
@@ -119,6 +121,10 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "id too long": lambda b: b.update(external_id="x" * 256),
     "id a number": lambda b: b.update(external_id=7),
     "id a lone surrogate": lambda b: b.update(external_id="a\ud800"),
+    "id batch": lambda b: b.update(external_id="batch"),
+    "id batch padded": lambda b: b.update(external_id=" batch "),
+    "id a dot": lambda b: b.update(external_id="."),
+    "id two dots": lambda b: b.update(external_id=".."),
     "platform null": lambda b: b.update(platform=None),
     "platform too long": lambda b: b.update(platform="p" * 101),
     "platform with NUL": lambda b: b.update(platform="a\x00b"),
@@ -158,6 +164,21 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "sent_at a number": lambda b: b["messages"][0].update(sent_at=1767225600),
     "sent_at before 1990": lambda b: b["messages"][0].update(sent_at="1989-12-31T23:59:59Z"),
     "sent_at two days ahead": lambda b: b["messages"][0].update(sent_at=_far()),
+    "sent_at offset past a day": lambda b: b["messages"][0].update(
+        sent_at="2026-11-01T18:00:00-23:59:59.999999"
+    ),
+    "sent_at offset with seconds": lambda b: b["messages"][0].update(
+        sent_at="2026-11-01T18:00:00+01:00:30"
+    ),
+    "sent_at offset past 14 hours": lambda b: b["messages"][0].update(
+        sent_at="2026-11-01T18:00:00+14:01"
+    ),
+    "account date offset with seconds": lambda b: b["participants"][0].update(
+        account_created_at="2026-01-01T10:00:00-00:00:01"
+    ),
+    "account date offset past 14 hours": lambda b: b["participants"][0].update(
+        account_created_at="2026-01-01T10:00:00-15:00"
+    ),
     "extra key and bad text": lambda b: b["messages"][0].update(mood="x", text=""),
 }
 

@@ -142,9 +142,13 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
         return WebhookDelivery.objects.get(pk=delivery_id)
     delivery = WebhookDelivery.objects.select_related("tenant").get(pk=delivery_id)
     delivery.sending_until = None
+    # Sent where the tenant's webhook points now, not where it pointed when the delivery was
+    # queued: an admin who moves or removes it (a retired or compromised endpoint) stops
+    # every pending retry from going there. The delivery records where it went.
+    delivery.url = delivery.tenant.webhook_url
     if not delivery.url:
         delivery.status = DeliveryStatus.SKIPPED
-        delivery.save(update_fields=["status", "sending_until"])
+        delivery.save(update_fields=["status", "sending_until", "url"])
         return delivery
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     timestamp = str(int(time.time()))

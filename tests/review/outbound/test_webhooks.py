@@ -20,6 +20,7 @@ from django.utils import timezone
 from review import tasks
 from review.decisions.services import decision_create
 from review.models import DeliveryStatus, Role, Tenant, WebhookDelivery
+from review.outbound.webhooks import DeliveryFailed, webhook_attempt
 from review.queue.services import queue_item_claim_next
 from tests.factories import MembershipFactory
 from tests.listeners import Listener, trust
@@ -153,6 +154,51 @@ def test_a_tenant_without_a_webhook_url_records_a_skipped_delivery(
     tasks.deliver_webhook.apply(args=[sent[0]]).get()
 
     assert WebhookDelivery.objects.get(decision=decision).status == DeliveryStatus.SKIPPED
+
+
+def test_a_retry_goes_where_the_webhook_points_now(
+    acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    old, new = Receiver(fail_first=1), Receiver(fail_first=0)
+    trust(settings, old.url, new.url)
+    try:
+        acme.webhook_url, acme.webhook_secret = old.url, SECRET
+        acme.save()
+        decision = ban(acme, django_capture_on_commit_callbacks)
+        with pytest.raises(DeliveryFailed):
+            webhook_attempt(delivery_id=sent[0])  # the old endpoint answers 500
+
+        acme.webhook_url = new.url  # the admin moves the webhook before the retry
+        acme.save()
+        webhook_attempt(delivery_id=sent[0])
+
+        delivery = WebhookDelivery.objects.get(decision=decision)
+        assert (delivery.status, delivery.url, delivery.attempts) == (
+            DeliveryStatus.DELIVERED,
+            new.url,
+            2,
+        )
+        assert len(old.received) == 1
+        assert [r["body"]["decision"] for r in new.received] == [decision.pk]
+    finally:
+        old.close()
+        new.close()
+
+
+def test_a_delivery_queued_before_the_webhook_was_removed_is_not_sent(
+    acme: Tenant, receiver: Receiver, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    acme.webhook_url, acme.webhook_secret = receiver.url, SECRET
+    acme.save()
+    decision = ban(acme, django_capture_on_commit_callbacks)
+    acme.webhook_url = ""  # the admin turns webhooks off (a retired endpoint, say)
+    acme.save()
+
+    tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+    delivery = WebhookDelivery.objects.get(decision=decision)
+    assert (delivery.status, delivery.url) == (DeliveryStatus.SKIPPED, "")
+    assert receiver.received == []
 
 
 def test_no_violation_sends_no_webhook(acme: Tenant, sent: list[int]) -> None:

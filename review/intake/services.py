@@ -104,9 +104,17 @@ def _participants_check(records: Sequence[dict[str, Any]], *, where: str) -> Non
             )
 
 
-def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+# What scoring reads of a participant besides the id (review.intake.scoring's fingerprint):
+# a change to one of them is owed a score, as new messages are.
+SCORED_FIELDS = ("declared_age", "account_created_at")
+
+
+def _participants_upsert(
+    *, tenant: Tenant, records: Iterable[dict[str, Any]]
+) -> tuple[dict[str, int], set[int]]:
     """Create missing participants and update the profile fields a payload sends; returns
-    the primary key of each participant the records name, by external id.
+    the primary key of each participant the records name, by external id, and the primary
+    keys of those already known whose ``SCORED_FIELDS`` changed.
 
     Fields left out of a payload are left as they were: a later message append that lists a
     participant by id alone must not erase the declared age an earlier payload gave.
@@ -115,7 +123,7 @@ def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -
     for record in records:
         wanted.setdefault(record["external_id"], {}).update(_account_data(record))
     if not wanted:
-        return {}
+        return {}, set()
     existing = {
         p.external_id: p
         for p in Participant.objects.filter(tenant=tenant, external_id__in=list(wanted))
@@ -130,6 +138,7 @@ def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -
             existing[p.external_id] = p
             pks[p.external_id] = p.pk
     changed = []
+    rescore: set[int] = set()
     for eid, participant in existing.items():
         data = wanted[eid]
         dirty = False
@@ -137,6 +146,8 @@ def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -
             if name in data and data[name] is not None and getattr(participant, name) != data[name]:
                 setattr(participant, name, data[name])
                 dirty = True
+                if name in SCORED_FIELDS:
+                    rescore.add(participant.pk)
         if dirty:
             changed.append(participant)
     if changed:
@@ -144,7 +155,7 @@ def _participants_upsert(*, tenant: Tenant, records: Iterable[dict[str, Any]]) -
         for participant in changed:
             participant.updated_at = now
         Participant.objects.bulk_update(changed, [*PROFILE_FIELDS, "updated_at"])
-    return pks
+    return pks, rescore
 
 
 # The participant columns a new row is written with, besides the tenant and the two dates;
@@ -418,7 +429,7 @@ def conversations_upsert(
     # conversation ids', so two requests for one conversation take turns from the start,
     # holding nothing while they wait, whatever rows each locks later and in which order.
     _lock_external_ids(tenant=tenant, external_ids=by_id)
-    participants = _participants_upsert(
+    participants, rescore = _participants_upsert(
         tenant=tenant, records=(p for r in records for p in r["participants"])
     )
 
@@ -475,6 +486,7 @@ def conversations_upsert(
         paths=paths,
         participants=participants,
         created=created_set,
+        rescore=rescore,
     )
 
 
@@ -496,7 +508,7 @@ def messages_append(
     conversation = Conversation.objects.select_for_update().get(
         tenant=tenant, external_id=external_id
     )
-    by_id = _participants_upsert(tenant=tenant, records=participants)
+    by_id, rescore = _participants_upsert(tenant=tenant, records=participants)
     for eid, pk in conversation.participants.values_list("external_id", "pk"):
         by_id.setdefault(eid, pk)
     record = {"external_id": external_id, "participants": list(participants), "messages": messages}
@@ -507,6 +519,7 @@ def messages_append(
         paths=[""],
         participants=by_id,
         created=set(),
+        rescore=rescore,
     )
     return result
 
@@ -519,7 +532,15 @@ def _write_messages(
     paths: Sequence[str],
     participants: dict[str, int],
     created: set[str],
+    rescore: set[int],
 ) -> list[UpsertResult]:
+    """Link participants, add messages and owe scores: to each conversation that gained
+    messages, and to each that gained a participant or lists one whose ``SCORED_FIELDS``
+    changed (``rescore``), so that what a moderator is shown of their declared ages and
+    accounts is not left as it was; not a decided one (its words were decided on, and its
+    score would queue it again). Only the conversations of this request: they are the ones
+    it holds locked (another conversation of the same person is scored anew with its next
+    message)."""
     through = Conversation.participants.through
     links = set(
         through.objects.filter(conversation__in=[c.pk for c in conversations.values()]).values_list(
@@ -555,11 +576,13 @@ def _write_messages(
     new_messages: list[tuple[Any, ...]] = []
     results = []
     touched: list[Conversation] = []
+    restated: list[int] = []  # no new messages, but participants to score anew
     for record, path in zip(records, paths, strict=True):
         conversation = conversations[record["external_id"]]
         allowed = members.setdefault(conversation.pk, set())
-        for p in record["participants"]:
-            pk = participants[p["external_id"]]
+        people = [participants[p["external_id"]] for p in record["participants"]]
+        linked = len(new_links)
+        for pk in people:
             if pk not in allowed:
                 allowed.add(pk)
                 new_links.append((conversation.pk, pk))
@@ -576,6 +599,11 @@ def _write_messages(
         if added or is_new:
             conversation.message_count += len(added)
             touched.append(conversation)
+        elif conversation.status != ConversationStatus.REVIEWED and (
+            len(new_links) > linked or rescore.intersection(people)
+        ):
+            # A decided conversation is not: the same words, decided on, would queue again.
+            restated.append(conversation.pk)
         results.append(
             UpsertResult(
                 conversation=conversation,
@@ -608,7 +636,7 @@ def _write_messages(
                 # New content after a decision is looked at again (it may re-enter the queue).
                 conversation.status = ConversationStatus.SCORED
         _conversations_touch(touched, now=now)
-        conversations_request_score(conversation_ids=[c.pk for c in touched])
+    conversations_request_score(conversation_ids=[c.pk for c in touched] + restated)
     logger.info(
         "ingest tenant=%s conversations=%d created=%d messages_created=%d",
         tenant.pk,

@@ -178,12 +178,7 @@ def test_an_external_id_in_the_url_with_a_control_character_answers_400_naming_i
 def test_ids_and_text_with_nul_or_control_characters_in_the_body_answer_400_naming_the_field(
     acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str
 ) -> None:
-    payload = conversation_payload()
-    *parents, last = path.split(".")
-    node: Any = payload
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    node[last] = value
+    payload = with_value(conversation_payload(), path, value)
 
     body = assert_error_shape(post(acme_api, "/api/v1/conversations", payload), 400)
 
@@ -192,6 +187,16 @@ def test_ids_and_text_with_nul_or_control_characters_in_the_body_answer_400_nami
 
 
 # --- timestamps -------------------------------------------------------------------------------
+
+
+def with_value(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``payload`` with the field at ``path`` (``messages.0.sent_at``) set to ``value``."""
+    *parents, last = path.split(".")
+    node: Any = payload
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[last] = value
+    return payload
 
 
 def _far_future() -> str:
@@ -218,12 +223,9 @@ def _far_future() -> str:
 def test_a_timestamp_outside_the_year_1990_to_one_day_ahead_answers_400_naming_the_field(
     acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str
 ) -> None:
-    payload = conversation_payload()
-    *parents, last = path.split(".")
-    node: Any = payload
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    node[last] = _far_future() if value == "far future" else value
+    payload = with_value(
+        conversation_payload(), path, _far_future() if value == "far future" else value
+    )
 
     body = assert_error_shape(post(acme_api, "/api/v1/conversations", payload), 400)
 
@@ -263,12 +265,7 @@ def test_timestamps_at_the_edges_of_the_range_are_accepted(
 def test_a_utc_offset_not_in_whole_minutes_or_beyond_14_hours_answers_400_naming_the_field(
     acme_api: APIClient, conversation_payload: Payload, path: str, value: Any, field: str
 ) -> None:
-    payload = conversation_payload()
-    *parents, last = path.split(".")
-    node: Any = payload
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    node[last] = value
+    payload = with_value(conversation_payload(), path, value)
 
     for url, body, where in (
         ("/api/v1/conversations", payload, ""),

@@ -380,23 +380,31 @@ def test_two_tenants_may_use_the_same_external_ids_without_meeting(
     assert Participant.objects.filter(tenant=globex).count() == 2
 
 
+def sent_at_once(*requests: tuple[APIClient, str, dict[str, Any]]) -> list[Any]:
+    """Each (client, url, body) posted in its own thread and database connection, all
+    released at the same moment; returns the responses as they came."""
+    start = threading.Barrier(len(requests))
+    answers: list[Any] = []
+
+    def send(client: APIClient, url: str, body: dict[str, Any]) -> None:
+        start.wait(timeout=30)
+        answers.append(post(client, url, body))
+
+    threads = Threads()
+    for request in requests:
+        threads.start(send, *request)
+    threads.join()
+    assert threads.errors == []
+    return answers
+
+
 def upsert_at_once(tenant: Tenant, payload: dict[str, Any], clients: int) -> list[Any]:
     """The same upsert sent by ``clients`` API clients at the same moment, each in its own
     thread and database connection; returns the (status, created) answers."""
-    start = threading.Barrier(clients)
-    answers: list[tuple[int, bool]] = []
-
-    def send(client: APIClient) -> None:
-        start.wait(timeout=30)
-        response = post(client, "/api/v1/conversations", payload)
-        answers.append((response.status_code, response.json()["created"]))
-
-    threads = Threads()
-    for client in [api_client_for(tenant) for _ in range(clients)]:
-        threads.start(send, client)
-    threads.join()
-    assert threads.errors == []
-    return sorted(answers)
+    answers = sent_at_once(
+        *((api_client_for(tenant), "/api/v1/conversations", payload) for _ in range(clients))
+    )
+    return sorted((a.status_code, a.json()["created"]) for a in answers)
 
 
 @pytest.mark.postgres
@@ -453,24 +461,6 @@ def test_a_batch_resent_changes_nothing_and_a_batch_extended_appends_after_the_o
     assert counts() == (3, 2, 10)
 
 
-def sent_at_once(*requests: tuple[APIClient, str, dict[str, Any]]) -> list[int]:
-    """Each (client, url, body) posted in its own thread and database connection, all
-    released at the same moment; returns the statuses, sorted."""
-    start = threading.Barrier(len(requests))
-    answers: list[int] = []
-
-    def send(client: APIClient, url: str, body: dict[str, Any]) -> None:
-        start.wait(timeout=30)
-        answers.append(post(client, url, body).status_code)
-
-    threads = Threads()
-    for request in requests:
-        threads.start(send, *request)
-    threads.join()
-    assert threads.errors == []
-    return sorted(answers)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_upsert_and_an_append_to_the_same_conversation_at_once_both_succeed(
@@ -497,9 +487,12 @@ def test_an_upsert_and_an_append_to_the_same_conversation_at_once_both_succeed(
             ],
         }  # fmt: skip
 
-        answers = sent_at_once(
-            (upserter, "/api/v1/conversations", upsert),
-            (appender, "/api/v1/conversations/conv-1/messages", append),
+        answers = sorted(
+            a.status_code
+            for a in sent_at_once(
+                (upserter, "/api/v1/conversations", upsert),
+                (appender, "/api/v1/conversations/conv-1/messages", append),
+            )
         )
 
         assert answers == [201, 201], f"round {attempt}"

@@ -292,6 +292,26 @@ def test_the_queue_filters_by_characteristic_score_band_and_status(
     assert "Secrecy request 2</a>" in page
 
 
+def test_an_item_with_nothing_highlighted_says_why_it_is_in_the_queue(
+    acme: Tenant, alice: Any
+) -> None:
+    # A tenant flagging from 0.40 queues a conversation held at 0.45 in which no message
+    # reached even odds for a characteristic: the page must not look as if it lost them.
+    Tenant.objects.filter(pk=acme.pk).update(flag_threshold=0.4)
+    plain = flagged_item(acme, 3, probability=0.45)
+    plain.assessment.highlights = []
+    plain.assessment.save()
+    marked = flagged_item(acme, 4, probability=0.9)
+    client = signed_in(alice)
+
+    quiet = client.get(f"/t/acme/items/{plain.pk}").content.decode()
+    loud = client.get(f"/t/acme/items/{marked.pk}").content.decode()
+
+    assert 'id="no-highlights"' in quiet
+    assert "this tenant flags from 0.40" in quiet
+    assert 'id="no-highlights"' not in loud
+
+
 def test_the_queue_table_refreshes_itself_as_a_fragment(acme: Tenant, alice: Any) -> None:
     flagged_item(acme)
     client = signed_in(alice)

@@ -479,6 +479,12 @@ def conversations_upsert(
         .order_by("pk")
     }
     created_set = set(created_ids)
+    _conversation_facts_check(
+        conversations={e: c for e, c in conversations.items() if e not in created_set},
+        records=records,
+        by_id=by_id,
+        paths=paths,
+    )
     return _write_messages(
         tenant=tenant,
         conversations=conversations,
@@ -491,6 +497,37 @@ def conversations_upsert(
 
 
 @transaction.atomic
+def _conversation_facts_check(
+    *,
+    conversations: dict[str, Conversation],
+    records: Sequence[dict[str, Any]],
+    by_id: dict[str, int],
+    paths: Sequence[str],
+) -> None:
+    """A conversation sent again keeps the platform and channel it was first sent with: a
+    different one is a conflict (409), as a message's content is, not a silent no-op. One
+    left out or blank says nothing; one first sent blank is filled in."""
+    for external_id, conversation in conversations.items():
+        index = by_id[external_id]
+        filled = {}
+        for name in ("platform", "channel"):
+            sent, stored = records[index].get(name) or "", getattr(conversation, name)
+            if not sent or sent == stored:
+                continue
+            if stored:
+                raise ReviewError(
+                    f"conversation {external_id!r} was first sent with another {name}; a "
+                    f"conversation's {name} is never changed.",
+                    field=f"{paths[index]}{name}",
+                    code="conflict",
+                )
+            filled[name] = sent
+        if filled:
+            Conversation.objects.filter(pk=conversation.pk).update(**filled)
+            for name, value in filled.items():
+                setattr(conversation, name, value)
+
+
 def messages_append(
     *,
     tenant: Tenant,

@@ -600,3 +600,29 @@ def test_ids_that_only_resemble_a_reserved_one_are_stored_and_can_be_read(
 
     assert read.status_code == 200, read.json()
     assert read.json()["external_id"] == external_id
+
+
+def test_a_conversation_sent_again_with_another_platform_or_channel_is_a_conflict(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    assert post(acme_api, "/api/v1/conversations", conversation_payload()).status_code == 201
+    moved = conversation_payload(platform="other-chat")
+    moved["messages"].append(
+        {"external_id": "m-9", "sender": "u-mia", "sent_at": "2026-11-01T19:00:00Z", "text": "ok"}
+    )
+    batch = {"conversations": [conversation_payload("conv-0"), moved]}
+
+    single = post(acme_api, "/api/v1/conversations", moved)
+    batched = post(acme_api, "/api/v1/conversations/batch", batch)
+    unsaid = post(acme_api, "/api/v1/conversations", conversation_payload(platform=""))
+    filled = post(acme_api, "/api/v1/conversations", conversation_payload(channel="general"))
+    changed = post(acme_api, "/api/v1/conversations", conversation_payload(channel="random"))
+
+    assert single.status_code == 409, single.json()
+    assert list(single.json()["fields"]) == ["platform"]
+    assert batched.status_code == 409, batched.json()
+    assert list(batched.json()["fields"]) == ["conversations[1].platform"]
+    assert (unsaid.status_code, filled.status_code, changed.status_code) == (200, 200, 409)
+    stored = Conversation.objects.get(tenant=acme, external_id="conv-1")
+    assert (stored.platform, stored.channel) == ("acme-chat", "general")
+    assert counts() == (1, 2, 3), "nothing of a refused request is written"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,6 +52,20 @@ def event_hash(event: AuditEvent) -> str:
     return canonical_hash(event_hash_input(event))
 
 
+def _stored_ip(ip: str | None) -> str | None:
+    """The address as the database will hand it back, so the hash covers what is read:
+    GenericIPAddressField keeps an empty one as NULL and an IPv6 one in its short lower-case
+    form (gunicorn on a unix socket gives an empty REMOTE_ADDR). One that is no address at
+    all is not kept."""
+    if not ip:
+        return None
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    return AuditEvent._meta.get_field("ip").get_prep_value(ip) or None
+
+
 def audit_record(
     *,
     tenant: Tenant,
@@ -77,7 +92,7 @@ def audit_record(
             target_type=target_type,
             target_id=str(target_id),
             detail=detail or {},
-            ip=ip,
+            ip=_stored_ip(ip),
             created_at=timezone.now(),
             prev_hash=head.hash,
         )
@@ -156,6 +171,12 @@ def audit_verify(*, tenant: Tenant) -> tuple[int, BrokenLink | None]:
             )
         previous, expected, count = event.hash, expected + 1, count + 1
     head = AuditChainHead.objects.filter(tenant=tenant).first()
+    if head is None and count:
+        # Every append moves the head: events without one lost it (and with it, what the
+        # last event was: the newest events could have gone too).
+        return count, BrokenLink(
+            tenant, count + 1, None, f"the chain has {count} events but no head"
+        )
     if head is not None and (head.sequence, head.hash) != (count, previous):
         return count, BrokenLink(
             tenant,

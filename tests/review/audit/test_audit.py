@@ -84,6 +84,38 @@ def test_verify_audit_notices_a_removed_event(acme: Tenant) -> None:
     assert "sequence jumps to 3" in broken.problem
 
 
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("", None),  # gunicorn on a unix socket: an empty REMOTE_ADDR
+        ("2001:DB8:0:0::1", "2001:db8::1"),
+        ("::FFFF:10.0.0.1", "::ffff:10.0.0.1"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("not an address", None),
+    ],
+)
+def test_an_events_address_is_hashed_as_the_database_keeps_it(
+    acme: Tenant, given: str, kept: str | None
+) -> None:
+    event = audit_record(tenant=acme, actor=None, action="login_failed", ip=given)
+
+    assert AuditEvent.objects.get(pk=event.pk).ip == kept
+    assert audit_verify(tenant=acme) == (1, None)
+
+
+def test_verify_audit_notices_the_newest_events_gone_with_the_head(acme: Tenant) -> None:
+    three_events(acme)
+    with behind_the_apps_back():
+        AuditEvent.objects.filter(tenant=acme, sequence=3).delete()
+        AuditChainHead.objects.filter(tenant=acme).delete()
+
+    count, broken = audit_verify(tenant=acme)
+
+    assert count == 2
+    assert broken is not None
+    assert "2 events but no head" in broken.problem
+
+
 def test_verify_audit_says_ok_for_an_intact_chain(
     acme: Tenant, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Q
 
 from review.audit.selectors import audit_events_of
-from review.models import AuditAction, AuditChainHead, AuditEvent, Case, QueueItem, Tenant
+from review.models import (
+    Appeal,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    Case,
+    QueueItem,
+    SecondReview,
+    Tenant,
+)
 
 
 def custody_events(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
     """Every audit event about the case or its conversation, in chain order: views and
-    decisions on the conversation, claims and releases of its queue items, reveals of its
-    messages, and every move, edit, view, CyberTipline exchange and download of the case."""
+    decisions on the conversation, claims and releases of its queue items, its blind second
+    reviews (a disagreement and a supervisor's answer to it included) and appeals, reveals
+    of its messages, and every move, edit, view, CyberTipline exchange and download of the
+    case."""
     conversation_id = case.conversation_id
-    queue_items = [
-        str(pk)
-        for pk in QueueItem.objects.filter(
-            tenant=tenant, conversation_id=conversation_id
-        ).values_list("pk", flat=True)
-    ]
+
+    def ids(model: type[models.Model]) -> list[str]:
+        rows = model.objects.filter(tenant=tenant, conversation_id=conversation_id)  # type: ignore[attr-defined]
+        return [str(pk) for pk in rows.values_list("pk", flat=True)]
+
     about = (
         Q(target_type="case", target_id=str(case.pk))
         | Q(target_type="conversation", target_id=str(conversation_id))
         | Q(target_type="message", detail__conversation=conversation_id)
-        | Q(target_type="queue_item", target_id__in=queue_items)
+        | Q(target_type="queue_item", target_id__in=ids(QueueItem))
+        | Q(target_type="second_review", target_id__in=ids(SecondReview))
+        | Q(target_type="appeal", target_id__in=ids(Appeal))
     )
     return list(AuditEvent.objects.filter(tenant=tenant).filter(about).order_by("sequence"))
 

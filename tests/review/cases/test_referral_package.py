@@ -30,6 +30,7 @@ from review.cases.referral.pdf import drawable
 from review.cases.referral.services import referral_package_download
 from review.cases.referral.verify import package_verify
 from review.cases.services import case_approve, case_transition
+from review.decisions.second_review import second_review_claim_next, second_review_record
 from review.decisions.services import message_reveal
 from review.models import (
     AuditAction,
@@ -47,7 +48,7 @@ from review.models import (
 from review.tenancy.selectors import membership_get
 from tests.factories import MembershipFactory
 from tests.review.cases.test_case_lifecycle import escalate
-from tests.review.supervision_support import member
+from tests.review.supervision_support import member, sample_every_decision
 from tests.review_support import FORMULAS, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -283,6 +284,27 @@ def test_the_chain_of_custody_holds_the_cases_events(
     assert audit_verify(tenant=acme)[1] is None
     rows = list(csv.DictReader(io.StringIO(files["chain_of_custody.csv"].decode("utf-8-sig"))))
     assert [int(r["sequence"]) for r in rows] == [e["sequence"] for e in custody["events"]]
+
+
+def test_the_chain_of_custody_holds_a_blind_second_reviews_disagreement(
+    acme: Tenant, alice: Any, sam: Any, provider_key: Any
+) -> None:
+    # A defence lawyer asks first whether anyone who looked again thought otherwise.
+    sample_every_decision(acme)
+    bob = member(acme, "bob")
+    case = approved_referral(acme, alice, sam)
+    review = second_review_claim_next(tenant=acme, reviewer=bob)
+    assert review is not None
+    assert review.conversation_id == case.conversation_id
+    second_review_record(review=review, reviewer=bob, verdict="ban", reason_code="sextortion")
+
+    files = members(referral_package_build(case=case, actor=sam)[0])
+
+    custody = json.loads(files["chain_of_custody.json"])
+    theirs = [(e["actor"], e["action"]) for e in custody["events"] if e["actor"] == "bob"]
+    assert theirs == [("bob", AuditAction.CLAIM), ("bob", AuditAction.SECOND_REVIEW)]
+    second = next(e for e in custody["events"] if e["action"] == AuditAction.SECOND_REVIEW)
+    assert second["hash_input"]["detail"]["agrees"] is False
 
 
 def test_another_tenants_events_never_enter_the_chain_of_custody(

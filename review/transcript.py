@@ -18,6 +18,7 @@ from review.models import (
     QueueItem,
     Tenant,
 )
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest
 from scoring import characteristics
 
@@ -171,7 +172,7 @@ def transcript_view_record(
             "through_position": rows[-1].message.position if rows else None,
             "blurred": [row.message.pk for row in rows if row.blurred],
         },
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
 
 

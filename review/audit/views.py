@@ -13,6 +13,7 @@ from review.audit import selectors
 from review.audit.services import audit_record
 from review.filters import date_range
 from review.models import AuditAction
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, tenant_page
 from review.tenancy.capabilities import Capability
 
@@ -59,7 +60,7 @@ def audit_trail(request: ArtemisRequest) -> HttpResponse:
         action=AuditAction.REPORT_VIEW,
         target_type="audit_trail",
         detail={**filters, "before": before, "rows": len(events)},
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     targets = selectors.audit_targets(
         tenant=request.tenant, membership=request.membership, events=events

@@ -31,6 +31,7 @@ from review.cases.referral.package import package_filename
 from review.cases.referral.services import referral_package_download
 from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 from review.transcript import flagged_rows
@@ -164,7 +165,7 @@ def _render(
     so each drawing of it is recorded, a refusal drawn again included."""
     if fragment:
         return render(request, "review/cases/case.html#case-editor", context, status=status)
-    flow.case_record_view(case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+    flow.case_record_view(case=case, actor=request.user, ip=client_ip(request))
     return render(request, "review/cases/case.html", context, status=status)
 
 
@@ -407,7 +408,7 @@ def case_package(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = found_or_404(lambda: selectors.case_get(tenant=request.tenant, pk=case_id), "case")
     try:
         data, sha256 = referral_package_download(
-            case=case, actor=request.user, ip=request.META.get("REMOTE_ADDR")
+            case=case, actor=request.user, ip=client_ip(request)
         )
     except ReviewError as exc:
         return HttpResponse(

@@ -41,6 +41,7 @@ from review.queue import selectors as queue_selectors
 from review.queue import services as queue
 from review.queue.lease_views import lease_left, lease_released, lease_renewed
 from review.queue.leases import QUEUE_ITEM, SECOND_REVIEW
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import review_context, transcript_view_record
@@ -349,7 +350,7 @@ def inbox(request: ArtemisRequest) -> HttpResponse:
             "appeals_overdue": len(overdue),
             "appeals_referred": len(referred),
         },
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     return render(
         request,
@@ -510,7 +511,7 @@ def decision_log(request: ArtemisRequest) -> HttpResponse:
             action=AuditAction.EXPORT,
             target_type="decision_log",
             detail={**filters, "rows": decisions.count()},
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
         # Conversation ids come from the platform and notes from people: the writer keeps
         # "=1+1" from running.
@@ -623,7 +624,7 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
             action=AuditAction.EXPORT,
             target_type="agreement_report",
             detail={**period, "rows": len(report.rows)},
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = (
@@ -655,7 +656,7 @@ def agreement(request: ArtemisRequest) -> HttpResponse:
         action=AuditAction.REPORT_VIEW,
         target_type="agreement_report",
         detail=period,
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     return render(
         request,

@@ -20,6 +20,7 @@ from review.models import ReviewError
 from review.policy import charts, feedback, feedback_selectors, retrain, selectors, services, tuning
 from review.policy.forms import ApplyThresholdForm, PolicyForm, RollbackForm, policy_form_field
 from review.policy.models import TrainingRun
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.tenancy.views import _page
@@ -344,7 +345,7 @@ def model_train(request: ArtemisRequest) -> HttpResponse:
             tenant=request.tenant,
             actor=request.user,
             reason=reason,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
     except ReviewError as exc:
         return _models_page(request, refused=exc, train_reason=reason)
@@ -386,7 +387,7 @@ def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpRespo
             model_version=version,
             actor=request.user,
             reason=reason,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
     except ReviewError as exc:
         return _models_page(request, refused=exc, promote_reason=reason, promote_pk=version.pk)
@@ -401,7 +402,7 @@ def model_version_promote(request: ArtemisRequest, version_id: int) -> HttpRespo
 @require_GET
 def model_labels_export(request: ArtemisRequest) -> HttpResponse:
     labels = feedback.labels_export(
-        tenant=request.tenant, actor=request.user, ip=request.META.get("REMOTE_ADDR")
+        tenant=request.tenant, actor=request.user, ip=client_ip(request)
     )
 
     def lines() -> Iterator[str]:

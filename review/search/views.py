@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from review.audit.services import audit_record
 from review.models import AuditAction
 from review.search import selectors
+from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 
@@ -58,7 +59,7 @@ def search(request: ArtemisRequest) -> HttpResponse:
                 "conversations": len(conversations) + len(hits),
                 "participants": len(participants),
             },
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
     return render(
         request,
@@ -99,7 +100,7 @@ def participant(request: ArtemisRequest, participant_id: int) -> HttpResponse:
             "decisions": len(page.decisions),
             "cases": len(page.cases),
         },
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     return render(
         request,

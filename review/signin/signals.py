@@ -15,11 +15,12 @@ from django.http import HttpRequest
 
 from review.audit.services import audit_record
 from review.models import AuditAction, Membership
+from review.signin.client_ip import client_ip
 from review.signin.services import signin_lockout_record
 
 
 def _ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request) if request is not None else None
 
 
 def _record(user: Any, action: str, request: HttpRequest | None, label: str | None = None) -> None:

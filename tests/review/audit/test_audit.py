@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 
 from review.audit.services import audit_record, audit_verify
 from review.models import AuditChainHead, AuditEvent, Role, Tenant
 from tests.factories import MembershipFactory, UserFactory
+from tests.review_support import PASSWORD, flagged_item
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +157,22 @@ def test_signing_in_and_out_and_a_failed_sign_in_are_audited(acme: Tenant, clien
     assert all(e.actor_id == membership.user_id for e in events)
     assert "wrong" not in str([e.detail for e in events])
     assert AuditChainHead.objects.get(tenant=acme).sequence == 3
+
+
+def test_behind_our_proxy_the_trail_records_the_clients_address_not_the_proxys(
+    acme: Tenant, settings: Any
+) -> None:
+    # With ARTEMIS_PROXY_COUNT=1 REMOTE_ADDR is our proxy; the client is what it forwarded.
+    settings.ARTEMIS_PROXY_COUNT = 1
+    alice = MembershipFactory(tenant=acme, role=Role.MODERATOR, user__username="alice").user
+    item = flagged_item(acme)
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.23")
+
+    client.post("/login", {"username": "alice", "password": PASSWORD})
+    client.get(f"/t/acme/items/{item.pk}")
+
+    events = AuditEvent.objects.filter(tenant=acme, actor=alice).order_by("sequence")
+    assert [(e.action, e.ip) for e in events] == [
+        ("login", "198.51.100.23"),
+        ("view", "198.51.100.23"),
+    ]

@@ -415,6 +415,48 @@ def _check_ip_events(owner: str, label: str, details: dict[str, Any]) -> list[Pr
     return problems
 
 
+# What XML 1.0 cannot carry: C0 controls other than tab, newline and carriage return, lone
+# surrogates and the two non-characters. lxml refuses to build a report holding one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in ``value`` (account data nests lists and mappings)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _unreportable(case: Case) -> list[Problem]:
+    """A character the report cannot carry, in a text it takes from the case (typed by the
+    author, or the platform's account data copied in): named, instead of a report that
+    cannot be built."""
+    texts: list[tuple[str, str, Any]] = [
+        ("narrative", "Narrative", case.narrative),
+        ("urgency_reason", "Urgency reason", case.urgency_reason),
+    ]
+    for place, label in (("reported_details", "Reported user's"), ("victim_details", "Child's")):
+        for key, value in sorted((getattr(case, place) or {}).items()):
+            texts.append((f"{place}.{key}", f"{label} {key.replace('_', ' ')}", value))
+    problems = []
+    for field, label, value in texts:
+        found = next(filter(None, (_NOT_XML.search(text) for text in _strings(value))), None)
+        if found:
+            problems.append(
+                Problem(
+                    field,
+                    label,
+                    f"holds a control character (U+{ord(found.group()):04X}) that a report "
+                    "cannot carry; remove it",
+                )
+            )
+    return problems
+
+
 def ncmec_problems(case: Case) -> list[Problem]:
     """Everything that stops this case from going to NCMEC, each with the field it comes
     from, in words a moderator understands. Empty means the report is ready: it was built
@@ -491,6 +533,7 @@ def ncmec_problems(case: Case) -> list[Problem]:
     problems += _check_ip_events("victim_details", "Child's", child)
     if not selectors.message_list(tenant=case.tenant, conversation=case.conversation).exists():
         problems.append(Problem("conversation", "Transcript", "the conversation has no messages"))
+    problems += _unreportable(case)
     if problems:
         return problems
     return [_in_words(e) for e in schema.validate(report_xml(case), root="report")]

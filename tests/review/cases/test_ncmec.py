@@ -247,6 +247,27 @@ def test_problems_name_the_field_in_words_a_moderator_understands(
     assert "is not a date and time with a UTC offset" in bad_time
 
 
+def test_a_control_character_the_report_cannot_carry_is_a_problem_naming_its_field(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    # Pasted from a word processor (a vertical tab), or sent by the platform in a screen
+    # name: lxml cannot build the report, and the case page that lists its problems broke.
+    case = approved_case(acme, alice, sam)
+    case.narrative += "\x0bsee message 2"
+    case.reported_details |= {"screen_name": "jay\x07"}
+    case.save()
+
+    problems = {p.field: str(p) for p in ncmec_problems(case)}
+    page = signed_in(alice).get(f"/t/acme/cases/{case.pk}")
+
+    assert set(problems) == {"narrative", "reported_details.screen_name"}
+    assert problems["narrative"] == (
+        "Narrative: holds a control character (U+000B) that a report cannot carry; remove it"
+    )
+    assert "U+0007" in problems["reported_details.screen_name"]
+    assert page.status_code == 200
+
+
 def test_a_schema_error_is_translated_and_points_at_its_field(
     acme: Tenant, alice: Any, sam: Any
 ) -> None:

@@ -496,7 +496,6 @@ def conversations_upsert(
     )
 
 
-@transaction.atomic
 def _conversation_facts_check(
     *,
     conversations: dict[str, Conversation],
@@ -528,6 +527,7 @@ def _conversation_facts_check(
                 setattr(conversation, name, value)
 
 
+@transaction.atomic
 def messages_append(
     *,
     tenant: Tenant,

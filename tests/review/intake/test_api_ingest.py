@@ -626,3 +626,22 @@ def test_a_conversation_sent_again_with_another_platform_or_channel_is_a_conflic
     stored = Conversation.objects.get(tenant=acme, external_id="conv-1")
     assert (stored.platform, stored.channel) == ("acme-chat", "general")
     assert counts() == (1, 2, 3), "nothing of a refused request is written"
+
+
+def test_a_refused_append_changes_nobody_it_names(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    # All or nothing on every database: the append's participant update is undone with it.
+    assert post(acme_api, "/api/v1/conversations", conversation_payload()).status_code == 201
+    append = {
+        "participants": [{"external_id": "u-mia", "display_name": "Mia renamed"}],
+        "messages": [
+            {"external_id": "m-1", "sender": "u-stranger", "sent_at": "2026-11-01T18:00:00+01:00",
+             "text": "not what was sent first"}
+        ],
+    }  # fmt: skip
+
+    response = post(acme_api, "/api/v1/conversations/conv-1/messages", append)
+
+    assert response.status_code == 409, response.json()
+    assert Participant.objects.get(tenant=acme, external_id="u-mia").display_name == "Mia"

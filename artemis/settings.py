@@ -321,6 +321,7 @@ ARTEMIS_TASK_QUEUES: dict[str, tuple[tuple[str, ...], int, int]] = {
             "review.tasks.sweep_unscored",
             "review.tasks.purge_expired",
             "review.tasks.compact_queue_counts",
+            "review.tasks.sign_audit_checkpoints",
         ),
         envint("ARTEMIS_MAINTENANCE_SOFT_SECONDS", 600, minimum=1),
         envint("ARTEMIS_MAINTENANCE_HARD_SECONDS", 720, minimum=1),
@@ -344,6 +345,7 @@ CELERY_TASK_ANNOTATIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # How long the first retry of a stopped NCMEC submission waits (doubling, up to 15 minutes).
 ARTEMIS_NCMEC_RETRY_BACKOFF_SECONDS = envint("ARTEMIS_NCMEC_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+ARTEMIS_AUDIT_CHECKPOINT_SECONDS = envint("ARTEMIS_AUDIT_CHECKPOINT_SECONDS", 3600, minimum=60)
 CELERY_BEAT_SCHEDULE = {
     # Tasks that requests owed while the broker was down (review.services.outbox).
     "send-outbox": {
@@ -363,6 +365,13 @@ CELERY_BEAT_SCHEDULE = {
     "compact-queue-counts": {
         "task": "review.tasks.compact_queue_counts",
         "schedule": envint("ARTEMIS_QUEUE_COUNTS_COMPACT_SECONDS", 60, minimum=1),
+    },
+    # Each tenant's audit chain head, signed (review/audit/checkpoints.py): needs the package
+    # signing key on the maintenance worker. verify_audit counts an event older than two of
+    # these intervals and beyond the newest checkpoint as a broken trail.
+    "sign-audit-checkpoints": {
+        "task": "review.tasks.sign_audit_checkpoints",
+        "schedule": ARTEMIS_AUDIT_CHECKPOINT_SECONDS,
     },
 }
 

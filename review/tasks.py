@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from review.audit.checkpoints import audit_checkpoints_sign
 from review.cases.ncmec.services import NcmecRetryLater, case_submit_ncmec
 from review.intake.scoring import TRANSIENT, conversations_score, conversations_sweep_unscored
 from review.outbound.outbox import outbox_send
@@ -107,6 +108,13 @@ def compact_queue_counts() -> int:
     """Run by celery beat: fold the queue-count deltas, so the queue page sums a row per
     group rather than one per change since the last run. Returns the rows folded."""
     return queue_counts_compact()
+
+
+@shared_task(acks_late=True)
+def sign_audit_checkpoints() -> int:
+    """Run by celery beat: sign each tenant's audit chain head that moved since its last
+    checkpoint (review/audit/checkpoints.py). Returns how many were signed."""
+    return audit_checkpoints_sign()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

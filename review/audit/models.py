@@ -108,3 +108,32 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.sequence}"
+
+
+class AuditCheckpoint(models.Model):
+    """A tenant's chain head, signed with the provider's Ed25519 key (review/audit/checkpoints.py).
+
+    The chain alone proves order and integrity to someone who trusts the database; whoever
+    can write to the database could rewrite the events after any point and hash them again.
+    A signature needs the key, which lives in the environment, not the database: an event
+    at or before a signed checkpoint cannot be changed without the change showing. Each
+    checkpoint names the one before it (``previous``: SHA-256 of its signature), so one
+    removed from the middle shows too. Append-only on PostgreSQL, as the events are."""
+
+    tenant = models.ForeignKey("review.Tenant", on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    previous = models.CharField(max_length=64, blank=True)
+    key_fingerprint = models.CharField(max_length=80)
+    signature = models.CharField(max_length=128)  # hex of the raw 64-byte Ed25519 signature
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "sequence"], name="auditcheckpoint_tenant_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.sequence} signed {self.signed_at:%Y-%m-%d %H:%M}"

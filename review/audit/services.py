@@ -11,11 +11,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from review.models import AuditAction, AuditChainHead, AuditEvent, Tenant
+from review.audit.checkpoints import CheckpointReport, checkpoints_check, configured_public_keys
+from review.models import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent, Tenant
 
 GENESIS = "0" * 64
 
@@ -154,37 +156,73 @@ class BrokenLink:
         return f"tenant {self.tenant.slug!r}: link #{self.sequence} ({where}): {self.problem}"
 
 
+@dataclass(frozen=True)
+class AuditCheck:
+    """What ``audit_check`` found for one tenant: the events verified, the first broken link
+    (of the chain or of its signed checkpoints) and the checkpoints' report (None when the
+    chain broke before they could be checked)."""
+
+    count: int
+    broken: BrokenLink | None
+    checkpoints: CheckpointReport | None
+
+
 def audit_verify(*, tenant: Tenant) -> tuple[int, BrokenLink | None]:
-    """Walk the tenant's chain in order; return how many events verified and the first
-    broken link, if any."""
+    """Walk the tenant's chain in order, then its signed checkpoints with the configured
+    key; return how many events verified and the first broken link, if any."""
+    check = audit_check(tenant=tenant)
+    return check.count, check.broken
+
+
+def audit_check(*, tenant: Tenant, public_keys: list[Ed25519PublicKey] | None = None) -> AuditCheck:
+    """``audit_verify``, with what it found of the checkpoints. ``public_keys``: the keys
+    to check checkpoint signatures with (default: the configured signing key's)."""
+    wanted = set(AuditCheckpoint.objects.filter(tenant=tenant).values_list("sequence", flat=True))
+    hashes: dict[int, str] = {}
     previous, expected, count = GENESIS, 1, 0
     for event in _events(tenant):
         if event.sequence != expected:
-            return count, BrokenLink(tenant, expected, None, f"sequence jumps to {event.sequence}")
+            broken = BrokenLink(tenant, expected, None, f"sequence jumps to {event.sequence}")
+            return AuditCheck(count, broken, None)
         if event.prev_hash != previous:
-            return count, BrokenLink(
+            broken = BrokenLink(
                 tenant, event.sequence, event.pk, "prev_hash does not match the event before"
             )
+            return AuditCheck(count, broken, None)
         if event_hash(event) != event.hash:
-            return count, BrokenLink(
+            broken = BrokenLink(
                 tenant, event.sequence, event.pk, "contents changed: hash does not match"
             )
+            return AuditCheck(count, broken, None)
+        if event.sequence in wanted:
+            hashes[event.sequence] = event.hash
         previous, expected, count = event.hash, expected + 1, count + 1
     head = AuditChainHead.objects.filter(tenant=tenant).first()
     if head is None and count:
         # Every append moves the head: events without one lost it (and with it, what the
         # last event was: the newest events could have gone too).
-        return count, BrokenLink(
-            tenant, count + 1, None, f"the chain has {count} events but no head"
-        )
+        broken = BrokenLink(tenant, count + 1, None, f"the chain has {count} events but no head")
+        return AuditCheck(count, broken, None)
     if head is not None and (head.sequence, head.hash) != (count, previous):
-        return count, BrokenLink(
+        broken = BrokenLink(
             tenant,
             count + 1,
             None,
             f"the chain ends at #{count} but the head says #{head.sequence}",
         )
-    return count, None
+        return AuditCheck(count, broken, None)
+    report = checkpoints_check(
+        tenant=tenant,
+        hashes=hashes,
+        public_keys=configured_public_keys() if public_keys is None else public_keys,
+    )
+    broken = None
+    if report.problem is not None:
+        at = report.problem.sequence
+        event = AuditEvent.objects.filter(tenant=tenant, sequence=at).only("pk").first()
+        event_id = event.pk if event is not None else None
+        broken = BrokenLink(tenant, at, event_id, report.problem.problem)
+    return AuditCheck(count, broken, report)
 
 
 def _events(tenant: Tenant) -> Iterator[AuditEvent]:

@@ -5,7 +5,7 @@ anywhere (the domain error, ``review.errors.ReviewError``, too)."""
 from __future__ import annotations
 
 from review.appeals.models import Appeal, AppealOutcome, AppealStatus
-from review.audit.models import AuditAction, AuditChainHead, AuditEvent
+from review.audit.models import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 from review.cases.models import CASE_ANNOTATIONS, CASE_HELD_STATUSES, Case, CaseStatus
 from review.cases.ncmec.models import NcmecState, NcmecSubmission
 from review.decisions.models import Decision, Resolution, SecondReview, SecondReviewStatus
@@ -53,6 +53,7 @@ __all__ = [
     "Assessment",
     "AuditAction",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "Case",
     "CaseStatus",

@@ -301,7 +301,7 @@ CELERY_TIMEZONE = "UTC"
 # queue: (tasks, soft seconds, hard seconds)
 ARTEMIS_TASK_QUEUES: dict[str, tuple[tuple[str, ...], int, int]] = {
     "scoring": (
-        ("review.tasks.score_conversations",),
+        ("review.tasks.score_conversations", "review.tasks.request_scores"),
         envint("ARTEMIS_SCORING_SOFT_SECONDS", 120, minimum=1),
         envint("ARTEMIS_SCORING_HARD_SECONDS", 180, minimum=1),
     ),

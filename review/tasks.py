@@ -9,7 +9,12 @@ from django.conf import settings
 
 from review.audit.checkpoints import audit_checkpoints_sign
 from review.cases.ncmec.services import NcmecRetryLater, case_submit_ncmec
-from review.intake.scoring import TRANSIENT, conversations_score, conversations_sweep_unscored
+from review.intake.scoring import (
+    TRANSIENT,
+    conversations_request_score_apart,
+    conversations_score,
+    conversations_sweep_unscored,
+)
 from review.outbound.outbox import outbox_send
 from review.outbound.webhooks import MAX_ATTEMPTS, DeliveryFailed, webhook_attempt
 from review.policy.retention import retention_purge_all
@@ -41,6 +46,20 @@ def score_conversations(conversation_ids: list[int]) -> None:
         logger.error("scoring failed conversation=%s error=%s", conversation_id, type(exc).__name__)
     if scored.failed:
         raise ScoringFailed(f"scoring failed for conversations {sorted(scored.failed)}")
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
+def request_scores(conversation_ids: list[int]) -> int:
+    """Owe a score to conversations an ingest request did not hold: those of a participant
+    whose declared age or account date it changed (review.intake.services)."""
+    return conversations_request_score_apart(conversation_ids=conversation_ids)
 
 
 @shared_task(acks_late=True)

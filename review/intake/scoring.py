@@ -86,6 +86,22 @@ def conversations_request_score(*, conversation_ids: Sequence[int]) -> None:
         _enqueue(unsent)
 
 
+def conversations_request_score_apart(*, conversation_ids: Sequence[int]) -> int:
+    """``conversations_request_score`` for conversations no request holds, in a transaction of
+    its own (a worker's: ``review.tasks.request_scores``): those not decided since, locked in
+    pk order as ingest and the scoring claim lock them. Returns how many were owed a score."""
+    with transaction.atomic():
+        open_ones = list(
+            Conversation.objects.filter(pk__in=list(conversation_ids))
+            .exclude(status=ConversationStatus.REVIEWED)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        conversations_request_score(conversation_ids=open_ones)
+    return len(open_ones)
+
+
 def content_fingerprint(
     *,
     messages: Sequence[Message | _Row],

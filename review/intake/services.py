@@ -30,6 +30,7 @@ from review.models import (
     ReviewError,
     Tenant,
 )
+from review.outbound.outbox import outbox_add
 
 logger = logging.getLogger("artemis.ingest")
 
@@ -561,6 +562,33 @@ def messages_append(
     return result
 
 
+def _elsewhere_request_score(
+    *, tenant: Tenant, participants: set[int], besides: Sequence[int]
+) -> None:
+    """Owe a score to the other open conversations of participants whose ``SCORED_FIELDS``
+    changed, so that each shows the facts as they are now. A worker does it after this
+    request commits (``review.tasks.request_scores``): this request holds its own
+    conversations locked, and waiting here for other requests' would make ingest wait on
+    them, or on each other in a cycle."""
+    if not participants:
+        return
+    from review.tasks import request_scores  # tasks import services, not the reverse
+
+    others = list(
+        Conversation.objects.filter(tenant=tenant, participants__in=participants)
+        .exclude(pk__in=list(besides))
+        .exclude(status=ConversationStatus.REVIEWED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    chunk = 1000
+    outbox_add(
+        task=request_scores,
+        calls=[[others[start : start + chunk]] for start in range(0, len(others), chunk)],
+    )
+
+
 def _write_messages(
     *,
     tenant: Tenant,
@@ -575,9 +603,9 @@ def _write_messages(
     messages, and to each that gained a participant or lists one whose ``SCORED_FIELDS``
     changed (``rescore``), so that what a moderator is shown of their declared ages and
     accounts is not left as it was; not a decided one (its words were decided on, and its
-    score would queue it again). Only the conversations of this request: they are the ones
-    it holds locked (another conversation of the same person is scored anew with its next
-    message)."""
+    score would queue it again). Here, the conversations of this request, which it holds
+    locked; the same person's other open conversations are owed theirs by a worker, after
+    this request commits (``_elsewhere_request_score``)."""
     through = Conversation.participants.through
     links = set(
         through.objects.filter(conversation__in=[c.pk for c in conversations.values()]).values_list(
@@ -674,6 +702,9 @@ def _write_messages(
                 conversation.status = ConversationStatus.SCORED
         _conversations_touch(touched, now=now)
     conversations_request_score(conversation_ids=[c.pk for c in touched] + restated)
+    _elsewhere_request_score(
+        tenant=tenant, participants=rescore, besides=[c.pk for c in conversations.values()]
+    )
     logger.info(
         "ingest tenant=%s conversations=%d created=%d messages_created=%d",
         tenant.pk,

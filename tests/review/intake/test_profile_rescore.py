@@ -69,3 +69,52 @@ def test_a_decided_conversation_is_not_scored_again_for_a_changed_age(
 
     assert sent(acme_api, "/api/v1/conversations", later) == 200
     assert not owed(conversation)
+
+
+def test_the_same_persons_other_open_conversations_are_owed_a_score_by_a_worker(
+    acme: Tenant,
+    acme_api: APIClient,
+    conversation_payload: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A declared age learnt in one conversation changes what the others of the same person
+    show: their open ones are owed a score (by a worker, after the request commits), not a
+    decided one, and not another tenant's person of the same id."""
+    sent_calls: list[list[int]] = []
+    monkeypatch.setattr(tasks.request_scores, "delay", lambda ids: sent_calls.append(ids))
+    for external_id in ("conv-1", "conv-2", "conv-3"):
+        body = conversation_payload()
+        body["external_id"] = external_id
+        assert sent(acme_api, "/api/v1/conversations", body) == 201
+    first, second, decided = (
+        Conversation.objects.get(tenant=acme, external_id=e) for e in ("conv-1", "conv-2", "conv-3")
+    )
+    Conversation.objects.filter(pk__in=[first.pk, second.pk, decided.pk]).update(
+        score_requested_at=None, score_enqueued_at=None
+    )
+    Conversation.objects.filter(pk=decided.pk).update(status=ConversationStatus.REVIEWED)
+
+    later = conversation_payload()
+    later["participants"][1]["declared_age"] = 41
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sent(acme_api, "/api/v1/conversations", later) == 200
+
+    assert sent_calls == [[second.pk]]
+    assert not owed(second), "owed by the worker, not by the request"
+    assert tasks.request_scores.apply(args=[sent_calls[0]]).get() == 1
+    assert owed(second)
+    assert not owed(decided)
+
+
+def test_a_conversation_decided_before_the_worker_runs_is_not_owed_a_score(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Any
+) -> None:
+    assert sent(acme_api, "/api/v1/conversations", conversation_payload()) == 201
+    conversation = Conversation.objects.get(tenant=acme, external_id="conv-1")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=ConversationStatus.REVIEWED, score_requested_at=None, score_enqueued_at=None
+    )
+
+    assert tasks.request_scores.apply(args=[[conversation.pk]]).get() == 0
+    assert not owed(conversation)

@@ -27,15 +27,17 @@ class ScoringFailed(Exception):
     pass
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
-)
+# A database that went away for a moment: the task runs again, backing off up to 5 minutes.
+RETRY_TRANSIENT = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY_TRANSIENT)
 def score_conversations(conversation_ids: list[int]) -> None:
     # The chunk is scored together (a fixed number of queries for all of it). One bad
     # conversation does not hold back the others: they are scored, then the task fails so
@@ -48,14 +50,7 @@ def score_conversations(conversation_ids: list[int]) -> None:
         raise ScoringFailed(f"scoring failed for conversations {sorted(scored.failed)}")
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
-)
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
 def request_scores(conversation_ids: list[int]) -> int:
     """Owe a score to conversations an ingest request did not hold: those of a participant
     whose declared age or account date it changed (review.intake.services)."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -68,6 +70,68 @@ def _stored_ip(ip: str | None) -> str | None:
     return AuditEvent._meta.get_field("ip").get_prep_value(ip) or None
 
 
+def _stored_text(text: str, where: str) -> str:
+    """``text`` if jsonb takes it. The error names the key, never the text: it may be chat."""
+    if "\x00" in text:
+        raise ValueError(f"audit {where}: holds a NUL character, which PostgreSQL cannot store")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"audit {where}: holds a lone surrogate, which PostgreSQL cannot store"
+        ) from None
+    return text
+
+
+def _stored_value(value: Any, where: str) -> Any:
+    """``value`` (already through json) as PostgreSQL's jsonb will hand it back, or a
+    ValueError naming ``where`` for what jsonb refuses (Python's json writes it anyway).
+
+    jsonb keeps a number as a decimal and writes it back without an exponent, so a float
+    Python writes with one (1e+16, from 1e16 up) is read back as a whole number, and -0.0
+    as 0.0; an integer of any size comes back exactly. A float written without an exponent
+    (0.1, 1e-07) reads back as the same float."""
+    if isinstance(value, dict):
+        return {
+            _stored_text(key, f"{where}[{key!r}] (its key)"): _stored_value(
+                item, f"{where}[{key!r}]"
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_stored_value(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, str):
+        return _stored_text(value, where)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"audit {where}: {value!r} is not a finite number; PostgreSQL cannot store it"
+            )
+        if value == 0:
+            return 0.0
+        written = repr(value)
+        return int(Decimal(written)) if "e+" in written else value
+    return value
+
+
+def _stored_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    """The detail exactly as the database will read it back, so the hash covers what is
+    read: a JSON round trip (tuples become lists, keys strings), then what jsonb changes.
+    What PostgreSQL refuses is refused here on every database, before the chain is locked,
+    so an append that cannot be stored fails alike on SQLite and writes nothing."""
+    try:
+        plain = json.loads(json.dumps(detail))
+    except ValueError:
+        # An integer too long for Python to write (over 4,300 digits): find whose it is.
+        for key, item in detail.items():
+            try:
+                json.dumps(item)
+            except ValueError:
+                raise ValueError(f"audit detail[{key!r}]: cannot be written as JSON") from None
+        raise
+    return _stored_value(plain, "detail")
+
+
 def audit_record(
     *,
     tenant: Tenant,
@@ -82,6 +146,7 @@ def audit_record(
     """Append one event to the tenant's chain. Appends to one chain are serialised by the
     head row's lock, so concurrent requests never fork it."""
     user = actor if isinstance(actor, AbstractBaseUser) else None
+    stored_detail = _stored_detail(detail or {})
     with transaction.atomic():
         AuditChainHead.objects.get_or_create(tenant=tenant)
         head = AuditChainHead.objects.select_for_update().get(tenant=tenant)
@@ -93,13 +158,11 @@ def audit_record(
             action=action,
             target_type=target_type,
             target_id=str(target_id),
-            detail=detail or {},
+            detail=stored_detail,
             ip=_stored_ip(ip),
             created_at=timezone.now(),
             prev_hash=head.hash,
         )
-        # The JSON round trip makes the hash input exactly what will be read back.
-        event.detail = json.loads(json.dumps(event.detail))
         event.hash = event_hash(event)
         event.save()
         head.sequence, head.hash = event.sequence, event.hash

@@ -18,6 +18,23 @@ from review.tenancy.access import ArtemisRequest, tenant_page
 from review.tenancy.capabilities import Capability
 
 PAGE = 100
+# The largest sequence number an event can have (``AuditEvent.sequence`` is a bigint).
+SEQUENCE_MAX = 2**63 - 1
+
+
+def _before(raw: str, errors: dict[str, str]) -> int | None:
+    """The event number the page lists events before (the "Older events" link's), or None.
+    ASCII digits of a number a sequence can be, else an error naming the field: it goes into
+    the audit detail of this page's view, and ``str.isdigit`` also passes "²" (which ``int``
+    refuses: a 500) and thousands of digits."""
+    if not raw:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(SEQUENCE_MAX)):
+        number = int(raw)
+        if 1 <= number <= SEQUENCE_MAX:
+            return number
+    errors["before"] = "before: must be an event number (a whole number from 1)"
+    return None
 
 
 @tenant_page(Capability.READ_AUDIT)
@@ -27,9 +44,12 @@ def audit_trail(request: ArtemisRequest) -> HttpResponse:
     action = action if action in AuditAction.values else ""
     actor = request.GET.get("actor", "").strip()[:150]
     start, end, errors = date_range(request.GET)
+    if "\x00" in actor:
+        # PostgreSQL stores no NUL: neither the filter's query nor the view's audit detail.
+        errors["actor"] = "actor: may not contain a NUL character"
+        actor = actor.replace("\x00", "")
     days = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
-    before_raw = request.GET.get("before", "")
-    before = int(before_raw) if before_raw.isdigit() else None
+    before = _before(request.GET.get("before", ""), errors)
     filters = {"action": action, "actor": actor, **{k: v for k, v in days.items() if v}}
     context = {
         "tenant": request.tenant,

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their caching; every other answer is no-store.
     "artemis.headers.NoStoreMiddleware",
+    # A NUL in a query parameter or form field: a 400 naming it, before any view's query.
+    "artemis.inputs.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -9,7 +9,8 @@ its own shortcuts, and real chat got nothing right):
   messages, mostly small talk from both sides; the groomer's telling lines are few, spread
   out or in a burst, moving through O'Connell-style stages (friendship and probing, trust,
   risk assessment and exclusivity, secrecy, the sexual or incentive stage, then moving
-  off-platform or meeting). The child answers in the child's own words.
+  off-platform or meeting). The child answers in the child's own words. Some groomers
+  (``FAST_SHARE``) are in a hurry: a handful of messages, nearly all theirs.
 - **Benign chat is varied and sometimes looks bad.** Technical help channels with several
   people, gaming, school friends, adults' everyday chat, and adults flirting with each other
   (hard negatives: the same surface words as grooming, between adults).
@@ -133,7 +134,63 @@ def _metadata(rng: random.Random, external_id: str, start: datetime) -> Particip
     return Participant(external_id, declared_age=age, account_created_at=created)
 
 
+# Some groomers move fast: a short conversation, nearly all theirs, the child answering once
+# or twice. Without these the window model learnt that grooming needs a child who writes
+# back (a window whose other side wrote under three messages says nothing of who they are),
+# and six messages asking for secrecy, a photo, a meeting and another app, to a child who
+# said she was 13, scored 0.28.
+FAST_SHARE = 0.06
+FAST_LENGTHS = (4, 5, 6, 8, 10, 12)
+
+
 def _grooming(
+    rng: random.Random, index: int, start: datetime, platform: str, pools: _Pools
+) -> LabelledConversation:
+    conversation = _grooming_thin(rng, index, start, platform, pools)
+    # Drawn apart from ``rng``, so the other conversations of a seed stay as they were.
+    fast = random.Random(f"fast:{index}:{start.isoformat()}")
+    if fast.random() < FAST_SHARE:
+        return _grooming_fast(fast, conversation, pools)
+    return conversation
+
+
+def _grooming_fast(
+    rng: random.Random, thin: LabelledConversation, pools: _Pools
+) -> LabelledConversation:
+    """A short conversation in the same setting as ``thin`` (its people, platform, clock
+    start), nearly all the groomer's: telling lines from any stages, in order, a little
+    small talk, and one or two answers from the child."""
+    groomer, child = (p.external_id for p in thin.participants)
+    clock = _Clock(rng, thin.messages[0].sent_at)
+    length = rng.choice(FAST_LENGTHS)
+    answers = set(rng.sample(range(1, length), k=min(length - 1, rng.choice((1, 1, 2)))))
+    own = [k for k in range(length) if k not in answers]
+    telling = sorted(rng.sample(own, k=max(2, min(len(own), rng.randint(2, len(own))))))
+    stages = sorted(rng.sample(range(len(STAGES)), k=min(len(telling), rng.randint(2, 5))))
+    talk = pools.domain(rng, ("gaming", "school", "everyday", "fragments"))
+    child_talk = pools.domain(rng, CHILD_DOMAINS)
+    messages: list[Message] = []
+    labels: list[frozenset[str]] = []
+    for k in range(length):
+        if k in answers:
+            messages.append(Message(f"m{k + 1}", child, clock.tick(), rng.choice(child_talk).text))
+            labels.append(frozenset())
+        elif k in telling:
+            done = telling.index(k)
+            stage = stages[min(len(stages) - 1, done * len(stages) // len(telling))]
+            pick = rng.choice(pools.by_label[rng.choice(STAGES[stage])])
+            messages.append(Message(f"m{k + 1}", groomer, clock.tick(), pick.text))
+            labels.append(pick.labels)
+        else:
+            messages.append(Message(f"m{k + 1}", groomer, clock.tick(), rng.choice(talk).text))
+            labels.append(frozenset())
+    if rng.random() < 0.6:
+        _say_age(rng, messages, sorted(answers), rng.randint(11, 15))
+    return LabelledConversation(thin.external_id, thin.platform, thin.participants, messages,
+                                labels, 1, thin.predators, thin.kind)  # fmt: skip
+
+
+def _grooming_thin(
     rng: random.Random, index: int, start: datetime, platform: str, pools: _Pools
 ) -> LabelledConversation:
     groomer, child = f"u{index}-a", f"u{index}-b"

@@ -322,6 +322,30 @@ def test_text_alone_can_reach_the_threshold(
         assert engine.score_conversation(jay_and_mia(), messages).probability >= THRESHOLD
 
 
+def fast_chat(seed: int) -> list[Message]:
+    """A groomer in a hurry: a hello, the child's age, then three to five of jay's telling
+    lines in a row, the child answering once at most."""
+    rng = random.Random(seed)
+    telling = sorted(rng.sample(range(len(GROOMING_LINES)), k=rng.randint(3, 5)))
+    lines = [("jay", rng.choice(ADULT_SMALL_TALK)), ("mia", rng.choice(("im 13", "13 f")))]
+    lines += [("jay", GROOMING_LINES[i]) for i in telling]
+    if rng.random() < 0.5:
+        lines.insert(rng.randint(3, len(lines)), ("mia", rng.choice(CHILD_REPLIES)))
+    return chat(lines)
+
+
+def test_a_groomer_in_a_hurry_is_flagged_though_the_child_barely_answers(
+    engine: Engine,
+) -> None:
+    """A few messages, nearly all the groomer's: the window model must not wait for a child
+    who writes back (measured 0.949 to 1.0 over these 12; 0.15 to 0.999 before the
+    generator had fast groomers, see scoring.generator.FAST_SHARE)."""
+    for seed in range(12):
+        messages = fast_chat(seed)
+        assert len(messages) <= 8
+        assert engine.score_conversation(jay_and_mia(), messages).probability >= THRESHOLD
+
+
 # -- 2. removing metadata ---------------------------------------------------------------------
 def test_removing_metadata_never_unflags(
     engine: Engine, grooming: list[LabelledConversation], scored: dict[str, ConversationScore]

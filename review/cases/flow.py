@@ -20,8 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.audit.services import audit_record
+from review.cases.labels import case_field_label
 from review.cases.services import case_lock, case_preserve, case_transition, case_transition_refusal
 from review.intake.account_data import IP_EVENTS, ISO_3166_ALPHA2, MAX_DEVICE_IDS, MAX_IP_EVENTS
+from review.intake.api.inputs import FIRST_YEAR, LATEST_AHEAD, offset_is_valid
 from review.models import (
     CASE_ANNOTATIONS,
     AuditAction,
@@ -56,6 +58,8 @@ MAX_TEXT = 20_000
 # now is taken as now, not refused as being in the future.
 CLOCK_SKEW = timedelta(hours=1)
 MAX_SHORT = 255
+# The ingest API's rule for an offset (``offset_is_valid``), in the editor's words.
+OFFSET_RULE = "whole minutes from -14:00 to +14:00, e.g. +05:45 or -03:30"
 
 
 # -- validation -------------------------------------------------------------------------
@@ -173,6 +177,26 @@ def clean_victim(details: dict[str, Any], *, path: str = "victim_details") -> di
     return out
 
 
+def clean_incident_at(at: Any) -> datetime | None:
+    """The incident's time, checked as the ingest API checks a platform's times: with a UTC
+    offset it accepts (NCMEC's xs:dateTime refuses any other, at submission), from the
+    year 1990, and not in the future. Raises ReviewError naming ``incident_at``."""
+    if at is None:
+        return None
+    offset = at.utcoffset() if isinstance(at, datetime) else None
+    if offset is None:
+        raise ReviewError("a date and time with its UTC offset", field="incident_at")
+    if not offset_is_valid(offset):
+        raise ReviewError(f"its UTC offset must be {OFFSET_RULE}", field="incident_at")
+    # The year first, as written: converting year 1 or 9999 to UTC can overflow.
+    now = timezone.now()
+    if at.year < FIRST_YEAR:
+        raise ReviewError(f"is before the year {FIRST_YEAR}", field="incident_at")
+    if at.year > (now + LATEST_AHEAD).year + 1 or at > now + CLOCK_SKEW:
+        raise ReviewError("is in the future", field="incident_at")
+    return at
+
+
 def _clean(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -185,13 +209,7 @@ def _clean(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
                 raise ReviewError(f"text of at most {MAX_TEXT:,} characters", field=key)
             out[key] = value.strip()
     if "incident_at" in fields:
-        at = fields["incident_at"]
-        if at is not None:
-            if not isinstance(at, datetime) or at.utcoffset() is None:
-                raise ReviewError("a date and time with its UTC offset", field="incident_at")
-            if at > timezone.now() + CLOCK_SKEW:
-                raise ReviewError("is in the future", field="incident_at")
-        out["incident_at"] = at
+        out["incident_at"] = clean_incident_at(fields["incident_at"])
     if "annotations" in fields:
         chosen = list(dict.fromkeys(fields["annotations"] or []))
         bad = [a for a in chosen if a not in CASE_ANNOTATIONS]
@@ -257,6 +275,8 @@ def case_problems(case: Case) -> dict[str, str]:
         problems["incident_at"] = (
             "Give the incident's UTC offset (the report states the time zone)."
         )
+    elif not offset_is_valid(timedelta(minutes=case.incident_utc_offset_minutes)):
+        problems["incident_at"] = f"Give the incident's UTC offset as {OFFSET_RULE}."
     elif case.incident_at > timezone.now() + CLOCK_SKEW + CLOCK_SKEW:
         problems["incident_at"] = "The incident time is in the future."
     reported = case.reported_details or {}
@@ -290,6 +310,13 @@ def case_problems(case: Case) -> dict[str, str]:
         for name, message in case.reporting_target.problems(case).items():
             problems.setdefault(name, message)
     return problems
+
+
+def _problem_said(name: str, message: str) -> str:
+    """A problem for a message, its field by its label; a target's own problem may already
+    start with it ("Incident date and time: is missing")."""
+    label = case_field_label(name)
+    return message if message.startswith(f"{label}:") else f"{label}: {message}"
 
 
 # -- the author's work ------------------------------------------------------------------
@@ -337,7 +364,7 @@ def case_submit(*, case: Case, actor: AbstractBaseUser) -> Case:
     if case.status == CaseStatus.DRAFT:
         problems = case_problems(case)
         if problems:
-            listed = "; ".join(f"{name}: {message}" for name, message in problems.items())
+            listed = "; ".join(_problem_said(name, message) for name, message in problems.items())
             raise ReviewError(f"case {case.reference} is not complete. {listed}", code="invalid")
     return case_transition(case=case, to=CaseStatus.AWAITING_APPROVAL, actor=actor)
 

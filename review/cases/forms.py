@@ -11,20 +11,28 @@ from typing import Any
 
 from django import forms
 
-from review.cases.flow import clean_reported, clean_victim
+from review.cases.flow import OFFSET_RULE, clean_incident_at, clean_reported, clean_victim
 from review.errors import add_to_form
+from review.intake.api.inputs import offset_is_valid
 from review.models import CASE_ANNOTATIONS, Case, ReviewError
 
-_OFFSET = re.compile(r"^(?:Z|UTC|[+-]\d{2}:\d{2})$")
+_OFFSET = re.compile(r"^[+-][0-9]{2}:[0-9]{2}$")
 
 
-def _parse_offset(value: str) -> timezone:
+def _parse_offset(value: str) -> timezone | None:
+    """The offset typed as Z, UTC, +HH:MM or -HH:MM, if the ingest API would accept it
+    (``offset_is_valid``); None otherwise. Checked before ``timezone()``, which raises past
+    24 hours, and so that "+05:99" is refused rather than read as +06:39."""
     value = value.strip().upper()
     if value in ("Z", "UTC"):
         return UTC
-    sign = -1 if value[0] == "-" else 1
+    if not _OFFSET.match(value):
+        return None
     hours, minutes = int(value[1:3]), int(value[4:6])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    offset = (-1 if value[0] == "-" else 1) * timedelta(hours=hours, minutes=minutes)
+    if minutes >= 60 or not offset_is_valid(offset):
+        return None
+    return timezone(offset)
 
 
 def format_offset(minutes: int | None) -> str:
@@ -50,6 +58,15 @@ def case_form_field(path: str) -> str:
     keys = [part.split("[")[0] for part in rest.split(".")]
     key = keys[-1] if keys[0] == "estimated_location" and len(keys) > 1 else keys[0]
     return _DETAILS[head] + key
+
+
+def case_form_fields(path: str) -> frozenset[str]:
+    """Every editor box the value at ``path`` is typed in: the incident's time is two (its
+    local time and its offset), any other field one."""
+    field = case_form_field(path)
+    if field == "incident_local":
+        return frozenset({field, "incident_offset"})
+    return frozenset({field})
 
 
 def _lines(value: str) -> list[str]:
@@ -159,8 +176,10 @@ class CaseForm(forms.Form):
 
     def clean_incident_offset(self) -> str:
         value = self.cleaned_data["incident_offset"].strip()
-        if value and not _OFFSET.match(value.upper()):
-            raise forms.ValidationError("Write the offset as +HH:MM, -HH:MM or Z.")
+        if value and _parse_offset(value) is None:
+            raise forms.ValidationError(
+                f"Write the offset as +HH:MM, -HH:MM or Z, in {OFFSET_RULE}."
+            )
         return value
 
     def clean_reported_ip_events(self) -> list[dict[str, str]]:
@@ -202,7 +221,12 @@ class CaseForm(forms.Form):
                 if naive.tzinfo is not None:
                     self.add_error("incident_local", "Give the offset in its own field.")
                 else:
-                    data["incident_at"] = naive.replace(tzinfo=_parse_offset(offset))
+                    try:
+                        data["incident_at"] = clean_incident_at(
+                            naive.replace(tzinfo=_parse_offset(offset))
+                        )
+                    except ReviewError as exc:
+                        add_to_form(self, exc, field_of=case_form_field)
         try:
             clean_victim(
                 {

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,8 +22,10 @@ from review.cases.forms import (
     ExtendForm,
     ReasonForm,
     case_form_field,
+    case_form_fields,
     format_offset,
 )
+from review.cases.labels import case_field_label, said
 from review.cases.ncmec.report import ncmec_problems
 from review.cases.ncmec.selectors import ncmec_submission_get
 from review.cases.ncmec.services import ncmec_submission_request
@@ -53,9 +55,33 @@ def _back(request: ArtemisRequest, case: Case) -> HttpResponse:
     return redirect("cases:case", tenant_slug=request.tenant.slug, case_id=case.pk)
 
 
+def _labels(form: forms.Form) -> dict[str, str]:
+    """The form's fields by name, in its own words."""
+    return {name: str(form[name].label) for name in form.fields}
+
+
 def _form_errors(form: forms.Form) -> str:
-    """Each bad field by name, for a message: "delivered_on: Enter a valid date."."""
-    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    """Each bad field by its label, for a message: "Delivered on: Enter a valid date."."""
+    labels = _labels(form)
+    return "; ".join(
+        " ".join(errors)
+        if name == NON_FIELD_ERRORS
+        else f"{labels.get(name) or case_field_label(name)}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
+def _current_problems(problems: dict[str, str], form: CaseForm | None) -> dict[str, str]:
+    """The case's problems that still describe what the editor shows. The problems are the
+    stored case's; after a refused save the boxes hold what was typed, so a problem whose
+    box has an error of its own or holds another value is left out (an error about a
+    typed age of -3 is not followed by one about the stored age of 44)."""
+    if form is None or not form.is_bound or not form.errors:
+        return problems
+    stale = set(form.errors) | set(form.changed_data)
+    return {
+        name: message for name, message in problems.items() if not stale & case_form_fields(name)
+    }
 
 
 @tenant_page(Capability.READ_CASES)
@@ -98,7 +124,13 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
     editing = is_author and case.status == CaseStatus.DRAFT
     if editing and form is None:
         form = CaseForm(initial=CaseForm.initial_for(case))
+    problems = _current_problems(flow.case_problems(case), form)
     history = list(selectors.case_history(tenant=request.tenant, case=case))
+    for event in history:
+        # Edits are audited by the fields' keys; the page names them in words.
+        fields = event.detail.get("fields") if isinstance(event.detail, dict) else None
+        if isinstance(fields, list):
+            event.field_labels = [case_field_label(str(name)) for name in fields]
     sent_back = next(
         (
             e
@@ -114,7 +146,8 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "form": form,
         "editing": editing,
         "is_author": is_author,
-        "problems": flow.case_problems(case),
+        "problems": problems,
+        "problem_labels": [case_field_label(name) for name in problems],
         "annotation_labels": [CASE_ANNOTATIONS.get(a, a) for a in case.annotations],
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
         "history": history,
@@ -176,7 +209,7 @@ def case_page(request: ArtemisRequest, case_id: int) -> HttpResponse:
     if request.method == "GET":
         return _render(request, case, _page_context(request, case, None))
 
-    form = CaseForm(request.POST)
+    form = CaseForm(request.POST, initial=CaseForm.initial_for(case))
     fragment = bool(request.htmx)
     # htmx swaps only 2xx answers by default, so the fragment that names the bad fields
     # comes back as 200 to htmx and as 400 to a plain form post.
@@ -206,7 +239,11 @@ def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
     is complete, and a refusal comes back on the editor beside the values, not as a message
     above an emptied form."""
     case = _case(request, case_id)
-    form = CaseForm(request.POST) if request.POST.get("with_draft") else None
+    form = (
+        CaseForm(request.POST, initial=CaseForm.initial_for(case))
+        if request.POST.get("with_draft")
+        else None
+    )
     fragment = bool(request.htmx)
     refused = 200 if fragment else 400
 
@@ -227,7 +264,7 @@ def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
         flow.case_submit(case=case, actor=request.user)
     except ReviewError as exc:
         if form is None:
-            messages.error(request, str(exc))
+            messages.error(request, said(exc))
             return _back(request, case)
         return not_submitted(f"Draft saved, but not submitted: {exc.message}", saved=True)
     messages.success(request, f"Case {case.reference} is waiting for a supervisor.")
@@ -246,7 +283,7 @@ def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
     try:
         services.case_approve(case=case, supervisor=request.user)
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, said(exc))
     else:
         messages.success(request, f"Case {case.reference} approved.")
     return _back(request, case)
@@ -260,7 +297,7 @@ def case_send_back(request: ArtemisRequest, case_id: int) -> HttpResponse:
     try:
         flow.case_send_back(case=case, supervisor=request.user, reason=reason)
     except ReviewError as exc:
-        return _refused(request, case, str(exc), status=exc.http_status, send_back_reason=reason)
+        return _refused(request, case, said(exc), status=exc.http_status, send_back_reason=reason)
     messages.success(request, f"Case {case.reference} sent back to its author.")
     return _back(request, case)
 
@@ -287,7 +324,7 @@ def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
         return _refused(
             request,
             case,
-            f"Delivery not recorded: {exc}",
+            f"Delivery not recorded: {said(exc, labels=_labels(form))}",
             status=exc.http_status,
             delivery_form=form,
         )
@@ -320,7 +357,7 @@ def case_extend(request: ArtemisRequest, case_id: int) -> HttpResponse:
         return _refused(
             request,
             case,
-            f"Preservation not extended: {exc}",
+            f"Preservation not extended: {said(exc, labels=_labels(form))}",
             status=exc.http_status,
             extend_form=form,
         )
@@ -336,7 +373,7 @@ def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
     try:
         flow.case_close(case=case, actor=request.user, reason=reason)
     except ReviewError as exc:
-        return _refused(request, case, str(exc), status=exc.http_status, close_reason=reason)
+        return _refused(request, case, said(exc), status=exc.http_status, close_reason=reason)
     messages.success(request, f"Case {case.reference} closed.")
     return _back(request, case)
 

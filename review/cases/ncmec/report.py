@@ -382,7 +382,8 @@ def _in_words(error: schema.SchemaError) -> Problem:
             field, label = f, words
             break
     message = error.message
-    value = re.search(r"The value '([^']*)'", message)
+    # lxml quotes the value as "The value 'x'" for a facet, as "Element 'e': 'x'" for a type.
+    value = re.search(r"(?:The value |^Element '[^']*': )'([^']*)'", message)
     if "[facet 'enumeration']" in message and value:
         if error.element == "countryCode":
             message = f"'{value.group(1)}' is not a two-letter ISO 3166 country code"

@@ -286,7 +286,7 @@ def test_sending_back_needs_a_reason_and_shows_it_to_the_author(
     client = signed_in(sam)
 
     refused = client.post(f"/t/acme/cases/{case.pk}/send-back", {"reason": " "}, follow=True)
-    assert "reason: say what the author should change" in refused.content.decode()
+    assert "Reason: say what the author should change" in refused.content.decode()
     client.post(f"/t/acme/cases/{case.pk}/send-back", {"reason": "Add the meeting request."})
 
     case.refresh_from_db()

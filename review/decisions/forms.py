@@ -29,6 +29,19 @@ class ReasonSelect(forms.Select):
         return option
 
 
+class NotesField(forms.CharField):
+    """Text from a textarea, its line breaks as the browser counted them.
+
+    A browser counts a line break as one character against ``maxlength`` but sends it as
+    CRLF (the form encoding), and Django's CharField checks ``max_length`` on what was sent:
+    a note the page accepted would be refused. Line breaks become LF before the check, as the
+    textarea's own value has them."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class DecisionForm(forms.Form):
     verdict = forms.ChoiceField(choices=Verdict.choices, widget=VerdictSelect)
     reason_code = forms.ChoiceField(
@@ -36,9 +49,7 @@ class DecisionForm(forms.Form):
         widget=ReasonSelect,
         error_messages={"required": "Choose a reason: every decision needs one."},
     )
-    notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
-    )
+    notes = NotesField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -4,9 +4,11 @@ reviews, the supervisor's inbox and superseding decisions, the decision log, agr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +30,7 @@ from review.filters import date_range
 from review.intake import selectors as intake_selectors
 from review.models import (
     ESCALATIONS,
+    Assessment,
     AuditAction,
     Conversation,
     QueueItem,
@@ -45,6 +48,23 @@ from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability
 from review.transcript import review_context, transcript_view_record
+
+# "UTC-0700", as a datetime's %z writes an offset (the scoring engine's factors).
+_COMPACT_OFFSET = re.compile(r"\bUTC([+-])(\d{2})(\d{2})\b")
+
+
+def factor_lines(factors: list[str]) -> list[str]:
+    """The assessment's factors with every UTC offset written as the transcript writes it,
+    UTC-07:00: one page, one form. Stored factors are left as they were scored."""
+    return [_COMPACT_OFFSET.sub(r"UTC\1\2:\3", line) for line in factors]
+
+
+def _review_context(request: ArtemisRequest, **kwargs: Any) -> dict[str, object]:
+    """``review_context`` with the factors as the page shows them (``factor_lines``)."""
+    context = review_context(request, **kwargs)
+    assessment: Assessment | None = context["assessment"]  # type: ignore[assignment]
+    context["factors"] = factor_lines(assessment.factors if assessment else [])
+    return context
 
 
 def _item(request: ArtemisRequest, item_id: int) -> QueueItem:
@@ -77,7 +97,7 @@ def _item_page(
     form: DecisionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = review_context(
+    context = _review_context(
         request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
     )
     transcript_view_record(request, context, queue_item=item.pk)
@@ -172,6 +192,22 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
     return redirect("queue:queue", tenant_slug=request.tenant.slug)
 
 
+def _skipped(request: ArtemisRequest, item: QueueItem) -> str:
+    """What a skip did, for the queue page: a skip that said nothing looked like a click
+    that was lost."""
+    name = item.conversation.external_id
+    try:
+        queue_selectors.queue_item_get(tenant=request.tenant, pk=item.pk)
+    except QueueItem.DoesNotExist:
+        # A policy change while she held it, applied on release, took it out of the queue.
+        return f"Skipped {name}: a policy change since you took it has taken it out of the queue."
+    minutes = int(QUEUE_ITEM.duration.total_seconds() // 60)
+    return (
+        f"Skipped {name}: it is back in the queue for the other moderators. "
+        f"For the next {minutes} minutes you are handed other items first."
+    )
+
+
 @tenant_page(Capability.DECIDE)
 @require_POST
 def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
@@ -180,6 +216,7 @@ def release(request: ArtemisRequest, item_id: int) -> HttpResponse:
         request,
         lambda: queue.queue_item_release(item=item, moderator=request.user, reason="skipped"),
         back="queue:queue",
+        said=lambda released: _skipped(request, released),
     )
 
 
@@ -234,7 +271,7 @@ def _page(
 ) -> HttpResponse:
     decision = review.decision
     key = f"revealed-{decision.queue_item_id}"
-    context = review_context(
+    context = _review_context(
         request,
         item=decision.queue_item,
         conversation=review.conversation,
@@ -315,6 +352,10 @@ def second_review_release(request: ArtemisRequest, review_id: int) -> HttpRespon
         request,
         lambda: second_review.second_review_release(review=review, reviewer=request.user),
         back="decisions:second_reviews",
+        said=lambda _: (
+            f"Skipped the second review of {review.conversation.external_id}: "
+            "it is back among the waiting second reviews, for whoever takes it next."
+        ),
     )
 
 
@@ -384,7 +425,7 @@ def _supervisor_page(
     current = selectors.decision_current(tenant=tenant, conversation=conversation)
     assert current is not None  # conversation_for_supervisor only returns decided ones
     key = f"revealed-{current.queue_item_id}"
-    context = review_context(
+    context = _review_context(
         request,
         item=current.queue_item,
         conversation=conversation,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -17,6 +18,8 @@ from review.models import ReviewError
 from review.queue.leases import Lease
 from review.tenancy.access import ArtemisRequest
 
+Released = TypeVar("Released")
+
 
 def lease_left(until: datetime | None, lease: Lease) -> dict[str, int]:
     """What the page's countdown starts from: the seconds left on the lease now, and the
@@ -26,14 +29,22 @@ def lease_left(until: datetime | None, lease: Lease) -> dict[str, int]:
 
 
 def lease_released(
-    request: ArtemisRequest, release: Callable[[], object], *, back: str
+    request: ArtemisRequest,
+    release: Callable[[], Released],
+    *,
+    back: str,
+    said: Callable[[Released], str] | None = None,
 ) -> HttpResponse:
-    """Hand a lease back (skip): the item, review or appeal returns to the pool; a refusal
-    is shown on the list the person goes back to (the URL name ``back``)."""
+    """Hand a lease back (skip): the item, review or appeal returns to the pool. The list
+    the person goes back to (the URL name ``back``) says what became of it (``said``, from
+    what ``release`` returned) or why it was refused: a skip is never silent."""
     try:
-        release()
+        released = release()
     except ReviewError as exc:
         messages.error(request, str(exc))
+    else:
+        if said is not None:
+            messages.info(request, said(released))
     return redirect(back, tenant_slug=request.tenant.slug)
 
 

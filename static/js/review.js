@@ -129,6 +129,26 @@
   });
   filterReasons();
 
+  // The pinned side column (artemis.css) is as tall as the window below what is above the
+  // review on screen: the page header until it scrolls away (two to four rows, by width and
+  // role), then nothing. Measured here, as --pinned-top, once a frame at most.
+  const pinned = document.querySelector(".review > .side-col.pinned");
+  if (pinned) {
+    let queued = false;
+    let given = "";
+    const fit = function () {
+      queued = false;
+      const top = Math.max(0, Math.round(pinned.parentElement.getBoundingClientRect().top)) + "px";
+      if (top !== given) pinned.style.setProperty("--pinned-top", (given = top));
+    };
+    const later = function () {
+      if (!queued) { queued = true; requestAnimationFrame(fit); }
+    };
+    window.addEventListener("scroll", later, { passive: true });
+    window.addEventListener("resize", later);
+    fit();
+  }
+
   // The lease: its time left, counted down from what the server said when the page was
   // drawn (no clock comparison between machines), and renewed by "t", the Renew button or the
   // page's heartbeat. A refusal (the lease was lost) is shown in place of the countdown.

@@ -175,11 +175,18 @@ AUTHENTICATION_BACKENDS = [
 # Proxies in front of Artemis that append the client's address to X-Forwarded-For (0: the
 # client connects directly, and X-Forwarded-For is ignored, as a client can forge it).
 ARTEMIS_PROXY_COUNT = envint("ARTEMIS_PROXY_COUNT", 0, minimum=0)
-# Locked after this many failed sign-ins for one username, or from one address...
+# Locked after this many failed sign-ins for one username from one address; for one username
+# from every address after twice as many, and for one address (any username: password
+# spraying) after four times as many, so one person's typos do not lock out everyone behind
+# the same office address (review/signin/lockout.py applies the three limits)...
 AXES_FAILURE_LIMIT = envint("ARTEMIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-# ... until this long after the last failure (or an admin unlocks the member).
+# ... until this long after the lock's last failure (or an admin unlocks the member).
 AXES_COOLOFF_TIME = timedelta(minutes=envint("ARTEMIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_HANDLER = "review.signin.lockout.LockoutHandler"
+# A try refused by a lock is not counted: its password is never checked, so a right one would
+# count as a failure (and the lock still lifts a cool-off after its last counted failure).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "review.signin.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "review.signin.views.locked_out"
 # A success must not wipe the failures: it would clear every failure from that address too,

@@ -24,7 +24,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from review.audit.services import audit_record
 from review.models import AuditAction, Membership, ReviewError, Tenant
-from review.signin.selectors import recent_failures
+from review.signin.lockout import Held, addresses_locked
+from review.signin.selectors import recent_failures, signin_addresses
 
 log = logging.getLogger("artemis.signin")
 
@@ -109,17 +110,44 @@ def _member_of_this_tenant_only(tenant: Tenant, membership_id: int, what: str) -
     return membership
 
 
+@dataclass(frozen=True)
+class Unlocked:
+    membership: Membership
+    # Locks on addresses the member signs in from, as any username: clearing the member's
+    # failures does not lift them (only the operator does, or the cool-off).
+    addresses_locked: list[Held]
+
+
+def address_locks_text(held: list[Held]) -> str:
+    """Names each address lock and when it lifts, for a message to an admin."""
+    return "; ".join(
+        f"sign-in from {h.ip} stays locked for {h.minutes_left} more minute"
+        f"{'' if h.minutes_left == 1 else 's'} (too many failed sign-ins from that address, as "
+        "any username: only the operator can lift that sooner)"
+        for h in held
+    )
+
+
 @transaction.atomic
 def member_signin_unlock(
     *, tenant: Tenant, actor: Any, membership_id: int, ip: str | None = None
-) -> Membership:
-    """Lift a member's lockout now: their failed sign-ins (from any address) are forgotten."""
+) -> Unlocked:
+    """Lift a member's lockout now: their failed sign-ins (from any address) are forgotten.
+    A lock on an address they sign in from (too many failures there, as any username) is
+    not theirs and stays: it is returned, so the admin is told rather than misled."""
     membership = _member_of_this_tenant_only(tenant, membership_id, "lift the lockout")
     username = membership.user.get_username()
-    deleted, _ = AccessAttempt.objects.filter(username=username).delete()
+    theirs = AccessAttempt.objects.filter(username=username)
+    tried_from = {*theirs.values_list("ip_address", flat=True)}
+    tried_from |= signin_addresses(tenant=tenant, user_id=membership.user_id)
+    deleted, _ = theirs.delete()
+    still = addresses_locked(tried_from)
     if not deleted:
         raise ReviewError(
-            f"{username} has no failed sign-ins to clear", field="member", code="conflict"
+            f"{username} has no failed sign-ins to clear"
+            + (f"; {address_locks_text(still)}" if still else ""),
+            field="member",
+            code="conflict",
         )
     audit_record(
         tenant=tenant,
@@ -130,7 +158,7 @@ def member_signin_unlock(
         detail={"username": username},
         ip=ip,
     )
-    return membership
+    return Unlocked(membership, still)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
+from axes.helpers import get_client_username
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -26,7 +27,7 @@ from django_otp import login as otp_login
 
 from review.errors import add_to_form
 from review.models import Membership, ReviewError
-from review.signin import selectors, services
+from review.signin import lockout, selectors, services
 from review.signin.client_ip import client_ip
 from review.signin.two_factor import SecondFactor, second_factor_state
 from review.tenancy import selectors as tenancy_selectors
@@ -40,16 +41,24 @@ def locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: Any
 ) -> HttpResponse:
     """django-axes' answer to a locked-out sign-in (the console's or the Django admin's):
-    the sign-in page with a message that names no account, 429."""
+    the sign-in page, 429, saying which lock holds (this username from this address, this
+    username from everywhere, or this address as any username: only the first two are an
+    admin's to lift) and for how long. It names no account: a username that has none locks
+    the same way."""
+    ip = getattr(request, "axes_ip_address", None) or client_ip(request)
+    held = lockout.locks_held(username=get_client_username(request, credentials), ip=ip)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {
         "form": AuthenticationForm(request),
-        "locked_out": True,
+        "locks": held,
+        "lock_account_at_address": lockout.ACCOUNT_AT_ADDRESS,
+        "lock_account": lockout.ACCOUNT,
         "lockout_minutes": minutes,
         "next": request.POST.get("next", "") or request.GET.get("next", ""),
     }
-    response = render(request, "registration/login.html", context, status=429)
-    response["Retry-After"] = str(minutes * 60)
+    response = render(request, "review/signin/locked_out.html", context, status=429)
+    # When every lock that holds has lifted.
+    response["Retry-After"] = str(max((h.seconds_left for h in held), default=minutes * 60))
     return response
 
 
@@ -185,7 +194,12 @@ def admin_signin(request: ArtemisRequest) -> HttpResponse:
         "tenant": request.tenant,
         "membership": request.membership,
         "members": selectors.member_signin_list(tenant=request.tenant),
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "addresses_locked": selectors.addresses_locked(
+            tenant=request.tenant, also=[client_ip(request)]
+        ),
+        "failure_limit": lockout.limit(lockout.ACCOUNT_AT_ADDRESS),
+        "account_limit": lockout.limit(lockout.ACCOUNT),
+        "address_limit": lockout.limit(lockout.ADDRESS),
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
     return render(request, "review/signin/admin_signin.html", context)
@@ -233,12 +247,28 @@ def _on_member(
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResponse:
-    return _on_member(
-        request,
-        membership_id,
-        services.member_signin_unlock,
-        lambda who: f"{who} can sign in again.",
-    )
+    _member_or_404(request, membership_id)
+    try:
+        unlocked = services.member_signin_unlock(
+            tenant=request.tenant,
+            actor=request.user,
+            membership_id=membership_id,
+            ip=client_ip(request),
+        )
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        who = unlocked.membership.user.get_username()
+        if unlocked.addresses_locked:
+            # "can sign in again" would be false from there.
+            messages.warning(
+                request,
+                f"{who}'s failed sign-ins are cleared, but "
+                f"{services.address_locks_text(unlocked.addresses_locked)}.",
+            )
+        else:
+            messages.success(request, f"{who} can sign in again.")
+    return redirect("signin:admin_signin", tenant_slug=request.tenant.slug)
 
 
 @tenant_page(Capability.ADMINISTER)

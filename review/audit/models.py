@@ -44,7 +44,7 @@ class AuditAction(models.TextChoices):
     MODEL_TRAIN_FAILED = "model_train_failed", "Training a challenger model failed"
     SECOND_REVIEW = "second_review", "Recorded a blind second review"
     RESOLVE = "resolve", "Resolved a second-review disagreement"
-    REPORT_VIEW = "report_view", "Viewed a supervision page"
+    REPORT_VIEW = "report_view", "Viewed a supervision or admin page"
     MEMBER_ADD = "member_add", "Added a member"
     MEMBER_ROLE = "member_role", "Changed a member's role"
     MEMBER_REMOVE = "member_remove", "Removed a member"

@@ -12,6 +12,7 @@ from review.policy.services import (
     MAX_RETENTION_DAYS,
     MAX_SEVERITY_WEIGHT,
     policy_snapshot,
+    webhook_url_problem,
 )
 from review.tenancy.forms import REASON
 from scoring import characteristics
@@ -89,6 +90,15 @@ class PolicyForm(forms.Form):
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[_weight_field(c.key)] for c in characteristics.CHARACTERISTICS]
+
+    def clean_webhook_url(self) -> str:
+        """The service's rules for a webhook URL, here, so a refused URL is shown with the
+        form's other errors rather than only once they are fixed."""
+        url = self.cleaned_data["webhook_url"]
+        problem = webhook_url_problem(url, current=self.initial.get("webhook_url") or "")
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

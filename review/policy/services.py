@@ -104,16 +104,35 @@ def policy_validate(policy: dict[str, Any]) -> dict[str, Any]:
             f"must be between 1 and {MAX_APPEAL_TARGET_DAYS}; got {target!r}",
             field="appeal_target_days",
         )
-    url = (policy.get("webhook_url") or "").strip()
+    clean["webhook_url"] = _webhook_url_check(policy.get("webhook_url") or "")
+    return clean
+
+
+def _webhook_url_check(url: str) -> str:
+    """The webhook URL, stripped, or ReviewError naming the rule it breaks. No DNS here: see
+    ``_webhook_url_check_addresses``."""
+    url = url.strip()
     if url:
         if len(url) > 200:
             raise ReviewError("must be at most 200 characters", field="webhook_url")
         try:
-            outbound.url_check(url)  # no DNS here: see _webhook_url_check_addresses
+            outbound.url_check(url)
         except outbound.Refused as exc:
             raise ReviewError(f"{exc}; got {url!r}", field="webhook_url") from None
-    clean["webhook_url"] = url
-    return clean
+    return url
+
+
+def webhook_url_problem(url: str, *, current: str = "") -> str | None:
+    """What a save would refuse in ``url`` as the tenant's webhook, or None. The policy form
+    asks before it saves, so the admin sees this with the form's other errors in one round;
+    the save checks again (``_record``), since that is the check that counts."""
+    try:
+        url = _webhook_url_check(url)
+        if url and url != current:
+            _webhook_url_check_addresses(url)
+    except ReviewError as exc:
+        return exc.message
+    return None
 
 
 def _webhook_url_check_addresses(url: str) -> None:

@@ -95,7 +95,8 @@ def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
         )
 
     if not form.is_valid():
-        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        # The form's own words, never its field names: the version is a hidden field.
+        problems = " ".join(m for errors in form.errors.values() for m in errors)
         return refused(f"Not rolled back. {problems}", 400)
     try:
         version = services.policy_rollback(
@@ -105,7 +106,7 @@ def admin_policy_rollback(request: ArtemisRequest) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except ReviewError as exc:
-        return refused(f"Not rolled back: {exc}", exc.http_status)
+        return refused(f"Not rolled back: {exc.message}", exc.http_status)
     messages.success(
         request,
         f"Rolled back to version {form.cleaned_data['version']}. " + _queue_message(version),

@@ -17,9 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review.errors import add_to_form
-from review.models import Invitation, Membership, ReviewError, Role
+from review.models import ApiKey, Invitation, Membership, ReviewError, Role
 from review.tenancy import selectors, services
-from review.tenancy.access import ArtemisRequest, tenant_page
+from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
 from review.tenancy.forms import ApiKeyForm, InvitationForm, MemberCreateForm
 
@@ -42,6 +42,30 @@ def _page(
     response = render(request, template, context, status=status)
     if "once" in context:  # the secret is in this answer: no cache may keep a copy
         patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def _notice(error: ReviewError) -> str:
+    """A service's refusal as a sentence for a page's message: its message without the field
+    name ``str(error)`` puts first (that is for forms and logs, not for people)."""
+    text = error.message.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _confirmed(request: ArtemisRequest) -> bool:
+    """Whether the request is the confirmation page's POST, not a GET or an old one-press form."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def _confirm_page(
+    request: ArtemisRequest, *, title: str, consequence: str, button: str, back_to: str
+) -> HttpResponse:
+    """Ask before something that cannot be undone: the page posts to its own URL with
+    ``confirm``, and works without JavaScript."""
+    context = {"title": title, "consequence": consequence, "button": button, "back_to": back_to}
+    response = _page(request, "review/tenancy/confirm.html", context)
+    patch_cache_control(response, no_store=True, private=True)  # never replayed from a cache
     return response
 
 
@@ -164,7 +188,7 @@ def admin_invitation_revoke(request: ArtemisRequest, invitation_id: int) -> Http
             tenant=request.tenant, actor=request.user, invitation_id=invitation_id
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _notice(exc))
     else:
         messages.success(request, f"Invitation of {invitation.invitee} revoked.")
     return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
@@ -182,7 +206,7 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
             role=request.POST.get("role", ""),
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _notice(exc))
     else:
         messages.success(
             request,
@@ -192,18 +216,38 @@ def admin_member_role(request: ArtemisRequest, membership_id: int) -> HttpRespon
 
 
 @tenant_page(Capability.ADMINISTER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResponse:
-    _own_or_404(selectors.member_list(tenant=request.tenant), membership_id, "member")
+    """Remove a member, after a page that names them: a GET, or a POST without ``confirm``
+    (an old page's one-press form), only asks. Nothing undoes a removal but a new invitation."""
+    membership = found_or_404(
+        lambda: selectors.member_list(tenant=request.tenant).get(pk=membership_id), "member"
+    )
+    name = membership.user.get_username()
+    back = redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot remove yourself; ask another admin.")
+        return back
+    if not _confirmed(request):
+        return _confirm_page(
+            request,
+            title=f"Remove {name} from {request.tenant.name}?",
+            consequence=(
+                f"{name} can no longer open {request.tenant.name}'s pages. Their account, "
+                "their decisions and the audit trail stay. To undo it, invite them again."
+            ),
+            button=f"Remove {name}",
+            back_to="tenancy:admin_members",
+        )
     try:
         services.member_remove(
             tenant=request.tenant, actor=request.user, membership_id=membership_id
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _notice(exc))
     else:
-        messages.success(request, "Member removed.")
-    return redirect("tenancy:admin_members", tenant_slug=request.tenant.slug)
+        messages.success(request, f"{name} was removed from {request.tenant.name}.")
+    return back
 
 
 @tenant_page(Capability.ADMINISTER)
@@ -239,19 +283,43 @@ def admin_keys(request: ArtemisRequest) -> HttpResponse:
     return _page(request, "review/tenancy/admin_keys.html", context, status=status)
 
 
+def _key_label(api_key: ApiKey) -> str:
+    return f"{api_key.name} ({api_key.prefix}…)"
+
+
 @tenant_page(Capability.ADMINISTER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
-    _own_or_404(selectors.api_key_list(tenant=request.tenant), key_id, "API key")
+    """Revoke a key, after a page that names it: the platform's requests with it fail at
+    once, so a GET, or a POST without ``confirm``, only asks."""
+    api_key = found_or_404(
+        lambda: selectors.api_key_list(tenant=request.tenant).get(pk=key_id), "API key"
+    )
+    back = redirect("tenancy:admin_keys", tenant_slug=request.tenant.slug)
+    if api_key.revoked_at is not None:
+        messages.error(request, f"The key {_key_label(api_key)} is already revoked.")
+        return back
+    if not _confirmed(request):
+        return _confirm_page(
+            request,
+            title=f"Revoke the key {_key_label(api_key)}?",
+            consequence=(
+                "Every request the platform sends with this key fails from now on, so its "
+                "conversations stop reaching Artemis until it uses another key. A revoked "
+                "key cannot be used again."
+            ),
+            button=f"Revoke {api_key.prefix}…",
+            back_to="tenancy:admin_keys",
+        )
     try:
         api_key = services.api_key_withdraw(
             tenant=request.tenant, actor=request.user, api_key_id=key_id
         )
     except ReviewError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _notice(exc))
     else:
-        messages.success(request, f"Key {api_key.prefix}… ({api_key.name}) revoked.")
-    return redirect("tenancy:admin_keys", tenant_slug=request.tenant.slug)
+        messages.success(request, f"The key {_key_label(api_key)} was revoked.")
+    return back
 
 
 @login_required

@@ -335,9 +335,11 @@ RULES: dict[str, Rule] = {
         Access.ADMIN, POST, ids={"invitation_id": SENT_INVITATION}
     ),
     "tenancy:admin_member_role": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
-    "tenancy:admin_member_remove": Rule(Access.ADMIN, POST, ids={"membership_id": MEMBERSHIP}),
+    # GET is the page that asks first (naming the member); POST removes, with ``confirm``.
+    "tenancy:admin_member_remove": Rule(Access.ADMIN, GET_POST, ids={"membership_id": MEMBERSHIP}),
     "tenancy:admin_keys": Rule(Access.ADMIN, GET_POST),
-    "tenancy:admin_key_revoke": Rule(Access.ADMIN, POST, ids={"key_id": API_KEY}),
+    # GET is the page that asks first (naming the key); POST revokes, with ``confirm``.
+    "tenancy:admin_key_revoke": Rule(Access.ADMIN, GET_POST, ids={"key_id": API_KEY}),
     "policy:admin_policy": Rule(Access.ADMIN, GET_POST),
     "policy:admin_policy_rollback": Rule(Access.ADMIN, POST),
     "policy:admin_tuning": Rule(Access.ADMIN, GET),

@@ -38,11 +38,13 @@ ADMIN_PAGES = [
     ("get", "/t/acme/admin/members"),
     ("post", "/t/acme/admin/members"),
     ("post", "/t/acme/admin/members/1/role"),
+    ("get", "/t/acme/admin/members/1/remove"),
     ("post", "/t/acme/admin/members/1/remove"),
     ("post", "/t/acme/admin/invitations"),
     ("post", "/t/acme/admin/invitations/1/revoke"),
     ("get", "/t/acme/admin/keys"),
     ("post", "/t/acme/admin/keys"),
+    ("get", "/t/acme/admin/keys/1/revoke"),
     ("post", "/t/acme/admin/keys/1/revoke"),
     ("get", "/t/acme/admin/policy"),
     ("post", "/t/acme/admin/policy"),
@@ -79,7 +81,7 @@ def test_an_admin_changes_a_role_and_removes_a_member_audited(
     client.post(f"/t/acme/admin/members/{membership.pk}/role", {"role": "supervisor"})
     membership.refresh_from_db()
     assert membership.role == Role.SUPERVISOR
-    client.post(f"/t/acme/admin/members/{membership.pk}/remove")
+    client.post(f"/t/acme/admin/members/{membership.pk}/remove", {"confirm": "yes"})
     assert not Membership.objects.filter(pk=membership.pk).exists()
     assert get_user_model().objects.filter(pk=alice.pk).exists(), "the account stays"
     actions = list(
@@ -100,8 +102,8 @@ def test_an_admin_cannot_demote_or_remove_themself(acme: Tenant, ada: Any) -> No
     response = client.post(
         f"/t/acme/admin/members/{mine.pk}/role", {"role": "moderator"}, follow=True
     )
-    assert "you cannot take away your own admin role" in response.content.decode()
-    client.post(f"/t/acme/admin/members/{mine.pk}/remove")
+    assert "You cannot take away your own admin role" in response.content.decode()
+    client.post(f"/t/acme/admin/members/{mine.pk}/remove", {"confirm": "yes"})
     mine.refresh_from_db()
     assert mine.role == Role.ADMIN
 
@@ -144,7 +146,7 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_with_an_audit(
     raw = _once_secret(created)
     assert raw.startswith("art_")
     assert "<h2>API keys</h2>" in created.content.decode()
-    assert "<td>chat-prod</td>" in created.content.decode()
+    assert '<td class="wrap-anywhere">chat-prod</td>' in created.content.decode()
     assert raw not in client.get("/t/acme/admin/keys").content.decode()
     key = ApiKey.objects.get(tenant=acme, name="chat-prod")
     assert key.key_hash == api_key_hash(raw)
@@ -153,7 +155,7 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_with_an_audit(
 
     api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.get("/api/v1/conversations/none").status_code == 404  # authenticated
-    client.post(f"/t/acme/admin/keys/{key.pk}/revoke")
+    client.post(f"/t/acme/admin/keys/{key.pk}/revoke", {"confirm": "yes"})
     assert api.get("/api/v1/conversations/none").status_code in (401, 403)
 
     events = (
@@ -211,7 +213,7 @@ def test_another_tenants_key_cannot_be_revoked(acme: Tenant, globex: Tenant, ada
     from review.tenancy.services import api_key_create
 
     theirs, _ = api_key_create(tenant=globex, name="globex-prod")
-    response = signed_in(ada).post(f"/t/acme/admin/keys/{theirs.pk}/revoke")
+    response = signed_in(ada).post(f"/t/acme/admin/keys/{theirs.pk}/revoke", {"confirm": "yes"})
     assert response.status_code == 404  # as if it did not exist
     theirs.refresh_from_db()
     assert theirs.revoked_at is None

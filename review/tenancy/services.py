@@ -141,10 +141,17 @@ def member_create(
             field="name",
         )
     username = tenant_username(tenant, name)
+    room = USERNAME_MAX - len(tenant.slug) - 1
+    if len(name) > room:
+        # Said first: a long name of plain letters is refused for its length alone.
+        raise ReviewError(
+            f"at most {room} characters (this one has {len(name)}): the account is named "
+            f"name@{tenant.slug}, and a username holds {USERNAME_MAX}.",
+            field="name",
+        )
     try:
         validate_username(username)
     except ValidationError:
-        room = USERNAME_MAX - len(tenant.slug) - 1
         raise ReviewError(
             "use only letters, digits and the characters . + - _ (no spaces), at most "
             f"{room} characters.",

@@ -121,6 +121,8 @@ def test_creating_an_account_never_takes_over_or_reveals_another_tenants_account
         ("<script>alert(1)</script>", "letters, digits"),
         ("carol@globex", "leave out the '@'"),
         ("", "required"),
+        # As many plain letters as the field takes: too long once the tenant is added.
+        ("a" * 150, "(this one has 150)"),
     ],
 )
 def test_a_new_account_name_outside_the_username_rule_is_refused_naming_the_field(

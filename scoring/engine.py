@@ -1465,7 +1465,7 @@ class Engine:
             lines.append(
                 f"{characteristics.get(key).label} in {count} message{'s' if count > 1 else ''} "
                 f"from {', '.join(senders)}, first at {first:%H:%M} on {first:%d %b} "
-                f"(UTC{first:%z})"
+                f"(UTC{first.isoformat(timespec='minutes')[-6:]})"  # UTC-07:00, as the transcript
             )
         for a, b, words in PAIRS:
             if a in found and b in found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -104,6 +105,8 @@ def test_factors_explain_in_words_a_moderator_reads(engine: Engine) -> None:
     assert "kid says they are a child" in text
     # ...and the declared ages are shown, as a factor, not as part of the probability.
     assert "Declared ages 13 and 31" in text
+    # The local time's offset as the transcript writes it (UTC-07:00), not as %z does.
+    assert re.search(r"first at \d\d:\d\d on \d\d \w+ \(UTC[+-]\d\d:\d\d\)", text), text
     undeclared = engine.score_conversation([Participant("kid"), Participant("adult")], messages)
     assert undeclared.probability == result.probability
     assert not any("Declared ages" in line for line in undeclared.factors)

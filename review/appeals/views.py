@@ -174,6 +174,10 @@ def release(request: ArtemisRequest, appeal_id: int) -> HttpResponse:
         request,
         lambda: services.appeal_release(appeal=appeal, reviewer=request.user),
         back="appeals:appeals",
+        said=lambda _: (
+            f"Skipped appeal {appeal.external_id}: it is back among the waiting appeals, for "
+            "whoever takes it next."
+        ),
     )
 
 

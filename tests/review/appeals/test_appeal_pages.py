@@ -68,6 +68,19 @@ def test_bob_upholds_from_the_page(acme: Tenant, alice: Any, bob: Any) -> None:
     assert "upheld; the platform is told" in done.content.decode()
 
 
+def test_a_skip_says_where_the_appeal_went(acme: Tenant, alice: Any, bob: Any) -> None:
+    appeal = appeal_of(decide(acme, alice))
+    client = signed_in(bob)
+    client.post("/t/acme/appeals/next")
+
+    skipped = client.post(f"/t/acme/appeals/{appeal.pk}/release", follow=True)
+
+    assert skipped.redirect_chain[-1][0] == "/t/acme/appeals"
+    assert f"Skipped appeal {appeal.external_id}: it is back among the waiting appeals" in (
+        skipped.content.decode()
+    )
+
+
 def test_an_overturn_without_a_verdict_is_refused_by_its_field_and_nothing_changes(
     acme: Tenant, alice: Any, bob: Any
 ) -> None:

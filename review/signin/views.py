@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from base64 import b32encode
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import segno
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from review.errors import add_to_form
-from review.models import Membership, ReviewError
+from review.models import ReviewError
 from review.signin import lockout, selectors, services
 from review.signin.client_ip import client_ip
 from review.signin.two_factor import SecondFactor, second_factor_state
@@ -221,17 +221,21 @@ def admin_signin_two_factor(request: ArtemisRequest) -> HttpResponse:
     return redirect("signin:admin_signin", tenant_slug=request.tenant.slug)
 
 
+# What an admin's action on a member returns (a Membership, or what an unlock found).
+Result = TypeVar("Result")
+
+
 def _on_member(
     request: ArtemisRequest,
     membership_id: int,
-    service: Callable[..., Membership],
-    done: Callable[[str], str],
+    service: Callable[..., Result],
+    done: Callable[[Result], tuple[int, str]],
 ) -> HttpResponse:
     """An admin's action on one member's sign-in: 404 for another tenant's member, the
-    service's refusal as a message, else ``done(username)``."""
+    service's refusal as a message, else ``done(result)``'s (message level, text)."""
     _member_or_404(request, membership_id)
     try:
-        membership = service(
+        result = service(
             tenant=request.tenant,
             actor=request.user,
             membership_id=membership_id,
@@ -240,35 +244,23 @@ def _on_member(
     except ReviewError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, done(membership.user.get_username()))
+        messages.add_message(request, *done(result))
     return redirect("signin:admin_signin", tenant_slug=request.tenant.slug)
+
+
+def _unlocked_said(unlocked: services.Unlocked) -> tuple[int, str]:
+    who = unlocked.membership.user.get_username()
+    if unlocked.addresses_locked:
+        # "can sign in again" would be false from there.
+        locks = services.address_locks_text(unlocked.addresses_locked)
+        return messages.WARNING, f"{who}'s failed sign-ins are cleared, but {locks}."
+    return messages.SUCCESS, f"{who} can sign in again."
 
 
 @tenant_page(Capability.ADMINISTER)
 @require_POST
 def admin_signin_unlock(request: ArtemisRequest, membership_id: int) -> HttpResponse:
-    _member_or_404(request, membership_id)
-    try:
-        unlocked = services.member_signin_unlock(
-            tenant=request.tenant,
-            actor=request.user,
-            membership_id=membership_id,
-            ip=client_ip(request),
-        )
-    except ReviewError as exc:
-        messages.error(request, exc.message)
-    else:
-        who = unlocked.membership.user.get_username()
-        if unlocked.addresses_locked:
-            # "can sign in again" would be false from there.
-            messages.warning(
-                request,
-                f"{who}'s failed sign-ins are cleared, but "
-                f"{services.address_locks_text(unlocked.addresses_locked)}.",
-            )
-        else:
-            messages.success(request, f"{who} can sign in again.")
-    return redirect("signin:admin_signin", tenant_slug=request.tenant.slug)
+    return _on_member(request, membership_id, services.member_signin_unlock, _unlocked_said)
 
 
 @tenant_page(Capability.ADMINISTER)
@@ -278,8 +270,9 @@ def admin_signin_reset(request: ArtemisRequest, membership_id: int) -> HttpRespo
         request,
         membership_id,
         services.member_two_factor_reset,
-        lambda who: (
-            f"{who}'s second factor is reset: they set up a new authenticator at their "
-            "next sign-in."
+        lambda membership: (
+            messages.SUCCESS,
+            f"{membership.user.get_username()}'s second factor is reset: they set up a new "
+            "authenticator at their next sign-in.",
         ),
     )

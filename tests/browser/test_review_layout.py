@@ -16,6 +16,8 @@ from tests.browser.support import sign_in
 from tests.browser.test_keyboard_and_layout import _long_item
 from tests.browser.test_moderator_flow import ARTIFACTS, page  # noqa: F401 - the fixture
 from tests.factories import MembershipFactory
+from tests.review.appeals.support import appeal_of
+from tests.review.supervision_support import decide
 from tests.review_support import flagged_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -130,6 +132,50 @@ def test_at_1280x900_the_decision_panel_hides_nothing_of_why_it_was_flagged(
             [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
         )
         assert on_top == line.text_content(), (last, on_top)
+        assert page.evaluate(UNDER_THE_PANEL) == [], last
+
+
+def test_at_1280x900_the_appeal_outcome_panel_hides_nothing_of_the_appeal(
+    live_server: Any,
+    page: Any,  # noqa: F811 - the fixture imported above
+    acme: Tenant,
+    alice: Any,
+    bob: Any,
+) -> None:
+    """The appeal page pins its column as the review page does: the user's statement and
+    the appealed decision are read in the box above the outcome panel, never under it."""
+    ban = decide(acme, alice, notes="asked for a photo twice")
+    _tall_side(ban.queue_item)
+    appeal_of(ban, statement="\n".join(f"line {n} of what the user wrote" for n in range(12)))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/t/acme/appeals")
+    page.click("#take-appeal")
+    page.wait_for_url(f"{live_server.url}/t/acme/appeals/*")
+    expect(page.locator("[data-decision-panel] [data-lease-time]")).to_have_text(COUNTDOWN)
+    panel = page.locator("[data-decision-panel]")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "appeal-1280x900.png"))
+
+    for where in SCROLLS:
+        page.evaluate(f"window.scrollTo(0, {where})")
+        assert page.evaluate(UNDER_THE_PANEL) == [], where
+        box = panel.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0, (where, box)
+        assert box["y"] + box["height"] <= 900, (where, box)
+    # The statement and the appealed decision scroll into view, uncovered.
+    page.evaluate("window.scrollTo(0, 0)")
+    for last in ("#appeal-statement", "#appealed-decision"):
+        line = page.locator(last)
+        line.scroll_into_view_if_needed()
+        box = line.bounding_box()
+        assert box is not None
+        on_top = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('#appeal-panel') !== null",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert on_top, last
         assert page.evaluate(UNDER_THE_PANEL) == [], last
 
 

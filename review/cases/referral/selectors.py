@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from review.audit.selectors import audit_events_of
+from review.intake.selectors import participant_list
 from review.models import (
     Appeal,
     AuditAction,
@@ -22,9 +23,14 @@ def custody_events(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
     """Every audit event about the case or its conversation, in chain order: views and
     decisions on the conversation, claims and releases of its queue items, its blind second
     reviews (a disagreement and a supervisor's answer to it included) and appeals, reveals
-    of its messages, and every move, edit, view, CyberTipline exchange and download of the
-    case."""
+    of its messages, openings of its participants' pages (the account data the package
+    hands over: who saw the child's date of birth or the reported user's addresses), and
+    every move, edit, view, CyberTipline exchange and download of the case."""
     conversation_id = case.conversation_id
+    # The participants the package lists (participant_list), and the case's own two.
+    participant_ids = {
+        str(p.pk) for p in participant_list(tenant=tenant, conversation=case.conversation)
+    } | {str(pk) for pk in (case.reported_participant_id, case.victim_participant_id) if pk}
 
     def ids(model: type[models.Model]) -> list[str]:
         rows = model.objects.filter(tenant=tenant, conversation_id=conversation_id)  # type: ignore[attr-defined]
@@ -37,6 +43,7 @@ def custody_events(*, tenant: Tenant, case: Case) -> list[AuditEvent]:
         | Q(target_type="queue_item", target_id__in=ids(QueueItem))
         | Q(target_type="second_review", target_id__in=ids(SecondReview))
         | Q(target_type="appeal", target_id__in=ids(Appeal))
+        | Q(target_type="participant", target_id__in=sorted(participant_ids))
     )
     return list(AuditEvent.objects.filter(tenant=tenant).filter(about).order_by("sequence"))
 

@@ -307,6 +307,28 @@ def test_the_chain_of_custody_holds_a_blind_second_reviews_disagreement(
     assert second["hash_input"]["detail"]["agrees"] is False
 
 
+def test_the_chain_of_custody_says_who_opened_the_participants_account_data(
+    acme: Tenant, alice: Any, sam: Any, provider_key: Any
+) -> None:
+    # The package hands over the child's and the reported user's account data; who else
+    # read it, and when, is part of its custody.
+    case = approved_referral(acme, alice, sam)
+    assert case.victim_participant_id is not None
+    page = signed_in(sam).get(f"/t/acme/participants/{case.victim_participant_id}")
+    assert page.status_code == 200
+
+    custody = json.loads(
+        members(referral_package_build(case=case, actor=sam)[0])["chain_of_custody.json"]
+    )
+
+    opened = [
+        (e["actor"], e["target_id"])
+        for e in custody["events"]
+        if e["action"] == AuditAction.PARTICIPANT_VIEW
+    ]
+    assert opened == [("sam", str(case.victim_participant_id))]
+
+
 def test_another_tenants_events_never_enter_the_chain_of_custody(
     acme: Tenant, globex: Tenant, alice: Any, sam: Any, provider_key: Any
 ) -> None:

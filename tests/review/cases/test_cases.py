@@ -446,6 +446,38 @@ def test_a_supervisor_extends_preservation_with_a_reason(
     assert case.preserve_until == later
 
 
+def test_the_case_history_says_why_and_until_when_preservation_was_extended(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    # A reader of the case page (an auditor, a regulator) sees each move with what it
+    # changed and why, not a bare "edited an escalation case" for a longer preservation.
+    case = approved_referral(acme, alice, sam)
+    client = signed_in(sam)
+    today = dj_timezone.localdate()
+    client.post(
+        f"/t/acme/cases/{case.pk}/deliver",
+        {"agency": "County Sheriff", "reference": "CS-1", "delivered_on": today},
+    )
+    first, later = today + timedelta(days=365), today + timedelta(days=700)
+    client.post(f"/t/acme/cases/{case.pk}/extend", {"until": later, "reason": "Police asked."})
+
+    preserved = client.get(f"/t/acme/cases/{case.pk}").content.decode()
+
+    assert f"preservation extended from {first:%Y-%m-%d} to {later:%Y-%m-%d}" in preserved
+    assert "(reason: Police asked.)" in preserved
+    assert "to County Sheriff (their reference CS-1" in preserved
+
+
+def test_the_case_history_says_why_a_case_was_closed(acme: Tenant, alice: Any) -> None:
+    case = escalate(acme, alice)
+    client = signed_in(alice)
+    client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "Escalated by mistake."})
+
+    closed = client.get(f"/t/acme/cases/{case.pk}").content.decode()
+
+    assert "(reason: Escalated by mistake.)" in closed
+
+
 def test_a_draft_closes_only_with_a_reason(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice)
     client = signed_in(alice)

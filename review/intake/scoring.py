@@ -22,7 +22,7 @@ from django.db.models import OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from review.bulk import rows_update
+from review.bulk import rows_insert, rows_update
 from review.models import (
     Assessment,
     Conversation,
@@ -473,7 +473,7 @@ def _write(scorings: list[_Scoring]) -> dict[int, Assessment]:
         )
         writes.append((scoring, conversation, assessment))
     _message_scores_write([m for scoring, _, _ in writes for m in scoring.fresh])
-    Assessment.objects.bulk_create([assessment for _, _, assessment in writes])
+    rows_insert([assessment for _, _, assessment in writes])
     _states_write([scoring for scoring, _, _ in writes])
     was = {conversation.pk: conversation.status for _, conversation, _ in writes}
     for _, conversation, _ in writes:
@@ -525,12 +525,7 @@ def _states_write(scorings: list[_Scoring]) -> None:
         )
     if unstorable:  # the next rescore reads these whole
         ScoringState.objects.filter(conversation_id__in=unstorable).delete()
-    ScoringState.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["conversation"],
-        update_fields=["state", "messages_digest"],
-    )
+    rows_insert(rows, unique_field="conversation", update_fields=["state", "messages_digest"])
 
 
 def _latest_fingerprint() -> Subquery:

@@ -1,5 +1,6 @@
-"""The rescore benchmark runs on PostgreSQL at a tiny size and prints its three figures:
-a rescore's cost, an ingested update's, and the engine's own +1 rescore."""
+"""The rescore benchmark runs on PostgreSQL at a tiny size and prints its figures: a
+rescore's cost and the part of it that was the process's own CPU time, an ingested
+update's, and the engine's own +1 rescore."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def test_the_rescore_benchmark_prints_its_figures(tmp_path: Path) -> None:
     assert rescores is not None, run.stdout
     assert float(rescores[1]) > 0
     assert int(rescores[2].replace(",", "")) > 0
+    cpu = re.search(r"of which this process's CPU time\s+: ([0-9.]+) ms", run.stdout)
+    assert cpu is not None, run.stdout
+    assert 0 < float(cpu[1]) <= float(rescores[1]) * 1.05, "CPU time is part of the wall time"
     assert re.search(r"ingest of one conversation update\s+: [0-9.]+ ms", run.stdout)
     assert re.search(r"engine alone, \+1 rescore from its state: [0-9.]+ ms", run.stdout)
 

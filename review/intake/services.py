@@ -122,7 +122,10 @@ def _participants_upsert(
     """
     wanted: dict[str, dict[str, Any]] = {}
     for record in records:
-        wanted.setdefault(record["external_id"], {}).update(_account_data(record))
+        # null says nothing, as a field left out does: a batch's later conversation that
+        # lists the person with a null age must not erase the age an earlier one gave.
+        known = {k: v for k, v in _account_data(record).items() if v is not None}
+        wanted.setdefault(record["external_id"], {}).update(known)
     if not wanted:
         return {}, set()
     existing = {

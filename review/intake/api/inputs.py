@@ -120,7 +120,10 @@ class IpField(serializers.IPAddressField):
 
 
 def external_id_check(value: str, *, field: str = "external_id") -> str:
-    """An external id from a URL: the rule of the body's ids, naming the field (400)."""
+    """An external id from a URL, checked and trimmed as the body's ids are (400 naming the
+    field); returns the id to look up. Untrimmed, " chat-1 " was stored as "chat-1" when
+    posted and then not found at its own URL."""
+    value = value.strip()
     if len(value) > 255 or not EXTERNAL_ID.match(value):
         raise serializers.ValidationError({field: [EXTERNAL_ID_RULE]})
     return value
@@ -284,10 +287,14 @@ class EstimatedLocationInput(serializers.Serializer):
         return code
 
 
+# Stored by review.intake.services. Null keeps an account field as leaving it out does
+# (README, "API quick start"): many platforms' JSON writers send an unknown value as null,
+# and refusing it refused the whole conversation. This docstring is the public schema's
+# description of a participant.
 class ParticipantInput(serializers.Serializer):
     """A participant and, optionally, what the platform knows about the account. The account
-    fields are not message content: a later payload that sends one replaces the stored value
-    (see ``review.services.ingest``)."""
+    fields are not message content: a later payload that sends one replaces the stored
+    value; one left out or null keeps it."""
 
     external_id = ExternalIdField()
     display_name = TextLineField(max_length=255, required=False, allow_blank=True)
@@ -295,24 +302,28 @@ class ParticipantInput(serializers.Serializer):
         min_value=0, max_value=120, required=False, allow_null=True
     )
     account_created_at = OffsetDateTimeField(required=False, allow_null=True)
-    screen_name = TextLineField(max_length=255, required=False, allow_blank=True)
+    screen_name = TextLineField(max_length=255, required=False, allow_blank=True, allow_null=True)
     date_of_birth = BirthDateField(
         required=False, allow_null=True, help_text="YYYY-MM-DD, from 1900-01-01 to today"
     )
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
     ip_events = IpEventInput(
         many=True,
         required=False,
         max_length=MAX_IP_EVENTS,
+        allow_null=True,
         help_text=f"at most {MAX_IP_EVENTS}; replaces the stored list when sent",
     )
     device_ids = serializers.ListField(
         child=DeviceIdField(allow_blank=False),
         required=False,
         max_length=MAX_DEVICE_IDS,
+        allow_null=True,
         help_text=f"at most {MAX_DEVICE_IDS} ids of up to 255 characters",
     )
-    estimated_location = EstimatedLocationInput(required=False)
+    estimated_location = EstimatedLocationInput(required=False, allow_null=True)
 
 
 class MessageInput(serializers.Serializer):

@@ -154,6 +154,59 @@ def test_resending_a_participant_replaces_the_account_data_it_sends_and_keeps_th
     assert jay.device_ids == ["android-4f2a"]
 
 
+# README: "a field left out or `null` keeps it".
+ACCOUNT_FIELDS = (
+    "screen_name",
+    "date_of_birth",
+    "email",
+    "ip_events",
+    "device_ids",
+    "estimated_location",
+)
+
+
+def test_an_account_field_sent_as_null_keeps_its_stored_value_as_readme_says(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    post(acme_api, "/api/v1/conversations", with_jay(conversation_payload))
+    before = Participant.objects.get(tenant=acme, external_id="u-stranger")
+    nulls = dict.fromkeys(ACCOUNT_FIELDS)
+
+    response = post(acme_api, "/api/v1/conversations", with_jay(conversation_payload, **nulls))
+
+    assert response.status_code == 200, response.json()
+    after = Participant.objects.get(tenant=acme, external_id="u-stranger")
+    assert [getattr(after, name) for name in ACCOUNT_FIELDS] == [
+        getattr(before, name) for name in ACCOUNT_FIELDS
+    ]
+
+
+def test_a_new_participant_sent_with_null_account_fields_is_stored_without_them(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    body = conversation_payload()
+    body["participants"][1] = {"external_id": "u-stranger", **dict.fromkeys(ACCOUNT_FIELDS)}
+
+    response = post(acme_api, "/api/v1/conversations", body)
+
+    assert response.status_code == 201, response.json()
+    jay = Participant.objects.get(tenant=acme, external_id="u-stranger")
+    assert (jay.screen_name, jay.ip_events, jay.estimated_location) == ("", [], {})
+
+
+def test_a_null_age_in_a_later_conversation_of_a_batch_keeps_the_age_an_earlier_one_gave(
+    acme: Tenant, acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    later = conversation_payload("conv-2")
+    later["participants"][0] = {"external_id": "u-mia", "declared_age": None}
+    batch = {"conversations": [conversation_payload("conv-1"), later]}
+
+    response = post(acme_api, "/api/v1/conversations/batch", batch)
+
+    assert response.status_code == 200, response.json()
+    assert Participant.objects.get(tenant=acme, external_id="u-mia").declared_age == 13
+
+
 def test_a_case_copies_the_account_data_and_keeps_it_when_the_platform_changes_it(
     acme: Tenant, acme_api: APIClient, alice: Any
 ) -> None:

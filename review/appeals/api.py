@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,15 @@ from rest_framework.response import Response
 from review.appeals import selectors, statements
 from review.appeals.services import MAX_STATEMENT_CHARS, appeal_receive
 from review.intake.api import inputs
-from review.intake.api.views import ERRORS, TenantApi
+from review.intake.api.views import (
+    ERRORS,
+    LOCATION,
+    READ_ERRORS,
+    RETRY_AFTER,
+    TenantApi,
+    error,
+    located,
+)
 from review.models import Appeal, AppealStatus, Decision
 
 
@@ -73,6 +81,7 @@ class AppealOutput(serializers.Serializer):
             AppealStatus.DONE: "decided",
         }[AppealStatus(obj.status)]
 
+    @extend_schema_field(StatementOutput(allow_null=True))
     def get_statement_of_reasons(self, obj: Appeal) -> dict[str, Any] | None:
         statement = statements.appeal_statement(obj)
         return statement.as_dict() if statement else None
@@ -90,17 +99,21 @@ class AppealCreateApi(TenantApi):
     @extend_schema(
         operation_id="appeal_create",
         request=AppealInput,
+        parameters=[LOCATION, RETRY_AFTER],
         responses={
             200: AppealOutput,
             201: AppealOutput,
-            404: OpenApiResponse(description="No such decision of yours."),
+            404: error("No such decision of yours (another tenant's answers the same as none)."),
             **ERRORS,
-            409: OpenApiResponse(
-                description="The decision already has an open appeal, was replaced, or this "
-                "appeal id was sent with different content."
+            409: error(
+                "The decision already has an open appeal, was replaced, or this appeal id was "
+                "sent with different content."
             ),
         },
         summary="Appeal a decision on behalf of its user (idempotent on appeal_id)",
+        description="201 for a new appeal, 200 for the same one sent again. Only a decision "
+        "with an account action (warn, suspend, ban) can be appealed. The user's statement "
+        "is never echoed back.",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(AppealInput)
@@ -111,21 +124,26 @@ class AppealCreateApi(TenantApi):
             statement=data["statement"],
             made_at=data["made_at"],
         )
-        return Response(
-            AppealOutput(received.appeal).data,
-            status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK,
+        return located(
+            Response(
+                AppealOutput(received.appeal).data,
+                status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK,
+            ),
+            "api-appeal-detail",
+            appeal_id=received.appeal.external_id,
         )
 
 
 class AppealDetailApi(TenantApi):
     @extend_schema(
         operation_id="appeal_detail",
-        parameters=[APPEAL_ID_IN_PATH],
-        responses={200: AppealOutput, 400: ERRORS[400], 401: ERRORS[401], 404: OpenApiResponse()},
+        parameters=[APPEAL_ID_IN_PATH, RETRY_AFTER],
+        responses={200: AppealOutput, **READ_ERRORS, 404: error("No such appeal of yours.")},
         summary="An appeal's state, outcome and statement of reasons",
+        description="`statement_of_reasons` is null until the appeal is decided.",
     )
     def get(self, request: Request, appeal_id: str) -> Response:
-        inputs.external_id_check(appeal_id, field="appeal_id")
+        appeal_id = inputs.external_id_check(appeal_id, field="appeal_id")
         try:
             appeal = selectors.appeal_get_by_platform_id(tenant=self.tenant, external_id=appeal_id)
         except Appeal.DoesNotExist:
@@ -142,10 +160,17 @@ class DecisionStatementApi(TenantApi):
                 int,
                 OpenApiParameter.PATH,
                 description="the decision id a webhook carried",
-            )
+            ),
+            RETRY_AFTER,
         ],
-        responses={200: StatementOutput, 401: ERRORS[401], 404: OpenApiResponse()},
+        responses={
+            200: StatementOutput,
+            401: ERRORS[401],
+            404: error("No such decision was sent to you."),
+            429: ERRORS[429],
+        },
         summary="The statement of reasons for a decision you were sent",
+        description="Built from codes and tables only: it never quotes the chat.",
     )
     def get(self, request: Request, decision_id: str) -> Response:
         try:

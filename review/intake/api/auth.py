@@ -63,7 +63,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             raise exceptions.NotAuthenticated("send your API key as 'Authorization: Bearer <key>'.")
         keyword, _, raw = header.partition(" ")
-        if keyword != self.keyword or not raw.strip():
+        # The scheme is case-insensitive (RFC 9110, 11.1): "bearer <key>", as some HTTP
+        # clients write it, is the same credential, not a wrong key counted to a throttle.
+        if keyword.lower() != self.keyword.lower() or not raw.strip():
             raise _failed(request, "the Authorization header must be 'Bearer <key>'.")
         api_key = selectors.api_key_get_active(raw_key=raw.strip())
         if api_key is None:

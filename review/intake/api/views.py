@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -55,12 +56,62 @@ def upsert_output(result: UpsertResult) -> dict[str, Any]:
     }
 
 
+# Built by review.intake.api.errors. A serializer's docstring is its description in the
+# public schema, so this one is written for the platform's developers.
+class ErrorOutput(serializers.Serializer):
+    """The one error shape of every answer under /api/: a code, a sentence, and each bad
+    field by its path in the request."""
+
+    error = serializers.CharField(help_text="a code: invalid, conflict, not_found, throttled...")
+    detail = serializers.CharField(help_text="the problem in a sentence, naming its field")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="each bad field by its path in the request (messages[1].sent_at) and what "
+        "is wrong with it",
+    )
+
+
+def error(description: str) -> OpenApiResponse:
+    """An error answer in the schema, with its body: a client generated from the schema
+    reads the error and its fields (without one, a 404 read "No response body")."""
+    return OpenApiResponse(ErrorOutput, description=description)
+
+
+# The error answers of a write: a refused key or body, a conflict with what is stored.
 ERRORS = {
-    400: OpenApiResponse(description="Invalid input; `fields` names each bad field by path."),
-    401: OpenApiResponse(description="Missing, unknown or revoked API key."),
-    409: OpenApiResponse(description="A message id already exists with different content."),
-    413: OpenApiResponse(description="Request body over 10 MB."),
+    400: error("Invalid input; `fields` names each bad field by path."),
+    401: error("Missing, unknown or revoked API key."),
+    409: error(
+        "A conflict with what was sent before: a message id with different content, or a "
+        "conversation's platform or channel changed."
+    ),
+    413: error("Request body over 10 MB."),
+    415: error("The body is not JSON: send `Content-Type: application/json`."),
+    429: error("Too many wrong API keys from this address: retry after `Retry-After` seconds."),
 }
+READ_ERRORS = {code: ERRORS[code] for code in (400, 401, 429)}
+# Headers of some answers, in the schema (an operation lists them in ``parameters``).
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="seconds to wait before the next try",
+)
+LOCATION = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="the URL of what was created (relative to this server)",
+)
+NOT_FOUND = error("No such conversation of yours (another tenant's answers the same as none).")
+
+
+EMPTY_BODY = (
+    "is empty: send a JSON object with a Content-Length header (a chunked body is not read)."
+)
 
 
 class TenantApi(APIView):
@@ -86,6 +137,11 @@ class TenantApi(APIView):
         return client.tenant
 
     def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        if self.request.stream is None:
+            # DRF reads no body as {}, whose answer was "external_id: This field is
+            # required": a client that streamed its JSON chunked (Django reads only a body
+            # with a Content-Length) was told its conversation had no id.
+            raise exceptions.ValidationError({"body": [EMPTY_BODY]})
         if not isinstance(self.request.data, dict):
             raise exceptions.ValidationError({"body": ["must be a JSON object."]})
         # Plain Python first; anything it is not sure of (every refusal) goes through the
@@ -120,25 +176,36 @@ class ConversationUpsertApi(TenantApi):
     @extend_schema(
         operation_id="conversation_upsert",
         request=inputs.ConversationInput,
+        parameters=[LOCATION, RETRY_AFTER],
         responses={200: UpsertOutput, 201: UpsertOutput, **ERRORS},
         summary="Create a conversation or add to it (idempotent on external ids)",
+        description="201 when the conversation or any message is new, 200 when all of it was "
+        "already stored. Messages are never overwritten: a message id resent with other "
+        "content is 409. The whole request is written or none of it.",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(inputs.ConversationInput)
         [result] = conversations_upsert(tenant=self.tenant, records=[data])
         _count([result])
-        return Response(UpsertOutput(result).data, status=_created_status(result))
+        return located(
+            Response(UpsertOutput(result).data, status=_created_status(result)),
+            "api-conversation-detail",
+            external_id=result.conversation.external_id,
+        )
 
 
 class ConversationBatchUpsertApi(TenantApi):
     @extend_schema(
         operation_id="conversation_batch_upsert",
         request=inputs.ConversationBatchInput,
+        parameters=[RETRY_AFTER],
         responses={
             200: inline_serializer("BatchOutput", {"conversations": UpsertOutput(many=True)}),
             **ERRORS,
         },
         summary="Create or extend up to 1,000 conversations in one transaction",
+        description="Each conversation as in `conversation_upsert`; one bad conversation "
+        "refuses the whole batch, naming it by its position (`conversations[2].…`).",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(inputs.ConversationBatchInput)
@@ -156,12 +223,15 @@ class ConversationMessagesAppendApi(TenantApi):
     @extend_schema(
         operation_id="conversation_messages_append",
         request=inputs.MessagesAppendInput,
-        parameters=[EXTERNAL_ID_IN_PATH],
-        responses={200: UpsertOutput, 201: UpsertOutput, 404: OpenApiResponse(), **ERRORS},
+        parameters=[EXTERNAL_ID_IN_PATH, RETRY_AFTER],
+        responses={200: UpsertOutput, 201: UpsertOutput, 404: NOT_FOUND, **ERRORS},
         summary="Append messages to a conversation",
+        description="A sender must be one of the conversation's participants, or be listed "
+        "under `participants` in this request. 201 when a message is new, 200 when all were "
+        "already stored.",
     )
     def post(self, request: Request, external_id: str) -> Response:
-        inputs.external_id_check(external_id)
+        external_id = inputs.external_id_check(external_id)
         data = self.validated(inputs.MessagesAppendInput)
         try:
             result = messages_append(
@@ -209,17 +279,18 @@ class ConversationDetailOutput(serializers.Serializer):
 class ConversationDetailApi(TenantApi):
     @extend_schema(
         operation_id="conversation_detail",
-        parameters=[EXTERNAL_ID_IN_PATH],
+        parameters=[EXTERNAL_ID_IN_PATH, RETRY_AFTER],
         responses={
             200: ConversationDetailOutput,
-            400: ERRORS[400],
-            401: ERRORS[401],
-            404: OpenApiResponse(),
+            **READ_ERRORS,
+            404: NOT_FOUND,
         },
         summary="A conversation's status and latest assessment (no message text)",
+        description="`scoring` is `pending` while a score is owed; `latest_assessment` is null "
+        "until the first score.",
     )
     def get(self, request: Request, external_id: str) -> Response:
-        inputs.external_id_check(external_id)
+        external_id = inputs.external_id_check(external_id)
         try:
             conversation = selectors.conversation_get(tenant=self.tenant, external_id=external_id)
         except Conversation.DoesNotExist:
@@ -233,6 +304,15 @@ def _count(results: list[UpsertResult]) -> None:
     for result in results:
         outcome = "created" if result.created else "extended" if result.messages_created else "same"
         INGEST_CONVERSATIONS.labels(outcome=outcome).inc()
+
+
+def located(response: Response, url_name: str, **kwargs: str) -> Response:
+    """A 201 names what it created in ``Location`` (RFC 9110, 15.3.2), so a client can read
+    it back without building the URL, and quoting the id, itself. Relative: behind a proxy
+    this host's name is not the one the client called."""
+    if response.status_code == status.HTTP_201_CREATED:
+        response["Location"] = reverse(url_name, kwargs=kwargs)
+    return response
 
 
 def _created_status(result: UpsertResult) -> int:

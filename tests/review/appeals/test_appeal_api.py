@@ -45,6 +45,19 @@ def test_the_platform_posts_an_appeal_and_posting_it_again_answers_the_same(
     assert Appeal.objects.count() == 1
 
 
+def test_a_new_appeal_is_named_in_location_and_can_be_read_there(
+    acme: Tenant, acme_api: APIClient, alice: Any
+) -> None:
+    ban = decide(acme, alice)
+
+    response = acme_api.post("/api/v1/appeals", body(ban.pk, appeal_id="ap 1"), format="json")
+
+    assert response.status_code == 201
+    assert response["Location"] == "/api/v1/appeals/ap%201"
+    assert acme_api.get(response["Location"]).json()["appeal_id"] == "ap 1"
+    assert acme_api.get("/api/v1/appeals/%20ap%201%20").status_code == 200, "trimmed as sent"
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

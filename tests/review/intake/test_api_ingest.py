@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from review.models import Conversation, Message, Participant, Tenant
-from review.tenancy.services import api_key_revoke
+from review.tenancy.services import api_key_create, api_key_revoke
 from tests.conftest import api_client_for
 from tests.threads import Threads
 
@@ -158,6 +158,34 @@ def test_bad_input_answers_400_naming_the_field_and_writes_nothing(
     assert counts() == (0, 0, 0)
 
 
+def test_a_created_conversation_is_named_in_location_and_can_be_read_there(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    body = conversation_payload("chat 42 ü?#")
+
+    created = post(acme_api, "/api/v1/conversations", body)
+    again = post(acme_api, "/api/v1/conversations", body)
+
+    assert created.status_code == 201
+    assert created["Location"] == "/api/v1/conversations/chat%2042%20%C3%BC%3F%23"
+    assert acme_api.get(created["Location"]).json()["external_id"] == "chat 42 ü?#"
+    assert (again.status_code, again.get("Location")) == (200, None)
+
+
+def test_an_id_sent_with_spaces_around_it_is_found_at_its_url_as_sent_too(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    created = post(acme_api, "/api/v1/conversations", conversation_payload(" chat-42 "))
+    more = {"messages": [{**conversation_payload()["messages"][0], "external_id": "m-9"}]}
+
+    read = acme_api.get("/api/v1/conversations/%20chat-42%20")
+    appended = post(acme_api, "/api/v1/conversations/%20chat-42%20/messages", more)
+
+    assert created.json()["external_id"] == "chat-42", "ids are trimmed, as every text field"
+    assert (read.status_code, read.json()["external_id"]) == (200, "chat-42")
+    assert (appended.status_code, appended.json()["messages_created"]) == (201, 1)
+
+
 def test_malformed_json_answers_400(acme_api: APIClient) -> None:
     response = acme_api.post(
         "/api/v1/conversations", data='{"external_id": "c", ', content_type="application/json"
@@ -172,6 +200,27 @@ def test_a_body_that_is_not_an_object_answers_400(acme_api: APIClient) -> None:
 
     assert response.status_code == 400
     assert "body" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/conversations",
+        "/api/v1/conversations/batch",
+        "/api/v1/conversations/conv-1/messages",
+        "/api/v1/appeals",
+    ],
+)
+def test_an_empty_body_answers_400_saying_the_body_is_empty_not_that_a_field_is_missing(
+    acme_api: APIClient, url: str
+) -> None:
+    # What Django reads of a chunked body (it reads only a body with a Content-Length).
+    response = acme_api.post(url, data="", content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["body"]
+    assert "empty" in response.json()["detail"]
+    assert counts() == (0, 0, 0)
 
 
 def test_one_bad_conversation_in_a_batch_writes_nothing_from_the_batch(
@@ -335,6 +384,19 @@ def test_a_missing_or_unknown_key_answers_401(
 
     assert response.status_code == 401
     assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_bearer_scheme_is_read_in_any_case(
+    acme: Tenant, conversation_payload: Payload, scheme: str
+) -> None:
+    _, raw = api_key_create(tenant=acme, name="lower-case client")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {raw}")
+
+    response = post(client, "/api/v1/conversations", conversation_payload())
+
+    assert response.status_code == 201, response.json()
 
 
 def test_a_revoked_key_answers_401(

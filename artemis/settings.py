@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "review.intake.api.inputs.list_limits",
+        "review.intake.api.inputs.closed_shapes",
     ],
 }
 # A batch may carry up to 10 MB of JSON; the API answers 413 past that, naming the limit.

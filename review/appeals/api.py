@@ -26,7 +26,7 @@ from review.intake.api.views import (
 from review.models import Appeal, AppealStatus, Decision
 
 
-class AppealInput(serializers.Serializer):
+class AppealInput(inputs.Input):
     appeal_id = inputs.ExternalIdField(help_text="your id for this appeal (idempotency key)")
     decision = serializers.IntegerField(
         min_value=1, help_text="the decision id the decision webhook carried"

@@ -9,9 +9,10 @@ the fast path may only be stricter than the serializers, never looser, and what 
 for a request they accept is what they return (tests/review/intake/test_fast_inputs.py
 compares the two).
 
-Records with fields the fast path does not check itself (a participant's account data, any
-key the serializer does not declare) are validated by their own serializer, one record at a
-time, so they are covered too without slowing the common case.
+Records with fields the fast path does not check itself (a participant's account data) are
+validated by their own serializer, one record at a time, so they are covered too without
+slowing the common case; a key no serializer declares sends the request to the serializers,
+which refuse it (``inputs.Input``).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class _Checker:
         return [check(item) for item in items]
 
     def conversation(self, record: Any) -> dict[str, Any]:
-        if type(record) is not dict:
+        if type(record) is not dict or not record.keys() <= _CONVERSATION_FIELDS:
             raise _Unsure
         external_id = self.external_id(record.get("external_id"))
         if external_id in inputs.CONVERSATION_ID_RESERVED:
@@ -202,7 +203,7 @@ class _Checker:
 
 def conversation_batch(data: Any) -> dict[str, Any] | None:
     """``ConversationBatchInput``'s validated data, or None: ask the serializer."""
-    if not _KNOWN or type(data) is not dict:
+    if not _KNOWN or type(data) is not dict or data.keys() != {"conversations"}:
         return None
     items = data.get("conversations")
     if type(items) is not list or not 0 < len(items) <= settings.ARTEMIS_MAX_BATCH:
@@ -226,7 +227,7 @@ def conversation(data: Any) -> dict[str, Any] | None:
 
 def messages_append(data: Any) -> dict[str, Any] | None:
     """``MessagesAppendInput``'s validated data, or None: ask the serializer."""
-    if not _KNOWN or type(data) is not dict:
+    if not _KNOWN or type(data) is not dict or not data.keys() <= _APPEND_FIELDS:
         return None
     checker = _Checker()
     try:

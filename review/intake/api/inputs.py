@@ -6,7 +6,9 @@ participant, a message id may not change content) live in ``review.services.inge
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -260,7 +262,49 @@ class MessageTextField(StrictCharField):
         return value
 
 
-class IpEventInput(serializers.Serializer):
+# The longest key name an error repeats: a key is the client's text, not ours to echo whole.
+SHOWN_KEY = 64
+
+
+class Input(serializers.Serializer):
+    """A request shape that refuses a key it does not declare, naming it and the field it
+    was most likely meant to be. Ignoring it, as DRF does, turned a misspelt
+    ``declared_age`` into a child's stated age silently dropped, and a misspelt
+    ``messages`` into a conversation stored without them, each answered 201."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = self._unknown(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def _unknown(self, data: Any) -> dict[str, list[str]]:
+        if not isinstance(data, Mapping):
+            return {}
+        known = list(self.fields)
+        found = {}
+        for key in data:
+            if key in self.fields:
+                continue
+            name = str(key)
+            shown = name if len(name) <= SHOWN_KEY else name[:SHOWN_KEY] + "…"
+            nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean '{nearest[0]}'?"
+                if nearest
+                else f"the fields are {', '.join(known)}."
+            )
+            found[shown] = [f"is not a field here ({hint})"]
+        return found
+
+
+class IpEventInput(Input):
     ip = IpField(protocol="both", help_text="IPv4 or IPv6 address")
     at = OffsetDateTimeField(
         help_text="when the address was seen: ISO 8601 with UTC offset, from the year "
@@ -271,7 +315,7 @@ class IpEventInput(serializers.Serializer):
     )
 
 
-class EstimatedLocationInput(serializers.Serializer):
+class EstimatedLocationInput(Input):
     country = CountryField(
         max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. US"
     )
@@ -291,7 +335,7 @@ class EstimatedLocationInput(serializers.Serializer):
 # (README, "API quick start"): many platforms' JSON writers send an unknown value as null,
 # and refusing it refused the whole conversation. This docstring is the public schema's
 # description of a participant.
-class ParticipantInput(serializers.Serializer):
+class ParticipantInput(Input):
     """A participant and, optionally, what the platform knows about the account. The account
     fields are not message content: a later payload that sends one replaces the stored
     value; one left out or null keeps it."""
@@ -326,7 +370,7 @@ class ParticipantInput(serializers.Serializer):
     estimated_location = EstimatedLocationInput(required=False, allow_null=True)
 
 
-class MessageInput(serializers.Serializer):
+class MessageInput(Input):
     external_id = ExternalIdField()
     sender = ExternalIdField(help_text="external_id of one of the conversation's participants")
     sent_at = OffsetDateTimeField(
@@ -335,7 +379,7 @@ class MessageInput(serializers.Serializer):
     text = MessageTextField()
 
 
-class ConversationInput(serializers.Serializer):
+class ConversationInput(Input):
     external_id = ConversationIdField()
     platform = TextLineField(max_length=100, required=False, allow_blank=True)
     channel = TextLineField(max_length=255, required=False, allow_blank=True)
@@ -343,7 +387,7 @@ class ConversationInput(serializers.Serializer):
     messages = MessageInput(many=True, allow_empty=True, required=False, default=list)
 
 
-class ConversationBatchInput(serializers.Serializer):
+class ConversationBatchInput(Input):
     conversations = ConversationInput(
         many=True, allow_empty=False, max_length=settings.ARTEMIS_MAX_BATCH
     )
@@ -359,7 +403,7 @@ class ConversationBatchInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class MessagesAppendInput(serializers.Serializer):
+class MessagesAppendInput(Input):
     participants = ParticipantInput(many=True, required=False, default=list)
     messages = MessageInput(many=True, allow_empty=False)
 
@@ -382,4 +426,17 @@ def list_limits(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 properties[name]["minItems"] = 1
             if field.max_length is not None:
                 properties[name]["maxItems"] = field.max_length
+    return result
+
+
+def closed_shapes(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every ``Input`` shape says it takes no other key
+    (``additionalProperties: false``), as the API refuses one."""
+    schemas = result.get("components", {}).get("schemas", {})
+    pending = list(Input.__subclasses__())
+    while pending:
+        shape = pending.pop()
+        pending += shape.__subclasses__()
+        if shape.__name__ in schemas:
+            schemas[shape.__name__]["additionalProperties"] = False
     return result

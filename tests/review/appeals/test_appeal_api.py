@@ -89,6 +89,20 @@ def test_a_missing_field_is_named(acme: Tenant, acme_api: APIClient, alice: Any)
     assert "made_at" in response.json()["fields"]
 
 
+def test_an_undeclared_key_is_refused_with_the_field_it_meant(
+    acme: Tenant, acme_api: APIClient, alice: Any
+) -> None:
+    sent = body(decide(acme, alice).pk)
+    sent["statment"] = sent.pop("statement")
+    response = acme_api.post("/api/v1/appeals", sent, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"]["statment"] == [
+        "is not a field here (did you mean 'statement'?)"
+    ]
+    assert "statement" in response.json()["fields"], "and the one it left out"
+    assert not Appeal.objects.exists()
+
+
 def test_another_tenants_decision_answers_404(
     acme: Tenant, globex_api: APIClient, alice: Any
 ) -> None:

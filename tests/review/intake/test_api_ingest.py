@@ -223,6 +223,73 @@ def test_an_empty_body_answers_400_saying_the_body_is_empty_not_that_a_field_is_
     assert counts() == (0, 0, 0)
 
 
+def test_a_misspelt_declared_age_is_refused_naming_the_key_and_the_field_it_meant(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    # Ignored, as DRF ignores an undeclared key, the child's stated age was silently lost.
+    body = conversation_payload()
+    body["participants"][0].pop("declared_age")
+    body["participants"][0]["declard_age"] = 13
+
+    response = post(acme_api, "/api/v1/conversations", body)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["fields"] == {
+        "participants[0].declard_age": ["is not a field here (did you mean 'declared_age'?)"]
+    }
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("url", "shape", "where"),
+    [
+        ("/api/v1/conversations", lambda c: {**c, "mesages": c["messages"]}, "mesages"),
+        (
+            "/api/v1/conversations/batch",
+            lambda c: {"conversations": [c], "dry_run": True},
+            "dry_run",
+        ),
+        (
+            "/api/v1/conversations/batch",
+            lambda c: {"conversations": [{**c, "messages": [{**c["messages"][0], "mood": 1}]}]},
+            "conversations[0].messages[0].mood",
+        ),
+        (
+            "/api/v1/conversations/conv-1/messages",
+            lambda c: {"messages": c["messages"], "participant": []},
+            "participant",
+        ),
+    ],
+    ids=["conversation", "batch", "batch message", "append"],
+)
+def test_an_undeclared_key_is_refused_at_every_level_and_nothing_is_written(
+    acme_api: APIClient, conversation_payload: Payload, url: str, shape: Any, where: str
+) -> None:
+    if url.endswith("/messages"):
+        assert post(acme_api, "/api/v1/conversations", conversation_payload()).status_code == 201
+    before = counts()
+    body = conversation_payload()
+    body["messages"][0]["external_id"] = "m-new"
+
+    response = post(acme_api, url, shape(body))
+
+    assert response.status_code == 400, response.json()
+    assert where in response.json()["fields"], response.json()
+    assert "is not a field here" in response.json()["fields"][where][0]
+    assert counts() == before
+
+
+def test_a_long_undeclared_key_is_named_cut_short(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    response = post(acme_api, "/api/v1/conversations", {**conversation_payload(), "k" * 5000: 1})
+
+    assert response.status_code == 400
+    [(name, [message])] = response.json()["fields"].items()
+    assert name == "k" * 64 + "…"
+    assert message.startswith("is not a field here (the fields are external_id, platform,")
+
+
 def test_one_bad_conversation_in_a_batch_writes_nothing_from_the_batch(
     acme_api: APIClient, conversation_payload: Payload
 ) -> None:

@@ -73,3 +73,12 @@ def test_an_appeals_statement_of_reasons_is_described_field_by_field(
 
     assert answer.get("nullable") is True
     assert answer["allOf"] == [{"$ref": "#/components/schemas/StatementOutput"}]
+
+
+def test_every_request_shape_says_it_takes_no_other_key(schema: dict[str, Any]) -> None:
+    """The API refuses an undeclared key (inputs.Input), and the schema says so, so a
+    client generated from it cannot send one."""
+    shapes = schema["components"]["schemas"]
+    inputs = [name for name in shapes if name.endswith("Input")]
+    assert {"ConversationInput", "ParticipantInput", "MessageInput", "AppealInput"} <= set(inputs)
+    assert [n for n in inputs if shapes[n].get("additionalProperties") is not False] == []

@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from review.confirmation import confirm_page, confirmed
 from review.errors import add_to_form
 from review.models import ApiKey, Invitation, Membership, ReviewError, Role
 from review.tenancy import selectors, services
@@ -53,20 +55,18 @@ def _notice(error: ReviewError) -> str:
     return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
-def _confirmed(request: ArtemisRequest) -> bool:
-    """Whether the request is the confirmation page's POST, not a GET or an old one-press form."""
-    return request.method == "POST" and request.POST.get("confirm") == "yes"
-
-
 def _confirm_page(
     request: ArtemisRequest, *, title: str, consequence: str, button: str, back_to: str
 ) -> HttpResponse:
-    """Ask before something that cannot be undone: the page posts to its own URL with
-    ``confirm``, and works without JavaScript."""
-    context = {"title": title, "consequence": consequence, "button": button, "back_to": back_to}
-    response = _page(request, "review/tenancy/confirm.html", context)
-    patch_cache_control(response, no_store=True, private=True)  # never replayed from a cache
-    return response
+    """Ask before something that cannot be undone (``review.confirmation``), on an admin page."""
+    return confirm_page(
+        request,
+        heading="Admin",
+        title=title,
+        consequence=consequence,
+        button=button,
+        back_url=reverse(back_to, args=[request.tenant.slug]),
+    )
 
 
 def _own_or_404(rows: QuerySet[Any], pk: int, what: str) -> None:
@@ -228,7 +228,7 @@ def admin_member_remove(request: ArtemisRequest, membership_id: int) -> HttpResp
     if membership.user_id == request.user.pk:
         messages.error(request, "You cannot remove yourself; ask another admin.")
         return back
-    if not _confirmed(request):
+    if not confirmed(request):
         return _confirm_page(
             request,
             title=f"Remove {name} from {request.tenant.name}?",
@@ -299,7 +299,7 @@ def admin_key_revoke(request: ArtemisRequest, key_id: int) -> HttpResponse:
     if api_key.revoked_at is not None:
         messages.error(request, f"The key {_key_label(api_key)} is already revoked.")
         return back
-    if not _confirmed(request):
+    if not confirmed(request):
         return _confirm_page(
             request,
             title=f"Revoke the key {_key_label(api_key)}?",

@@ -387,19 +387,17 @@ def case_send_back(*, case: Case, supervisor: AbstractBaseUser, reason: str) -> 
 # -- delivery, preservation, closing ----------------------------------------------------
 
 
-@transaction.atomic
-def case_record_delivery(
+def case_delivery_check(
     *,
     case: Case,
     supervisor: AbstractBaseUser,
     agency: str,
     reference: str,
     delivered_on: date | None,
-) -> Case:
-    """A supervisor records that an approved case was handed over by hand (a referral to a
-    law-enforcement agency): the case becomes submitted, with the agency and its reference
-    as the receipt, then preserved by its target's rule from the delivery date."""
-    case = case_lock(case=case)
+) -> tuple[str, str, date]:
+    """The delivery as it will be recorded (agency, reference, date), or ReviewError if
+    ``supervisor`` may not record it on ``case`` now. The one rule: ``case_record_delivery``
+    checks it under the case's lock, and the case page before it asks to confirm."""
     if not user_can(tenant_id=case.tenant_id, user=supervisor, capability=Capability.SUBMIT_REPORT):
         raise ReviewError("only a supervisor or an admin records a delivery", code="forbidden")
     target = case.reporting_target
@@ -422,6 +420,32 @@ def case_record_delivery(
         raise ReviewError("is in the future", field="delivered_on")
     if case.approved_at and delivered_on < timezone.localdate(case.approved_at):
         raise ReviewError("is before the case was approved", field="delivered_on")
+    refusal = case_transition_refusal(case=case, to=CaseStatus.SUBMITTED)
+    if refusal:
+        raise ReviewError(refusal)
+    return agency, reference, delivered_on
+
+
+@transaction.atomic
+def case_record_delivery(
+    *,
+    case: Case,
+    supervisor: AbstractBaseUser,
+    agency: str,
+    reference: str,
+    delivered_on: date | None,
+) -> Case:
+    """A supervisor records that an approved case was handed over by hand (a referral to a
+    law-enforcement agency): the case becomes submitted, with the agency and its reference
+    as the receipt, then preserved by its target's rule from the delivery date."""
+    case = case_lock(case=case)
+    agency, reference, delivered_on = case_delivery_check(
+        case=case,
+        supervisor=supervisor,
+        agency=agency,
+        reference=reference,
+        delivered_on=delivered_on,
+    )
     case.submitted_to = agency
     case.submission_reference = reference
     case.submitted_at = timezone.make_aware(datetime.combine(delivered_on, time()))
@@ -460,19 +484,25 @@ def case_close_refusal(
     return case_transition_refusal(case=case, to=CaseStatus.CLOSED)
 
 
-@transaction.atomic
-def case_close(*, case: Case, actor: AbstractBaseUser, reason: str) -> Case:
-    """Close a case, when ``case_close_refusal`` allows it, with a reason."""
-    case = case_lock(case=case)
+def case_close_check(*, case: Case, actor: AbstractBaseUser, reason: str) -> str:
+    """The reason as it will be recorded, or ReviewError if ``actor`` may not close
+    ``case`` now (``case_close_refusal``) or gave no reason; the case page checks it
+    before it asks to confirm."""
     if not reason.strip():
         raise ReviewError("say why the case is closed", field="reason")
     membership = Membership.objects.filter(tenant_id=case.tenant_id, user=actor).first()
     refusal = case_close_refusal(case=case, actor=actor, membership=membership)
     if refusal:
         raise ReviewError(refusal)
-    return case_transition(
-        case=case, to=CaseStatus.CLOSED, actor=actor, detail={"reason": reason.strip()[:2000]}
-    )
+    return reason.strip()[:2000]
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor: AbstractBaseUser, reason: str) -> Case:
+    """Close a case, when ``case_close_refusal`` allows it, with a reason."""
+    case = case_lock(case=case)
+    reason = case_close_check(case=case, actor=actor, reason=reason)
+    return case_transition(case=case, to=CaseStatus.CLOSED, actor=actor, detail={"reason": reason})
 
 
 def case_record_view(*, case: Case, actor: AbstractBaseUser, ip: str | None) -> None:

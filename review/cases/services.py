@@ -178,10 +178,10 @@ def case_open(*, decision: Decision) -> Case:
     return case
 
 
-@transaction.atomic
-def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
-    """Four eyes: a supervisor or admin who is not the case's author approves it."""
-    case = case_lock(case=case)
+def case_approve_check(*, case: Case, supervisor: AbstractBaseUser) -> None:
+    """Raise ReviewError if ``supervisor`` may not approve ``case`` now. The one rule:
+    ``case_approve`` checks it under the case's lock, and the case page before it asks
+    the supervisor to confirm (so a refusal is not preceded by the question)."""
     if not _may(case, supervisor, Capability.APPROVE_CASE):
         raise ReviewError(
             "only a supervisor or an admin of this tenant can approve a case", code="forbidden"
@@ -191,6 +191,16 @@ def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
             "four eyes: the author of a case cannot approve it; another supervisor must",
             code="forbidden",
         )
+    refusal = case_transition_refusal(case=case, to=CaseStatus.APPROVED)
+    if refusal:
+        raise ReviewError(refusal)
+
+
+@transaction.atomic
+def case_approve(*, case: Case, supervisor: AbstractBaseUser) -> Case:
+    """Four eyes: a supervisor or admin who is not the case's author approves it."""
+    case = case_lock(case=case)
+    case_approve_check(case=case, supervisor=supervisor)
     case.approved_by = supervisor
     case.approved_at = timezone.now()
     return case_transition(case=case, to=CaseStatus.APPROVED, actor=supervisor)

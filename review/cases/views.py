@@ -4,9 +4,12 @@ the NCMEC report page and the referral package download.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import HttpResponse
@@ -28,9 +31,10 @@ from review.cases.forms import (
 from review.cases.labels import case_field_label, said
 from review.cases.ncmec.report import ncmec_problems
 from review.cases.ncmec.selectors import ncmec_submission_get
-from review.cases.ncmec.services import ncmec_submission_request
+from review.cases.ncmec.services import ncmec_submission_check, ncmec_submission_request
 from review.cases.referral.package import package_filename
 from review.cases.referral.services import referral_package_download
+from review.confirmation import confirm_page, confirmed
 from review.errors import add_to_form
 from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
 from review.signin.client_ip import client_ip
@@ -53,6 +57,36 @@ def _case(request: ArtemisRequest, case_id: int) -> Case:
 
 def _back(request: ArtemisRequest, case: Case) -> HttpResponse:
     return redirect("cases:case", tenant_slug=request.tenant.slug, case_id=case.pk)
+
+
+def _ask(
+    request: ArtemisRequest,
+    case: Case,
+    *,
+    title: str,
+    consequence: str,
+    button: str,
+    facts: Iterable[tuple[str, str]] = (),
+    carry: Iterable[tuple[str, str]] = (),
+) -> HttpResponse:
+    """The page that asks before a case action that cannot be undone (approving, reporting
+    to NCMEC, recording a delivery, closing): it names the case, and its button posts what
+    was typed again with ``confirm``. Nothing is done, and nothing audited, until then."""
+    return confirm_page(
+        request,
+        heading=f"Case {case.reference}",
+        title=title,
+        consequence=consequence,
+        button=button,
+        back_url=reverse("cases:case", args=[request.tenant.slug, case.pk]),
+        facts=[
+            ("Case", f"{case.reference}: {case.target_label}, {case.status_label.lower()}"),
+            ("Written by", str(case.author)),
+            *facts,
+        ],
+        carry=carry,
+        cancel="Cancel, go back to the case",
+    )
 
 
 def _labels(form: forms.Form) -> dict[str, str]:
@@ -279,8 +313,28 @@ def case_submit(request: ArtemisRequest, case_id: int) -> HttpResponse:
 @tenant_page(Capability.APPROVE_CASE)
 @require_POST
 def case_approve(request: ArtemisRequest, case_id: int) -> HttpResponse:
+    """Approve, after a page that names the case: a POST without ``confirm`` only asks."""
     case = _case(request, case_id)
     try:
+        services.case_approve_check(case=case, supervisor=request.user)
+        if not confirmed(request):
+            target = case.reporting_target
+            after = (
+                "its referral package can be downloaded and its delivery recorded"
+                if target.recorded_by_hand
+                else f"a supervisor can send its {target.label}"
+            )
+            return _ask(
+                request,
+                case,
+                title=f"Approve case {case.reference}?",
+                consequence=(
+                    f"Case {case.reference} becomes approved: {case.author} can no longer "
+                    f"edit it, it can no longer be sent back, and {after}. An approval "
+                    "cannot be undone."
+                ),
+                button=f"Approve case {case.reference}",
+            )
         services.case_approve(case=case, supervisor=request.user)
     except ReviewError as exc:
         messages.error(request, said(exc))
@@ -312,12 +366,44 @@ def case_deliver(request: ArtemisRequest, case_id: int) -> HttpResponse:
             request, case, f"Delivery not recorded. {_form_errors(form)}", delivery_form=form
         )
     try:
-        case = flow.case_record_delivery(
+        agency, reference, delivered_on = flow.case_delivery_check(
             case=case,
             supervisor=request.user,
             agency=form.cleaned_data["agency"],
             reference=form.cleaned_data["reference"],
             delivered_on=form.cleaned_data["delivered_on"],
+        )
+        if not confirmed(request):
+            preservation = case.reporting_target.preservation
+            until = preservation.until(delivered_on)
+            return _ask(
+                request,
+                case,
+                title=f"Record that case {case.reference} was delivered to {agency}?",
+                consequence=(
+                    f"Case {case.reference} is recorded as submitted to {agency}, and its "
+                    f"conversation and account data are preserved until {until:%Y-%m-%d} "
+                    f"({preservation.why}). A recorded delivery cannot be undone or changed."
+                ),
+                button="Record delivery and start preservation",
+                facts=[
+                    ("Delivered to", agency),
+                    ("Their reference", reference),
+                    ("Delivered on", f"{delivered_on:%Y-%m-%d}"),
+                    ("Preserved until", f"{until:%Y-%m-%d}"),
+                ],
+                carry=[
+                    ("agency", agency),
+                    ("reference", reference),
+                    ("delivered_on", delivered_on.isoformat()),
+                ],
+            )
+        case = flow.case_record_delivery(
+            case=case,
+            supervisor=request.user,
+            agency=agency,
+            reference=reference,
+            delivered_on=delivered_on,
         )
     except ReviewError as exc:
         add_to_form(form, exc)
@@ -371,6 +457,21 @@ def case_close(request: ArtemisRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     reason = request.POST.get("reason", "")
     try:
+        kept = flow.case_close_check(case=case, actor=request.user, reason=reason)
+        if not confirmed(request):
+            return _ask(
+                request,
+                case,
+                title=f"Close case {case.reference}?",
+                consequence=(
+                    f"Case {case.reference} is closed with this reason. A closed case cannot "
+                    "be reopened: nothing more is done with it, and it no longer holds its "
+                    "conversation back from the retention policy's deletion."
+                ),
+                button=f"Close case {case.reference}",
+                facts=[("Reason", kept)],
+                carry=[("reason", reason)],
+            )
         flow.case_close(case=case, actor=request.user, reason=reason)
     except ReviewError as exc:
         return _refused(request, case, said(exc), status=exc.http_status, close_reason=reason)
@@ -400,6 +501,41 @@ def ncmec_panel_context(request: ArtemisRequest, case: Case) -> dict[str, Any]:
     }
 
 
+def _ask_ncmec(request: ArtemisRequest, case: Case) -> HttpResponse:
+    """The page that asks before a report goes to NCMEC, naming the report and where it
+    goes. The panel's button is a plain form, so this is a whole page; an htmx request from
+    an older panel gets the same page in place of the body."""
+    submission = ncmec_submission_get(tenant=request.tenant, case=case)
+    report = (
+        f"open report {submission.report_id}, resumed where it stopped ({submission.next_step})"
+        if submission is not None and submission.report_id
+        else "a new CyberTipline report"
+    )
+    where = urlsplit(settings.NCMEC_URL).hostname or settings.NCMEC_URL
+    preservation = case.reporting_target.preservation
+    response = _ask(
+        request,
+        case,
+        title=f"Send case {case.reference} to NCMEC?",
+        consequence=(
+            f"Artemis sends case {case.reference} to the CyberTipline of NCMEC (the National "
+            "Center for Missing & Exploited Children, the clearinghouse US law names for "
+            "these reports, which makes them available to law enforcement): the reported "
+            "user's details, the child's, the "
+            "narrative and the conversation's transcript. This cannot be undone: once NCMEC "
+            "has the report, Artemis cannot withdraw it, and the case is preserved for "
+            f"{preservation.days} days."
+        ),
+        button=f"Send case {case.reference} to NCMEC",
+        facts=[("Report", report), ("Sent to", f"NCMEC's CyberTipline at {where}")],
+        carry=[("next", request.POST.get("next", ""))],
+    )
+    if request.htmx:
+        response["HX-Retarget"] = "body"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
 @tenant_page(Capability.READ_CASES)
 @require_http_methods(["GET", "POST"])
 def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
@@ -412,6 +548,9 @@ def case_ncmec(request: ArtemisRequest, case_id: int) -> HttpResponse:
         if not _may_submit(request):
             raise PermissionDenied("this needs the capability 'submit_report'")
         try:
+            ncmec_submission_check(case=case, actor=request.user)
+            if not confirmed(request):
+                return _ask_ncmec(request, case)
             ncmec_submission_request(case=case, actor=request.user)
         except ReviewError as exc:
             level, notice = messages.ERROR, str(exc)

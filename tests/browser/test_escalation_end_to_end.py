@@ -112,6 +112,9 @@ def approve(tab: Any, base: str, case: Case) -> None:
     tab.click(f"text={case.reference}")
     tab.wait_for_url(f"{base}/t/acme/cases/{case.pk}")
     tab.click("#case-approve")
+    # It asks first, naming the case; only the question's own button approves.
+    assert f"Approve case {case.reference}?" in tab.inner_text("#confirm")
+    tab.click("#confirm-button")
     tab.wait_for_selector(f"text=Case {case.reference} approved.")
 
 
@@ -147,7 +150,17 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     approve(page, base, report_case)
     # Sam approved it and may also report it: the four eyes are the author's and his.
     assert "Not sent yet" in page.inner_text("#ncmec-panel")
+    sent_before = len(cybertipline.state.requests)
     page.click("#ncmec-panel button:has-text('Submit to NCMEC')")
+    # The first press only asks, naming the case, the report and where it goes; nothing
+    # is sent until the question is answered (from the keyboard here).
+    question = page.inner_text("#confirm")
+    assert f"Send case {report_case.reference} to NCMEC?" in question
+    assert "a new CyberTipline report" in question
+    assert "cannot be undone" in question
+    assert len(cybertipline.state.requests) == sent_before, "nothing sent by the first press"
+    page.focus("#confirm-button")
+    page.keyboard.press("Enter")
     # The panel polls while the worker sends; then the whole page shows the new status.
     page.wait_for_selector("#ncmec-panel >> text=Report id", timeout=45_000)
     page.wait_for_selector("#case-status:has-text('Preserved')")
@@ -201,6 +214,12 @@ def test_an_ncmec_report_and_a_referral_package_go_all_the_way_in_the_browser(
     page.fill("#id_reference", "SPD-2026-1142")
     page.fill("#id_delivered_on", f"{timezone.localdate():%Y-%m-%d}")
     page.click("#case-deliver")
+    question = page.inner_text("#confirm")
+    assert f"Record that case {referral.reference} was delivered to" in question
+    assert "SPD-2026-1142" in question
+    referral.refresh_from_db()
+    assert referral.status == CaseStatus.APPROVED, "asked, not yet recorded"
+    page.click("#confirm-button")
     page.wait_for_selector(f"text=Delivery recorded; case {referral.reference} is preserved")
 
     referral.refresh_from_db()

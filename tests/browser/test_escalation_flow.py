@@ -64,6 +64,14 @@ def test_alice_escalates_and_completes_a_case_and_sam_approves_it(
     assert "keep the chat secret" in page.inner_text(".case-record")
     assert page.get_attribute("#transcript-link", "href") == f"/t/acme/items/{item.pk}"
     page.click("#case-approve")
+    # Approving asks first; cancelling leaves the case as it was.
+    assert f"Approve case {case.reference}?" in page.inner_text("#confirm")
+    page.click("#confirm-cancel")
+    page.wait_for_url(f"{base}/t/acme/cases/{case.pk}")
+    assert page.inner_text("#case-status") == "Awaiting approval"
+    page.click("#case-approve")
+    page.focus("#confirm-button")
+    page.keyboard.press("Enter")
     page.wait_for_selector(f"text=Case {case.reference} approved.")
 
     case.refresh_from_db()

@@ -115,17 +115,23 @@ def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
         )
 
 
-@transaction.atomic
-def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSubmission:
-    """A supervisor asks for the case to be reported: check it is ready, mark it queued,
-    and owe the work to a Celery worker (the outbox sends it once this commits)."""
-    case = case_lock(case=case)
+def ncmec_submission_check(*, case: Case, actor: AbstractBaseUser) -> None:
+    """Raise ReviewError if ``actor`` may not ask for ``case`` to be reported now, or its
+    report would not build; the case page checks it before it asks to confirm."""
     _check_submittable(case, actor)
     problems = ncmec_problems(case)
     if problems:
         raise ReviewError(
             "the report is not ready: " + "; ".join(str(p) for p in problems), code="invalid"
         )
+
+
+@transaction.atomic
+def ncmec_submission_request(*, case: Case, actor: AbstractBaseUser) -> NcmecSubmission:
+    """A supervisor asks for the case to be reported: check it is ready, mark it queued,
+    and owe the work to a Celery worker (the outbox sends it once this commits)."""
+    case = case_lock(case=case)
+    ncmec_submission_check(case=case, actor=actor)
     submission, _ = NcmecSubmission.objects.select_for_update().get_or_create(
         case=case, defaults={"tenant": case.tenant}
     )

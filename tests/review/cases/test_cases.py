@@ -34,6 +34,8 @@ from tests.review_support import flagged_item, signed_in
 pytestmark = pytest.mark.django_db
 
 CET = timezone(timedelta(hours=1))
+# What the page that asks first posts back (review.confirmation): the action is done.
+CONFIRM = {"confirm": "yes"}
 
 
 def complete(case: Case, author: Any) -> Case:
@@ -246,7 +248,7 @@ def test_alice_submits_and_sam_approves_from_the_inbox(acme: Tenant, alice: Any,
     assert 'Escalations inbox <span class="count">1</span>' in inbox
     page = client.get(f"/t/acme/cases/{case.pk}").content.decode()
     assert f'href="/t/acme/items/{case.decision.queue_item_id}"' in page, "the transcript link"
-    client.post(f"/t/acme/cases/{case.pk}/approve")
+    client.post(f"/t/acme/cases/{case.pk}/approve", CONFIRM)
 
     case.refresh_from_db()
     assert (case.status, case.approved_by) == (CaseStatus.APPROVED, sam)
@@ -255,7 +257,7 @@ def test_alice_submits_and_sam_approves_from_the_inbox(acme: Tenant, alice: Any,
 def test_a_supervisor_cannot_approve_a_case_they_wrote(acme: Tenant, sam: Any) -> None:
     case = submitted(acme, sam)
 
-    response = signed_in(sam).post(f"/t/acme/cases/{case.pk}/approve", follow=True)
+    response = signed_in(sam).post(f"/t/acme/cases/{case.pk}/approve", CONFIRM, follow=True)
 
     assert "four eyes" in response.content.decode()
     case.refresh_from_db()
@@ -265,7 +267,7 @@ def test_a_supervisor_cannot_approve_a_case_they_wrote(acme: Tenant, sam: Any) -
 def test_a_moderator_cannot_approve_a_case(acme: Tenant, alice: Any) -> None:
     case = submitted(acme, alice)
 
-    response = signed_in(alice).post(f"/t/acme/cases/{case.pk}/approve")
+    response = signed_in(alice).post(f"/t/acme/cases/{case.pk}/approve", CONFIRM)
 
     assert response.status_code == 403
     case.refresh_from_db()
@@ -337,7 +339,7 @@ def test_another_tenants_case_answers_404(acme: Tenant, globex: Tenant, alice: A
     client = signed_in(grace)
 
     assert client.get(f"/t/globex/cases/{case.pk}").status_code == 404
-    assert client.post(f"/t/globex/cases/{case.pk}/approve").status_code == 404
+    assert client.post(f"/t/globex/cases/{case.pk}/approve", CONFIRM).status_code == 404
     assert client.get(f"/t/acme/cases/{case.pk}").status_code == 404
 
 
@@ -355,10 +357,15 @@ def test_each_move_through_the_views_is_audited(acme: Tenant, alice: Any, sam: A
     case = complete(escalate(acme, alice, "escalate_law_enforcement"), alice)
     signed_in(alice).post(f"/t/acme/cases/{case.pk}/submit")
     client = signed_in(sam)
-    client.post(f"/t/acme/cases/{case.pk}/approve")
+    client.post(f"/t/acme/cases/{case.pk}/approve", CONFIRM)
     client.post(
         f"/t/acme/cases/{case.pk}/deliver",
-        {"agency": "County Sheriff", "reference": "CS-1", "delivered_on": dj_timezone.localdate()},
+        {
+            **CONFIRM,
+            "agency": "County Sheriff",
+            "reference": "CS-1",
+            "delivered_on": dj_timezone.localdate(),
+        },
     )
 
     moves = AuditEvent.objects.filter(
@@ -383,7 +390,7 @@ def test_recording_a_delivery_preserves_the_referral_for_a_year(
 
     response = signed_in(sam).post(
         f"/t/acme/cases/{case.pk}/deliver",
-        {"agency": "County Sheriff", "reference": "CS-1", "delivered_on": delivered_on},
+        {**CONFIRM, "agency": "County Sheriff", "reference": "CS-1", "delivered_on": delivered_on},
         follow=True,
     )
 
@@ -408,7 +415,9 @@ def test_a_delivery_needs_agency_reference_and_date(
 ) -> None:
     case = approved_referral(acme, alice, sam)
 
-    response = signed_in(sam).post(f"/t/acme/cases/{case.pk}/deliver", form, follow=True)
+    response = signed_in(sam).post(
+        f"/t/acme/cases/{case.pk}/deliver", {**form, **CONFIRM}, follow=True
+    )
 
     assert message in response.content.decode()
     case.refresh_from_db()
@@ -420,7 +429,7 @@ def test_an_ncmec_case_is_not_delivered(acme: Tenant, alice: Any, sam: Any) -> N
 
     response = signed_in(sam).post(
         f"/t/acme/cases/{case.pk}/deliver",
-        {"agency": "Sheriff", "reference": "CS-1", "delivered_on": "2026-11-20"},
+        {**CONFIRM, "agency": "Sheriff", "reference": "CS-1", "delivered_on": "2026-11-20"},
         follow=True,
     )
 
@@ -434,7 +443,12 @@ def test_a_supervisor_extends_preservation_with_a_reason(
     client = signed_in(sam)
     client.post(
         f"/t/acme/cases/{case.pk}/deliver",
-        {"agency": "Sheriff", "reference": "CS-1", "delivered_on": dj_timezone.localdate()},
+        {
+            **CONFIRM,
+            "agency": "Sheriff",
+            "reference": "CS-1",
+            "delivered_on": dj_timezone.localdate(),
+        },
     )
     later = dj_timezone.localdate() + timedelta(days=700)
 
@@ -456,7 +470,7 @@ def test_the_case_history_says_why_and_until_when_preservation_was_extended(
     today = dj_timezone.localdate()
     client.post(
         f"/t/acme/cases/{case.pk}/deliver",
-        {"agency": "County Sheriff", "reference": "CS-1", "delivered_on": today},
+        {**CONFIRM, "agency": "County Sheriff", "reference": "CS-1", "delivered_on": today},
     )
     first, later = today + timedelta(days=365), today + timedelta(days=700)
     client.post(f"/t/acme/cases/{case.pk}/extend", {"until": later, "reason": "Police asked."})
@@ -471,7 +485,7 @@ def test_the_case_history_says_why_and_until_when_preservation_was_extended(
 def test_the_case_history_says_why_a_case_was_closed(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice)
     client = signed_in(alice)
-    client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "Escalated by mistake."})
+    client.post(f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "Escalated by mistake."})
 
     closed = client.get(f"/t/acme/cases/{case.pk}").content.decode()
 
@@ -482,10 +496,10 @@ def test_a_draft_closes_only_with_a_reason(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice)
     client = signed_in(alice)
 
-    client.post(f"/t/acme/cases/{case.pk}/close", {"reason": ""})
+    client.post(f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": ""})
     case.refresh_from_db()
     assert case.status == CaseStatus.DRAFT
-    client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "Escalated by mistake."})
+    client.post(f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "Escalated by mistake."})
 
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
@@ -503,12 +517,14 @@ def test_a_preserved_case_closes_only_after_its_preservation_date(
     page = client.get(f"/t/acme/cases/{case.pk}").content.decode()
     assert 'id="case-close"' not in page, "no Close button while it would be refused"
 
-    refused = client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "done"}, follow=True)
+    refused = client.post(
+        f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "done"}, follow=True
+    )
     assert "can be closed only after that date" in refused.content.decode()
     yesterday = dj_timezone.localdate() - timedelta(days=1)
     Case.objects.filter(pk=case.pk).update(preserve_until=yesterday)
     assert 'id="case-close"' in client.get(f"/t/acme/cases/{case.pk}").content.decode()
-    client.post(f"/t/acme/cases/{case.pk}/close", {"reason": "Preservation ended."})
+    client.post(f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "Preservation ended."})
 
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
@@ -517,7 +533,7 @@ def test_a_preserved_case_closes_only_after_its_preservation_date(
 def test_an_approved_case_cannot_be_closed(acme: Tenant, alice: Any, sam: Any) -> None:
     case = approved_referral(acme, alice, sam)
 
-    signed_in(sam).post(f"/t/acme/cases/{case.pk}/close", {"reason": "no"})
+    signed_in(sam).post(f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "no"})
 
     case.refresh_from_db()
     assert case.status == CaseStatus.APPROVED

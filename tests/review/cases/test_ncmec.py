@@ -663,7 +663,7 @@ def test_a_supervisor_queues_the_report_and_the_worker_sends_it(
     assert "Submit to NCMEC" in page.content.decode()
 
     with django_capture_on_commit_callbacks() as queued:
-        response = browser.post(f"/t/acme/cases/{case.pk}/ncmec")
+        response = browser.post(f"/t/acme/cases/{case.pk}/ncmec", {"confirm": "yes"})
     assert response.status_code == 302
     assert len(queued) == 1
     assert NcmecSubmission.objects.get(case=case).state == NcmecState.QUEUED
@@ -686,7 +686,7 @@ def test_the_polling_panel_reloads_the_whole_case_page_once_the_report_is_sent(
     case = approved_case(acme, alice, sam)
     browser = signed_in(sam)
     with django_capture_on_commit_callbacks():
-        browser.post(f"/t/acme/cases/{case.pk}/ncmec")
+        browser.post(f"/t/acme/cases/{case.pk}/ncmec", {"confirm": "yes"})
     poll = f"/t/acme/cases/{case.pk}/ncmec?poll=1"
 
     waiting = browser.get(poll, HTTP_HX_REQUEST="true")
@@ -704,7 +704,7 @@ def test_a_moderator_cannot_submit_a_case(
     case = approved_case(acme, alice, sam)
     browser = signed_in(alice)
 
-    response = browser.post(f"/t/acme/cases/{case.pk}/ncmec")
+    response = browser.post(f"/t/acme/cases/{case.pk}/ncmec", {"confirm": "yes"})
 
     assert response.status_code == 403
     assert not NcmecSubmission.objects.filter(case=case).exists()
@@ -718,6 +718,6 @@ def test_another_tenants_case_answers_404(acme: Tenant, globex: Tenant, sam: Any
     theirs = escalate(globex, gina)
     browser = signed_in(sam)
 
-    assert browser.post(f"/t/acme/cases/{theirs.pk}/ncmec").status_code == 404
+    assert browser.post(f"/t/acme/cases/{theirs.pk}/ncmec", {"confirm": "yes"}).status_code == 404
     assert browser.get(f"/t/acme/cases/{theirs.pk}/ncmec").status_code == 404
     assert not NcmecSubmission.objects.exists()

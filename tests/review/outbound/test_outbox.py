@@ -221,7 +221,7 @@ def test_a_report_to_ncmec_and_a_training_asked_for_in_an_outage_are_sent_when_i
     case = approved_case(acme, alice, sam)
     broker.stop()
 
-    reported = signed_in(sam).post(f"/t/acme/cases/{case.pk}/ncmec")
+    reported = signed_in(sam).post(f"/t/acme/cases/{case.pk}/ncmec", {"confirm": "yes"})
     trained = signed_in(ada).post("/t/acme/admin/models/train", {"reason": "during the outage"})
 
     assert (reported.status_code, trained.status_code) == (302, 302)

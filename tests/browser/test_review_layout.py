@@ -92,6 +92,18 @@ def _open(tab: Any, base: str, item: QueueItem, width: int, height: int) -> None
     expect(tab.locator("[data-decision-panel] [data-lease-time]")).to_have_text(COUNTDOWN)
 
 
+def _in_view_hiding_nothing(tab: Any, panel: Any, height: int) -> None:
+    """At the page's top, halfway and bottom, the decision panel is wholly in the window and
+    nothing of the side column is painted under it."""
+    for where in SCROLLS:
+        tab.evaluate(f"window.scrollTo(0, {where})")
+        assert tab.evaluate(UNDER_THE_PANEL) == [], where
+        box = panel.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0, (where, box)
+        assert box["y"] + box["height"] <= height, (where, box)
+
+
 @pytest.mark.parametrize("long", [False, True], ids=["3 messages", "64 messages"])
 def test_at_1280x900_the_decision_panel_hides_nothing_of_why_it_was_flagged(
     live_server: Any,
@@ -106,13 +118,7 @@ def test_at_1280x900_the_decision_panel_hides_nothing_of_why_it_was_flagged(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"review-1280x900-{'long' if long else 'short'}.png"))
 
-    for where in SCROLLS:
-        page.evaluate(f"window.scrollTo(0, {where})")
-        assert page.evaluate(UNDER_THE_PANEL) == [], where
-        box = panel.bounding_box()
-        assert box is not None
-        assert box["y"] >= 0, (where, box)
-        assert box["y"] + box["height"] <= 900, (where, box)
+    _in_view_hiding_nothing(page, panel, 900)
     if long:
         # Scrolled past the header, the column takes the whole window's height back.
         page.evaluate(f"window.scrollTo(0, {SCROLLS[1]})")
@@ -157,13 +163,7 @@ def test_at_1280x900_the_appeal_outcome_panel_hides_nothing_of_the_appeal(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "appeal-1280x900.png"))
 
-    for where in SCROLLS:
-        page.evaluate(f"window.scrollTo(0, {where})")
-        assert page.evaluate(UNDER_THE_PANEL) == [], where
-        box = panel.bounding_box()
-        assert box is not None
-        assert box["y"] >= 0, (where, box)
-        assert box["y"] + box["height"] <= 900, (where, box)
+    _in_view_hiding_nothing(page, panel, 900)
     # The statement and the appealed decision scroll into view, uncovered.
     page.evaluate("window.scrollTo(0, 0)")
     for last in ("#appeal-statement", "#appealed-decision"):

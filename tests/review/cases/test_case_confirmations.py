@@ -27,7 +27,7 @@ from review.models import (
 )
 from tests.review.cases.test_case_lifecycle import escalate
 from tests.review.cases.test_cases import approved_referral, submitted
-from tests.review.cases.test_ncmec import approved_case
+from tests.review.cases.test_ncmec import approved_case, reporter_settings
 from tests.review_support import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -38,14 +38,7 @@ CONFIRM = {"confirm": "yes"}
 @pytest.fixture(autouse=True)
 def ncmec_settings(settings: Any) -> None:
     # Nothing is sent in these tests (no worker runs): the address is only named.
-    settings.NCMEC_URL = "https://exttest.cybertip.org/ispws"
-    settings.NCMEC_USERNAME = "acme-esp"
-    settings.NCMEC_PASSWORD = "s3cret"
-    settings.NCMEC_REPORTER_FIRST_NAME = "Rita"
-    settings.NCMEC_REPORTER_LAST_NAME = "Reyes"
-    settings.NCMEC_REPORTER_EMAIL = "safety@acme.example"
-    settings.NCMEC_REPORTER_PHONE = "+1 555 0100"
-    settings.ARTEMIS_ESP_NAME = "Acme Chat Inc."
+    reporter_settings(settings, "https://exttest.cybertip.org/ispws")
 
 
 def _notices(response: Any) -> list[str]:

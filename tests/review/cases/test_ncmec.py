@@ -61,7 +61,12 @@ def cybertipline() -> Iterator[CyberTiplineServer]:
 
 @pytest.fixture(autouse=True)
 def ncmec_settings(settings: Any, cybertipline: CyberTiplineServer) -> None:
-    settings.NCMEC_URL = cybertipline.url
+    reporter_settings(settings, cybertipline.url)
+
+
+def reporter_settings(settings: Any, url: str) -> None:
+    """Acme's CyberTipline account and reporter, with the CyberTipline at ``url``."""
+    settings.NCMEC_URL = url
     settings.NCMEC_USERNAME = "acme-esp"
     settings.NCMEC_PASSWORD = "s3cret"
     settings.NCMEC_REPORTER_FIRST_NAME = "Rita"

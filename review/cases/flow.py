@@ -12,7 +12,7 @@ audit trail must never hold what was said. Moves go through ``case_transition``.
 from __future__ import annotations
 
 import ipaddress
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -448,7 +448,10 @@ def case_record_delivery(
     )
     case.submitted_to = agency
     case.submission_reference = reference
-    case.submitted_at = timezone.make_aware(datetime.combine(delivered_on, time()))
+    # The date is the supervisor's word; the time is when Artemis recorded it. Neither is
+    # dressed up as the other (a midnight "delivered at" claims a time nobody gave).
+    case.delivered_on = delivered_on
+    case.submitted_at = timezone.now()
     case_transition(
         case=case,
         to=CaseStatus.SUBMITTED,

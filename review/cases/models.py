@@ -129,6 +129,9 @@ class Case(models.Model):
     # CyberTipline, the agency a referral was handed to) and their reference (the report
     # id, the agency's reference). A target's own details live in its own table.
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # A referral handed over by hand: the date the supervisor says it was delivered. No
+    # time of day is claimed; ``submitted_at`` is then when the delivery was recorded.
+    delivered_on = models.DateField(null=True, blank=True)
     submitted_to = models.CharField(max_length=255, blank=True)
     submission_reference = models.CharField(max_length=255, blank=True)
     # Nothing about the case may be purged before this date (the target's preservation

@@ -109,10 +109,10 @@ class ReportingTarget(ABC):
         """What ``panel_template`` needs; the case page merges it into its context."""
 
     def package_fields(self, case: Case) -> dict[str, Any]:
-        """This target's keys in the referral package's case.json (format /1 keeps the
-        keys it always had: ``ncmec_report_id``, ``ncmec_file_ids``, ``submitted_at_utc``,
-        ``delivered_at_utc``; the neutral ``submitted_to`` and ``submission_reference`` are
-        written for every target)."""
+        """This target's keys in the referral package's case.json (every package has them
+        all, empty where another target fills them: ``ncmec_report_id``, ``ncmec_file_ids``,
+        ``submitted_at_utc``, ``delivered_on``, ``delivery_recorded_at_utc``; the neutral
+        ``submitted_to`` and ``submission_reference`` are written for every target)."""
         return {}
 
 

@@ -132,11 +132,12 @@ def _case_data(case: Case) -> dict[str, Any]:
         "annotations": [
             {"key": key, "label": CASE_ANNOTATIONS.get(key, key)} for key in case.annotations
         ],
-        # Format /1's keys for what the target gave back; each target fills its own.
+        # The keys for what the target gave back; each target fills its own.
         "ncmec_report_id": "",
         "ncmec_file_ids": [],
         "submitted_at_utc": "",
-        "delivered_at_utc": "",
+        "delivered_on": "",
+        "delivery_recorded_at_utc": "",
         **case.reporting_target.package_fields(case),
         "submitted_to": case.submitted_to,
         "submission_reference": case.submission_reference,

@@ -25,7 +25,11 @@ from review.tenancy.capabilities import Capability, user_can
 
 logger = logging.getLogger("artemis.referral")
 
-FORMAT = "artemis-referral-package/1"
+# /2: a hand delivery's case.json says ``delivered_on`` (the date the supervisor gave) and
+# ``delivery_recorded_at_utc`` where /1 said ``delivered_at_utc`` (midnight of that date).
+FORMAT = "artemis-referral-package/2"
+# What verify_package still checks: a package handed over before /2 must still verify.
+FORMATS = frozenset({"artemis-referral-package/1", FORMAT})
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing_public_key.pem"

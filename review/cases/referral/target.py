@@ -50,4 +50,7 @@ class LawEnforcementTarget(ReportingTarget):
     def package_fields(self, case: Case) -> dict[str, Any]:
         from review.cases.referral.evidence import utc_iso
 
-        return {"delivered_at_utc": utc_iso(case.submitted_at)}
+        return {
+            "delivered_on": case.delivered_on.isoformat() if case.delivered_on else "",
+            "delivery_recorded_at_utc": utc_iso(case.submitted_at),
+        }

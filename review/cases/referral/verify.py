@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from review.cases.referral import signing
-from review.cases.referral.package import FORMAT, MANIFEST, SIGNATURE, UNLISTED
+from review.cases.referral.package import FORMATS, MANIFEST, SIGNATURE, UNLISTED
 
 
 @dataclass
@@ -58,9 +58,10 @@ def package_verify(data: bytes, *, public_key: Ed25519PublicKey | None) -> Packa
             check.problems.append(f"{MANIFEST}: cannot be read ({exc})")
             return check
         check.case = str(manifest.get("case", ""))
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in FORMATS:
             check.problems.append(
-                f"{MANIFEST}: format {manifest.get('format')!r} is not {FORMAT!r}"
+                f"{MANIFEST}: format {manifest.get('format')!r} is not one of "
+                + ", ".join(sorted(FORMATS))
             )
         _check_signature(manifest, manifest_bytes, signature, public_key, check)
         present = set(names)

@@ -107,3 +107,34 @@ def test_the_target_neutral_case_migrates_back_and_forth_without_losing_a_value(
         ["f-1"],
     )
     assert submission.receipt == "<reportDoneResponse>777</reportDoneResponse>"
+
+
+def test_a_delivery_recorded_before_0035_gets_its_date_and_the_time_it_was_recorded(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    from review.cases.flow import case_record_delivery
+    from review.cases.services import case_approve
+    from review.models import AuditAction, AuditEvent
+
+    case = escalate(acme, alice, 0, "escalate_law_enforcement")
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_APPROVAL)
+    case = case_approve(case=Case.objects.get(pk=case.pk), supervisor=sam)
+    Case.objects.filter(pk=case.pk).update(approved_at=datetime(2026, 11, 19, 12, 0, tzinfo=UTC))
+    case = case_record_delivery(
+        case=case, supervisor=sam, agency="County Sheriff", reference="CS-1",
+        delivered_on=date(2026, 11, 20),
+    )  # fmt: skip
+    event = AuditEvent.objects.get(
+        action=AuditAction.CASE_TRANSITION, target_id=str(case.pk), detail__to="submitted"
+    )
+    untouched = escalate(acme, alice, 1)
+    # What the code before 0035 stored: midnight of the date given, and no date of its own.
+    old = migrate(("review", "0034_audit_action_label_of_page_views")).get_model("review", "Case")
+    old.objects.filter(pk=case.pk).update(submitted_at=datetime(2026, 11, 20, tzinfo=UTC))
+
+    migrate()
+
+    case = Case.objects.get(pk=case.pk)
+    assert case.delivered_on == date(2026, 11, 20)
+    assert case.submitted_at == event.created_at
+    assert Case.objects.get(pk=untouched.pk).delivered_on is None

@@ -22,8 +22,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.template.loader import render_to_string
+from django.utils import timezone as dj_timezone
 
 from review.audit.services import audit_verify, canonical_hash
+from review.cases.flow import case_record_delivery
 from review.cases.referral import signing
 from review.cases.referral.package import referral_package_build
 from review.cases.referral.pdf import drawable
@@ -533,6 +535,29 @@ def test_an_ncmec_case_can_be_packaged_once_its_report_is_submitted(
     assert json.loads(files["case.json"])["ncmec_report_id"] == "123456"
 
 
+def test_a_delivered_referral_says_the_date_given_and_when_it_was_recorded(
+    acme: Tenant, alice: Any, sam: Any, provider_key: Any
+) -> None:
+    case = approved_referral(acme, alice, sam)
+    delivered_on = dj_timezone.localdate()
+    before = dj_timezone.now()
+    case = case_record_delivery(
+        case=case, supervisor=sam, agency="County Sheriff", reference="CS-9",
+        delivered_on=delivered_on,
+    )  # fmt: skip
+
+    record = json.loads(members(referral_package_build(case=case, actor=sam)[0])["case.json"])
+
+    # The date as the supervisor gave it, and no time of day she did not give.
+    assert record["delivered_on"] == delivered_on.isoformat()
+    assert "delivered_at_utc" not in record
+    recorded = datetime.fromisoformat(record["delivery_recorded_at_utc"])
+    assert before <= recorded <= dj_timezone.now()
+    assert (record["submitted_to"], record["submission_reference"]) == ("County Sheriff", "CS-9")
+    assert record["ncmec_report_id"] == ""
+    assert record["submitted_at_utc"] == ""
+
+
 def test_a_moderator_cannot_build_a_package(
     acme: Tenant, alice: Any, sam: Any, provider_key: Any
 ) -> None:
@@ -618,6 +643,33 @@ def test_verification_catches_a_bad_signature(
     assert found == [
         f"signature does not verify with key {signing.fingerprint(impostor.public_key())} "
         f"(the package names key {signing.fingerprint(provider_key.public_key())})"
+    ]
+
+
+def resigned(data: bytes, key: Any, **manifest_changes: Any) -> bytes:
+    """The package with its manifest changed and signed again with ``key``."""
+    manifest = json.loads(members(data)["manifest.json"])
+    manifest.update(manifest_changes)
+    body = json.dumps(manifest).encode()
+    return rezip(data, change={"manifest.json": body, "manifest.sig": signing.sign(body, key)})
+
+
+def test_a_package_of_the_earlier_format_still_verifies_and_an_unknown_one_does_not(
+    acme: Tenant, alice: Any, sam: Any, provider_key: Any
+) -> None:
+    data = referral_package_build(case=approved_referral(acme, alice, sam), actor=sam)[0]
+    assert json.loads(members(data)["manifest.json"])["format"] == "artemis-referral-package/2"
+
+    # A package handed over before format /2 must verify as it did.
+    assert (
+        problems(resigned(data, provider_key, format="artemis-referral-package/1"), provider_key)
+        == []
+    )
+    assert problems(
+        resigned(data, provider_key, format="artemis-referral-package/9"), provider_key
+    ) == [
+        "manifest.json: format 'artemis-referral-package/9' is not one of "
+        "artemis-referral-package/1, artemis-referral-package/2"
     ]
 
 

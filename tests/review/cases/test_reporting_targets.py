@@ -5,7 +5,7 @@ panel), and a new target (Cybertip.ca, here) needs no change to the case code.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -126,6 +126,7 @@ def test_a_new_target_is_blocked_preserved_and_shown_by_its_own_rules(
     case_transition(case=case, to=CaseStatus.AWAITING_APPROVAL, actor=alice)
     case = case_approve(case=case, supervisor=sam)
     delivered_on = timezone.localdate()
+    before = timezone.now()
     case = case_record_delivery(
         case=case,
         supervisor=sam,
@@ -136,9 +137,9 @@ def test_a_new_target_is_blocked_preserved_and_shown_by_its_own_rules(
 
     assert case.status == CaseStatus.PRESERVED
     assert case.preserve_until == delivered_on + timedelta(days=730)
-    assert case.submitted_at == timezone.make_aware(
-        datetime.combine(delivered_on, datetime.min.time())
-    )
+    assert case.delivered_on == delivered_on
+    assert case.submitted_at is not None
+    assert before <= case.submitted_at <= timezone.now()  # when it was recorded
     assert (case.submitted_to, case.submission_reference) == ("Cybertip.ca", "CTC-77")
     assert AuditEvent.objects.filter(
         action=AuditAction.CASE_TRANSITION, target_id=str(case.pk), detail__to="submitted"
@@ -146,5 +147,8 @@ def test_a_new_target_is_blocked_preserved_and_shown_by_its_own_rules(
     page = signed_in(sam).get(f"/t/acme/cases/{case.pk}").content.decode()
     assert "Cybertip.ca report" in page
     assert "kept two years, as the hotline asks" in page
-    assert "Delivered to Cybertip.ca (their reference CTC-77)" in page
+    assert (
+        f"Delivered to Cybertip.ca (their reference CTC-77) on {delivered_on:%Y-%m-%d} "
+        f'<span class="muted">(recorded {case.submitted_at:%Y-%m-%d %H:%M} UTC)</span>'
+    ) in page
     assert "approved → submitted to cybertip.ca" in page

@@ -36,7 +36,7 @@ from review.cases.referral.package import package_filename
 from review.cases.referral.services import referral_package_download
 from review.confirmation import confirm_page, confirmed
 from review.errors import add_to_form
-from review.models import CASE_ANNOTATIONS, Case, CaseStatus, NcmecState, ReviewError
+from review.models import CASE_ANNOTATIONS, AuditEvent, Case, CaseStatus, NcmecState, ReviewError
 from review.signin.client_ip import client_ip
 from review.tenancy.access import ArtemisRequest, found_or_404, tenant_page
 from review.tenancy.capabilities import Capability, member_can
@@ -165,14 +165,18 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         fields = event.detail.get("fields") if isinstance(event.detail, dict) else None
         if isinstance(fields, list):
             event.field_labels = [case_field_label(str(name)) for name in fields]
-    sent_back = next(
-        (
-            e
-            for e in reversed(history)
-            if e.action == "case_transition" and e.detail.get("to") == CaseStatus.DRAFT
-        ),
-        None,
-    )
+
+    def last_move_to(status: str) -> AuditEvent | None:
+        return next(
+            (
+                e
+                for e in reversed(history)
+                if e.action == "case_transition" and e.detail.get("to") == status
+            ),
+            None,
+        )
+
+    sent_back = last_move_to(CaseStatus.DRAFT)
     return {
         "tenant": request.tenant,
         "membership": request.membership,
@@ -185,6 +189,8 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
         "annotation_labels": [CASE_ANNOTATIONS.get(a, a) for a in case.annotations],
         "incident_offset": format_offset(case.incident_utc_offset_minutes),
         "history": history,
+        # Who closed it and why, as the audit trail has it (the history says it too).
+        "closed": last_move_to(CaseStatus.CLOSED) if case.closed_at else None,
         # The flagged messages as the escalating moderator saw them; a hidden one is revealed
         # on the review page's terms (audited), and stays revealed in this session.
         "evidence": flagged_rows(

@@ -492,6 +492,24 @@ def test_the_case_history_says_why_a_case_was_closed(acme: Tenant, alice: Any) -
     assert "(reason: Escalated by mistake.)" in closed
 
 
+def test_a_closed_cases_status_says_who_closed_it_when_and_why(
+    acme: Tenant, alice: Any, sam: Any
+) -> None:
+    case = escalate(acme, alice)
+    signed_in(alice).post(
+        f"/t/acme/cases/{case.pk}/close", {**CONFIRM, "reason": "Escalated by mistake."}
+    )
+    case.refresh_from_db()
+
+    # Another member opening it later learns it from the status, not by reading the history.
+    page = signed_in(sam).get(f"/t/acme/cases/{case.pk}").content.decode()
+
+    status = page.split('id="case-closed">')[1].split("</p>")[0]
+    assert status == (
+        f"Closed by alice on {case.closed_at:%Y-%m-%d %H:%M} UTC. Reason: Escalated by mistake."
+    )
+
+
 def test_a_draft_closes_only_with_a_reason(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice)
     client = signed_in(alice)

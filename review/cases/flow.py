@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from review.audit.services import audit_record
 from review.cases.labels import case_field_label
+from review.cases.models import in_sentence
 from review.cases.services import case_lock, case_preserve, case_transition, case_transition_refusal
 from review.intake.account_data import IP_EVENTS, ISO_3166_ALPHA2, MAX_DEVICE_IDS, MAX_IP_EVENTS
 from review.intake.api.inputs import FIRST_YEAR, LATEST_AHEAD, offset_is_valid
@@ -329,7 +330,7 @@ def case_update(*, case: Case, actor: AbstractBaseUser, **fields: Any) -> Case:
     case = case_lock(case=case)
     if case.status != CaseStatus.DRAFT:
         raise ReviewError(
-            f"case {case.reference} is {CaseStatus(case.status).label.lower()}; "
+            f"case {case.reference} is {in_sentence(CaseStatus(case.status).label)}; "
             "only a draft can be edited"
         )
     if case.author_id != actor.pk:

@@ -59,6 +59,16 @@ CASE_ANNOTATIONS: dict[str, str] = {
 }
 
 
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: the first word lowercased ("Awaiting approval"
+    is "awaiting approval"), unless it is an acronym, and every later word as it is, so
+    "Submitted to NCMEC" reads "submitted to NCMEC" and "NCMEC CyberTipline report" stays."""
+    first, space, rest = label.partition(" ")
+    if first[1:2].isupper():  # NCMEC, IP
+        return label
+    return first[:1].lower() + first[1:] + space + rest
+
+
 def status_label(value: str, *, target: str | None = None) -> str:
     """A stored status in words: "submitted" as the target says it when the target is
     known, a status stored before targets by its old label, an unknown value as it is."""

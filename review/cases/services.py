@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.audit.services import audit_record
-from review.cases.models import status_label
+from review.cases.models import in_sentence, status_label
 from review.decisions.verdicts import CASE_TARGET_OF
 from review.models import (
     CASE_HELD_STATUSES,
@@ -55,8 +55,8 @@ def case_transition_refusal(*, case: Case, to: str) -> str | None:
         return None
     allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
     return (
-        f"case {case.reference} is {case.status_label.lower()}: it cannot become "
-        f"{status_label(to, target=case.target).lower()} (allowed from here: {allowed})"
+        f"case {case.reference} is {in_sentence(case.status_label)}: it cannot become "
+        f"{in_sentence(status_label(to, target=case.target))} (allowed from here: {allowed})"
     )
 
 

@@ -29,6 +29,7 @@ from review.cases.forms import (
     format_offset,
 )
 from review.cases.labels import case_field_label, said
+from review.cases.models import in_sentence
 from review.cases.ncmec.report import ncmec_problems
 from review.cases.ncmec.selectors import ncmec_submission_get
 from review.cases.ncmec.services import ncmec_submission_check, ncmec_submission_request
@@ -80,7 +81,7 @@ def _ask(
         button=button,
         back_url=reverse("cases:case", args=[request.tenant.slug, case.pk]),
         facts=[
-            ("Case", f"{case.reference}: {case.target_label}, {case.status_label.lower()}"),
+            ("Case", f"{case.reference}: {case.target_label}, {in_sentence(case.status_label)}"),
             ("Written by", str(case.author)),
             *facts,
         ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 
 from review.cases import selectors as case_selectors
-from review.cases.models import status_label
+from review.cases.models import in_sentence, status_label
 from review.models import Membership
 from review.tenancy.capabilities import Capability, member_can
 
@@ -23,8 +23,14 @@ def problem(problems: dict[str, str] | None, name: str) -> str:
 def case_status_label(value: str, case: object = None) -> str:
     """``{{ "awaiting_approval"|case_status_label }}``: "awaiting approval", for the history;
     ``{{ "submitted"|case_status_label:case }}`` in the case's target's words ("submitted
-    to ncmec")."""
-    return status_label(value, target=getattr(case, "target", None)).lower()
+    to NCMEC")."""
+    return in_sentence(status_label(value, target=getattr(case, "target", None)))
+
+
+@register.filter(name="in_sentence")
+def in_sentence_filter(label: str) -> str:
+    """``{{ case.status_label|in_sentence }}``: a label inside a sentence, acronyms kept."""
+    return in_sentence(str(label))
 
 
 @register.simple_tag

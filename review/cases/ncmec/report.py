@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from lxml import etree
 
+from review.cases.models import in_sentence
 from review.cases.ncmec import schema
 from review.cases.ncmec.transcript import offset_label, transcript_name, utc_iso
 from review.intake import selectors
@@ -468,7 +469,7 @@ def ncmec_problems(case: Case) -> list[Problem]:
             Problem(
                 "target",
                 "Reporting target",
-                f"this case is a {case.target_label.lower()}, not an NCMEC report",
+                f"this case is a {in_sentence(case.target_label)}, not an NCMEC report",
             )
         )
     email = settings.NCMEC_REPORTER_EMAIL.strip()

@@ -41,6 +41,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from review.audit.services import audit_record
+from review.cases.models import in_sentence
 from review.cases.ncmec import client as api
 from review.cases.ncmec import schema
 from review.cases.ncmec.report import ncmec_problems, report_xml
@@ -106,11 +107,12 @@ def _check_submittable(case: Case, actor: AbstractBaseUser) -> None:
         )
     if case.target != "ncmec":
         raise ReviewError(
-            f"case {case.reference} is a {case.target_label.lower()}; it is not reported to NCMEC"
+            f"case {case.reference} is a {in_sentence(case.target_label)}; "
+            "it is not reported to NCMEC"
         )
     if case.status != CaseStatus.APPROVED:
         raise ReviewError(
-            f"case {case.reference} is {case.status_label.lower()}: only an "
+            f"case {case.reference} is {in_sentence(case.status_label)}: only an "
             f"approved case can be reported to NCMEC"
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from review.cases.models import in_sentence
 from review.cases.referral import documents, files, signing
 from review.cases.referral.evidence import Evidence, evidence_gather, utc_iso
 from review.models import Case, CaseStatus, ReviewError
@@ -62,7 +63,7 @@ def package_unavailable(case: Case) -> str | None:
     if status in ready_in or (status == CaseStatus.CLOSED and got_there):
         return None
     return (
-        f"case {case.reference} is {case.status_label.lower()}: a referral package can be "
+        f"case {case.reference} is {in_sentence(case.status_label)}: a referral package can be "
         f"built {target.package_needs}"
     )
 

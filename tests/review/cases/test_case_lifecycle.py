@@ -121,7 +121,7 @@ def test_a_law_enforcement_escalation_opens_a_referral_case(acme: Tenant, alice:
 def test_a_case_cannot_skip_approval(acme: Tenant, alice: Any) -> None:
     case = escalate(acme, alice)
 
-    with pytest.raises(ReviewError, match="cannot become submitted to ncmec"), transaction.atomic():
+    with pytest.raises(ReviewError, match="cannot become submitted to NCMEC"), transaction.atomic():
         case_transition(case=case_lock(case=case), to=CaseStatus.SUBMITTED, actor=alice)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from review.cases.flow import case_problems, case_record_delivery, case_update
 from review.cases.forms import DeliveryForm
-from review.cases.models import status_label
+from review.cases.models import in_sentence, status_label
 from review.cases.services import case_approve, case_transition
 from review.cases.targets import (
     REGISTRY,
@@ -151,4 +151,19 @@ def test_a_new_target_is_blocked_preserved_and_shown_by_its_own_rules(
         f"Delivered to Cybertip.ca (their reference CTC-77) on {delivered_on:%Y-%m-%d} "
         f'<span class="muted">(recorded {case.submitted_at:%Y-%m-%d %H:%M} UTC)</span>'
     ) in page
-    assert "approved → submitted to cybertip.ca" in page
+    assert "approved → submitted to Cybertip.ca" in page
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Awaiting approval", "awaiting approval"),
+        ("Submitted to NCMEC", "submitted to NCMEC"),
+        ("NCMEC CyberTipline report", "NCMEC CyberTipline report"),
+        ("Law-enforcement referral", "law-enforcement referral"),
+        ("Delivered to law enforcement", "delivered to law enforcement"),
+        ("", ""),
+    ],
+)
+def test_a_label_inside_a_sentence_keeps_its_acronyms_and_names(label: str, inside: str) -> None:
+    assert in_sentence(label) == inside

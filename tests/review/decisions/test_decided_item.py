@@ -17,15 +17,6 @@ from tests.review_support import flagged_item, signed_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def no_second_reviews(acme: Tenant) -> None:
-    """No decision here is drawn for a blind second review: one drawn hides its verdict from
-    the other moderator, and the draw hashes the decision's id, which on PostgreSQL depends on
-    the tests run before (1 run in 10 at the default share)."""
-    Tenant.objects.filter(pk=acme.pk).update(second_review_share=0.0)
-    acme.refresh_from_db()
-
-
 def test_from_her_case_alice_reads_the_verdict_who_decided_when_and_the_way_back(
     acme: Tenant, alice: Any
 ) -> None:

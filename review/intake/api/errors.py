@@ -110,6 +110,10 @@ def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         response.data = {"error": code, "detail": str(exc.detail)}
+        if isinstance(exc, exceptions.ParseError):
+            # The body as a whole is what cannot be read: named like any other bad field,
+            # so a client reads every 400 the same way.
+            response.data["fields"] = {"body": [str(exc.detail)]}
     return response
 
 

@@ -120,7 +120,10 @@ def test_a_lone_surrogate_escape_is_refused_by_the_field_it_is_in(
 def test_what_json_refuses_is_refused_with_jsons_message(acme_api: APIClient, body: str) -> None:
     response = acme_api.post("/api/v1/conversations", data=body, content_type="application/json")
 
-    assert assert_error_shape(response, 400)["detail"].startswith("JSON parse error - ")
+    answer = assert_error_shape(response, 400)
+    assert answer["detail"].startswith("JSON parse error - ")
+    # Named like any other bad field: the body as a whole.
+    assert (answer["error"], answer["fields"]) == ("parse_error", {"body": [answer["detail"]]})
 
 
 def test_a_real_message_with_brackets_in_its_text_is_stored(

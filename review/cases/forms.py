@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from review.cases.flow import OFFSET_RULE, clean_incident_at, clean_reported, clean_victim
+from review.cases.editor import OFFSET_RULE, clean_incident_at, clean_reported, clean_victim
 from review.errors import add_to_form
 from review.intake.api.inputs import offset_is_valid
 from review.models import CASE_ANNOTATIONS, Case, ReviewError

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from review.errors import ReviewError
 
-# By the service's name of the field (see ``review.cases.flow``), and the names the other
+# By the service's name of the field (see ``review.cases.editor``), and the names the other
 # steps of a case use (a delivery, an extension, a reason).
 _LABELS: dict[str, str] = {
     "narrative": "Narrative",

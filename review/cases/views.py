@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review.cases import flow, selectors, services
+from review.cases import editor, flow, selectors, services
 from review.cases.forms import (
     CaseForm,
     DeliveryForm,
@@ -159,7 +159,7 @@ def _page_context(request: ArtemisRequest, case: Case, form: CaseForm | None) ->
     editing = is_author and case.status == CaseStatus.DRAFT
     if editing and form is None:
         form = CaseForm(initial=CaseForm.initial_for(case))
-    problems = _current_problems(flow.case_problems(case), form)
+    problems = _current_problems(editor.case_problems(case), form)
     history = list(selectors.case_history(tenant=request.tenant, case=case))
     for event in history:
         # Edits are audited by the fields' keys; the page names them in words.

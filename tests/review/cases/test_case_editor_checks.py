@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone as dj_timezone
 
-from review.cases.flow import case_problems, case_update
+from review.cases.editor import case_problems
+from review.cases.flow import case_update
 from review.cases.labels import case_field_label
 from review.cases.ncmec.report import _in_words
 from review.cases.ncmec.schema import SchemaError

@@ -14,7 +14,8 @@ from django.test import Client, RequestFactory
 from django.urls import get_resolver
 from django.utils import timezone as dj_timezone
 
-from review.cases.flow import case_problems, case_submit, case_update
+from review.cases.editor import case_problems
+from review.cases.flow import case_submit, case_update
 from review.cases.services import case_approve, case_preserve, case_transition
 from review.decisions.services import decision_create
 from review.models import (

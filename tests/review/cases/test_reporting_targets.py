@@ -12,7 +12,8 @@ import pytest
 from django.http import HttpRequest
 from django.utils import timezone
 
-from review.cases.flow import case_problems, case_record_delivery, case_update
+from review.cases.editor import case_problems
+from review.cases.flow import case_record_delivery, case_update
 from review.cases.forms import DeliveryForm
 from review.cases.models import in_sentence, status_label
 from review.cases.services import case_approve, case_transition

@@ -28,7 +28,7 @@ from review.models import Appeal, AppealStatus, Decision
 
 class AppealInput(inputs.Input):
     appeal_id = inputs.ExternalIdField(help_text="your id for this appeal (idempotency key)")
-    decision = serializers.IntegerField(
+    decision = inputs.StrictIntegerField(
         min_value=1, help_text="the decision id the decision webhook carried"
     )
     statement = inputs.StrictCharField(

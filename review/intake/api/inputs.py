@@ -75,6 +75,31 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# JSON's names for what a parsed body holds, for messages the platform's developer reads.
+JSON_TYPES = {
+    str: "a string",
+    bool: "a boolean",
+    float: "a number",
+    list: "an array",
+    dict: "an object",
+}
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, and only that: DRF's IntegerField takes "14" and "14.0" too, more than
+    the schema's ``integer`` says, so a platform's client built from the schema and one
+    written by hand would disagree on what is an age. A number without a fraction (14.0)
+    is an integer, as JSON Schema has it."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
+        if type(data) is not int:
+            found = JSON_TYPES.get(type(data), type(data).__name__)
+            raise serializers.ValidationError(f"must be a whole number, not {found}.")
+        return super().to_internal_value(data)
+
+
 class ExternalIdField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_length=1, max_length=255, **kwargs)
@@ -342,9 +367,7 @@ class ParticipantInput(Input):
 
     external_id = ExternalIdField()
     display_name = TextLineField(max_length=255, required=False, allow_blank=True)
-    declared_age = serializers.IntegerField(
-        min_value=0, max_value=120, required=False, allow_null=True
-    )
+    declared_age = StrictIntegerField(min_value=0, max_value=120, required=False, allow_null=True)
     account_created_at = OffsetDateTimeField(required=False, allow_null=True)
     screen_name = TextLineField(max_length=255, required=False, allow_blank=True, allow_null=True)
     date_of_birth = BirthDateField(

@@ -67,6 +67,8 @@ def test_a_new_appeal_is_named_in_location_and_can_be_read_there(
         ("made_at", "2026-11-01T18:00:00"),
         ("made_at", "yesterday"),
         ("decision", "ban"),
+        ("decision", "7"),  # the schema says integer: a string id is refused, not read
+        ("decision", True),
         ("appeal_id", "a/b"),
     ],
 )

@@ -461,3 +461,36 @@ def test_the_url_external_id_parameter_states_its_rule(schema: dict[str, Any]) -
         assert pattern.match("conv-1")
         assert not pattern.match("a\x00b")
         assert not pattern.match("a/b")
+
+
+@pytest.mark.parametrize(
+    ("age", "found"),
+    [("14", "a string"), ("14.0", "a string"), (True, "a boolean"), (14.5, "a number")],
+)
+def test_an_age_that_is_not_a_json_integer_is_refused_naming_what_came(
+    acme_api: APIClient, conversation_payload: Payload, age: Any, found: str
+) -> None:
+    payload = conversation_payload()
+    payload["participants"][1]["declared_age"] = age
+
+    answer = assert_error_shape(post(acme_api, "/api/v1/conversations", payload), 400)
+
+    assert answer["fields"] == {
+        "participants[1].declared_age": [f"must be a whole number, not {found}."]
+    }
+    assert not Conversation.objects.exists()
+
+
+def test_an_age_written_as_a_number_without_a_fraction_is_an_integer(
+    acme_api: APIClient, conversation_payload: Payload
+) -> None:
+    payload = conversation_payload()
+    payload["participants"][1]["declared_age"] = 14.0  # JSON Schema's integer allows it
+
+    assert post(acme_api, "/api/v1/conversations", payload).status_code == 201
+    assert (
+        Conversation.objects.get()
+        .participants.get(external_id=payload["participants"][1]["external_id"])
+        .declared_age
+        == 14
+    )

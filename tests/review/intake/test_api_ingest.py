@@ -634,11 +634,11 @@ def test_an_upsert_and_an_append_to_the_same_conversation_at_once_both_succeed(
     "second",
     [
         {"external_id": "u-mia", "declared_age": 40},
-        {"external_id": "u-mia", "declared_age": "40"},  # only the serializer reads this
+        {"external_id": "u-mia", "declared_age": 40.0},  # only the serializer reads this
         {"external_id": "u-mia", "declared_age": 13, "email": "mia@example.org"},
         {"external_id": " u-mia ", "declared_age": None},
     ],
-    ids=["another age", "another age as text", "with account data", "age null"],
+    ids=["another age", "another age as a float", "with account data", "age null"],
 )
 def test_a_participant_listed_twice_with_different_data_is_refused_naming_the_second(
     acme: Tenant, acme_api: APIClient, conversation_payload: Payload, second: dict[str, Any]

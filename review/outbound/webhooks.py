@@ -150,6 +150,13 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
         delivery.status = DeliveryStatus.SKIPPED
         delivery.save(update_fields=["status", "sending_until", "url"])
         return delivery
+    if not delivery.tenant.webhook_secret:
+        # Never sent unsigned (an empty key signs what anyone can sign); the policy refuses
+        # a URL without a secret, so only a tenant configured before that rule gets here.
+        delivery.status = DeliveryStatus.SKIPPED
+        delivery.last_error = "not sent: the tenant's webhook has no secret to sign it with"
+        delivery.save(update_fields=["status", "sending_until", "url", "last_error"])
+        return delivery
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     timestamp = str(int(time.time()))
     headers = {

@@ -194,6 +194,14 @@ def _record(
         setattr(tenant, field, value)
     if secret_changed:
         tenant.webhook_secret = secret
+    if tenant.webhook_url and not tenant.webhook_secret:
+        # Signed with an empty key, a delivery's signature is one anyone can make: a forged
+        # ban notice would pass the platform's check.
+        raise ReviewError(
+            "a webhook needs a secret: the platform checks every delivery's signature with it; "
+            "set one, or remove the webhook URL",
+            field="webhook_secret",
+        )
     after = policy_snapshot(tenant)
     changed = [k for k in after if after[k] != before[k]]
     if not changed and not secret_changed:

@@ -126,6 +126,22 @@ def test_a_ban_is_delivered_signed_after_two_failures_with_every_attempt_recorde
     assert "dont tell" not in json.dumps(body)
 
 
+def test_a_webhook_without_a_secret_is_never_sent_unsigned(
+    acme: Tenant, receiver: Receiver, sent: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    # Configured before the policy refused a URL without a secret.
+    acme.webhook_url, acme.webhook_secret = receiver.url, ""
+    acme.save()
+    decision = ban(acme, django_capture_on_commit_callbacks)
+
+    tasks.deliver_webhook.apply(args=[sent[0]]).get()
+
+    delivery = WebhookDelivery.objects.get(decision=decision)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SKIPPED, 0)
+    assert delivery.last_error == "not sent: the tenant's webhook has no secret to sign it with"
+    assert receiver.received == []
+
+
 def test_a_wrong_secret_fails_the_signature_check(
     acme: Tenant, sent: list[int], django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:

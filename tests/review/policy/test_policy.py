@@ -152,6 +152,7 @@ def test_a_rollback_to_a_webhook_url_the_operator_no_longer_trusts_is_refused(
         actor=ada,
         reason="demo receiver",
         changes={"webhook_url": "http://127.0.0.1:8089/hooks"},
+        webhook_secret="demo-shared-secret",
     )
     policy_change(
         tenant=acme,

@@ -319,7 +319,11 @@ def test_an_admin_may_save_a_webhook_url_whose_name_does_not_resolve_yet(
     # Its DNS may not be set up yet; every delivery checks the addresses again.
     response = signed_in(ada).post(
         "/t/acme/admin/policy",
-        _policy_post(webhook_url="https://hooks.invalid/artemis", reason="new endpoint"),
+        _policy_post(
+            webhook_url="https://hooks.invalid/artemis",
+            webhook_secret="a-shared-secret",
+            reason="new endpoint",
+        ),
     )
 
     assert response.status_code == 302
@@ -332,11 +336,12 @@ def test_an_admin_may_save_a_local_http_receiver_only_when_the_operator_trusts_i
 ) -> None:
     client = signed_in(ada)
     url = "http://127.0.0.1:8089/hooks/artemis"
-    refused = client.post("/t/acme/admin/policy", _policy_post(webhook_url=url, reason="demo"))
+    form = _policy_post(webhook_url=url, webhook_secret="a-shared-secret", reason="demo")
+    refused = client.post("/t/acme/admin/policy", form)
     assert refused.status_code == 400
 
     settings.ARTEMIS_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1:8089"]
-    saved = client.post("/t/acme/admin/policy", _policy_post(webhook_url=url, reason="demo"))
+    saved = client.post("/t/acme/admin/policy", form)
 
     assert saved.status_code == 302
     acme.refresh_from_db()
@@ -360,3 +365,18 @@ def test_the_admin_link_shows_only_for_admins(acme: Tenant, ada: Any, alice: Any
     assert 'href="/t/acme/admin/"' in signed_in(ada).get("/t/acme/queue").content.decode()
     assert 'href="/t/acme/admin/"' not in signed_in(alice).get("/t/acme/queue").content.decode()
     assert PASSWORD
+
+
+def test_a_webhook_url_without_a_secret_is_refused_naming_the_secret(
+    acme: Tenant, ada: Any
+) -> None:
+    # Signed with an empty key, anyone could sign a ban notice the platform would trust.
+    response = signed_in(ada).post(
+        "/t/acme/admin/policy",
+        _policy_post(webhook_url="https://hooks.invalid/artemis", reason="new endpoint"),
+    )
+
+    assert response.status_code == 400
+    assert "a webhook needs a secret" in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.webhook_url == ""

@@ -27,6 +27,9 @@ from review.models import Appeal, AppealStatus, Decision
 
 
 class AppealInput(inputs.Input):
+    """A user's appeal of a decision the decision webhook told you of: your id for the appeal,
+    the decision, the user's own statement and when they made it."""
+
     appeal_id = inputs.ExternalIdField(help_text="your id for this appeal (idempotency key)")
     decision = inputs.StrictIntegerField(
         min_value=1, help_text="the decision id the decision webhook carried"

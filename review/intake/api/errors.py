@@ -25,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from review.errors import ReviewError
+from review.intake.api.inputs import UNDECLARED
 from review.operations.metrics import INGEST_REJECTS
 
 logger = logging.getLogger("artemis.api")
@@ -81,7 +82,13 @@ def _count_reject(response: Response) -> None:
     with list positions dropped (``messages[].text``): names only, never values."""
     data = response.data if isinstance(response.data, dict) else {}
     fields = data.get("fields") or {}
-    field = re.sub(r"\[\d+\]", "[]", next(iter(fields), "")) if isinstance(fields, dict) else ""
+    first = next(iter(fields), "") if isinstance(fields, dict) else ""
+    if first and any(str(m).startswith(UNDECLARED) for m in fields[first]):
+        # An undeclared key is the client's own text (a key can be anything, chat too):
+        # never a label, and never a new series per key.
+        parent, _, _ = first.rpartition(".")
+        first = f"{parent}.<undeclared>" if parent else "<undeclared>"
+    field = re.sub(r"\[\d+\]", "[]", first)
     INGEST_REJECTS.labels(code=str(data.get("error", response.status_code)), field=field).inc()
 
 

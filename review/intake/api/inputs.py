@@ -291,12 +291,16 @@ class MessageTextField(StrictCharField):
 SHOWN_KEY = 64
 
 
-class Input(serializers.Serializer):
-    """A request shape that refuses a key it does not declare, naming it and the field it
-    was most likely meant to be. Ignoring it, as DRF does, turned a misspelt
-    ``declared_age`` into a child's stated age silently dropped, and a misspelt
-    ``messages`` into a conversation stored without them, each answered 201."""
+# How an undeclared key's error begins (the metrics count it without the key's name).
+UNDECLARED = "is not a field here"
 
+
+# A request shape that refuses a key it does not declare, naming it and the field it was
+# most likely meant to be. Ignoring it, as DRF does, turned a misspelt ``declared_age`` into
+# a child's stated age silently dropped, and a misspelt ``messages`` into a conversation
+# stored without them, each answered 201. (A comment, not a docstring: the OpenAPI schema
+# describes each request shape by its own docstring, and would inherit this one.)
+class Input(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         unknown = self._unknown(data)
         try:
@@ -325,11 +329,13 @@ class Input(serializers.Serializer):
                 if nearest
                 else f"the fields are {', '.join(known)}."
             )
-            found[shown] = [f"is not a field here ({hint})"]
+            found[shown] = [f"{UNDECLARED} ({hint})"]
         return found
 
 
 class IpEventInput(Input):
+    """An IP address the account used, when, and in what event (login, message, ...)."""
+
     ip = IpField(protocol="both", help_text="IPv4 or IPv6 address")
     at = OffsetDateTimeField(
         help_text="when the address was seen: ISO 8601 with UTC offset, from the year "
@@ -341,6 +347,9 @@ class IpEventInput(Input):
 
 
 class EstimatedLocationInput(Input):
+    """Where the platform estimates the account is: a country (ISO 3166-1 alpha-2), a region
+    and a city."""
+
     country = CountryField(
         max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. US"
     )
@@ -394,6 +403,9 @@ class ParticipantInput(Input):
 
 
 class MessageInput(Input):
+    """One message: your id for it, the sender's participant id, when it was sent (with its UTC
+    offset) and its text, exactly as sent."""
+
     external_id = ExternalIdField()
     sender = ExternalIdField(help_text="external_id of one of the conversation's participants")
     sent_at = OffsetDateTimeField(
@@ -403,6 +415,9 @@ class MessageInput(Input):
 
 
 class ConversationInput(Input):
+    """A conversation: your id for it, its participants and its messages. Sent again, it adds
+    the messages not yet stored; a message already stored must be sent as it was."""
+
     external_id = ConversationIdField()
     platform = TextLineField(max_length=100, required=False, allow_blank=True)
     channel = TextLineField(max_length=255, required=False, allow_blank=True)
@@ -411,6 +426,8 @@ class ConversationInput(Input):
 
 
 class ConversationBatchInput(Input):
+    """Up to the batch limit of conversations, stored all or none."""
+
     conversations = ConversationInput(
         many=True, allow_empty=False, max_length=settings.ARTEMIS_MAX_BATCH
     )
@@ -427,6 +444,8 @@ class ConversationBatchInput(Input):
 
 
 class MessagesAppendInput(Input):
+    """New messages of a stored conversation, and any participants they bring."""
+
     participants = ParticipantInput(many=True, required=False, default=list)
     messages = MessageInput(many=True, allow_empty=False)
 

@@ -142,3 +142,26 @@ def test_the_example_alert_rules_use_only_series_that_exist(acme: Tenant) -> Non
     used = set(re.findall(r"\bartemis_[a-z_]+", rules))
     assert used, "the rules name no series"
     assert used <= names, used - names
+
+
+def test_an_undeclared_key_is_counted_without_its_name(acme: Tenant) -> None:
+    # A key is the client's text (it could be chat): never a label, never a series per key.
+    client = api_client_for(acme)
+    before = scrape()
+    for key in ("meet me after school", "another made up key"):
+        payload = {
+            "external_id": "c-keys",
+            "participants": [{"external_id": "p1", key: 1}],
+            "messages": [],
+        }
+        client.post(
+            "/api/v1/conversations", data=json.dumps(payload), content_type="application/json"
+        )
+
+    after = scrape()
+
+    field = "participants[].<undeclared>"
+    counted = value(after, "artemis_ingest_rejects_total", code="invalid", field=field)
+    assert counted - value(before, "artemis_ingest_rejects_total", code="invalid", field=field) == 2
+    assert "meet me" not in after
+    assert "made up" not in after

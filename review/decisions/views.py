@@ -101,11 +101,22 @@ def _item_page(
         request, item=item, conversation=item.conversation, revealed=_revealed(request, item)
     )
     transcript_view_record(request, context, queue_item=item.pk)
-    if form is not None:
+    mine = item.claimed_by_id == request.user.pk and item.status == QueueStatus.CLAIMED
+    if form is not None and mine:
         # A refused decision: the page again with what was chosen and typed beside the refusal.
         context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
         return render(request, "review/decisions/item.html", context, status=status)
-    context["mine"] = item.claimed_by_id == request.user.pk and item.status == "claimed"
+    if form is not None:
+        # Refused because the item is not hers (never taken, or her lease ran out and someone
+        # else holds it): the refusal, and the page as anyone not holding it sees it; a
+        # decision form there would look like a lease she does not have.
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        # What was typed stays on the page to copy (it may be minutes of writing); only
+        # the live form goes.
+        context["unsent_notes"] = form.data.get("notes", "")
+    context["mine"] = mine
     withheld = selectors.verdicts_withheld(tenant=request.tenant, membership=request.membership)
     if item.status == QueueStatus.DECIDED and withheld.filter(pk=item.conversation_id).exists():
         # Under a blind second review she may be handed: "Decided", and nothing of the verdict.
@@ -181,6 +192,16 @@ def decide(request: ArtemisRequest, item_id: int) -> HttpResponse:
             notes=form.cleaned_data["notes"],
         )
     except ReviewError as exc:
+        already = selectors.decision_of_item(tenant=request.tenant, item=item)
+        if already is not None and already.moderator_id == request.user.pk:
+            # Sent twice (a double click, the back button): hers is recorded, once.
+            messages.info(
+                request,
+                f"You already decided {item.conversation.external_id}: "
+                f"{already.get_verdict_display()}, at {already.created_at:%H:%M} UTC. "
+                "Nothing was recorded twice.",
+            )
+            return redirect("decisions:review", tenant_slug=request.tenant.slug, item_id=item.pk)
         add_to_form(form, exc)
         return _item_page(request, item, form, exc.http_status)
     messages.success(request, f"Decision recorded for {item.conversation.external_id}.")

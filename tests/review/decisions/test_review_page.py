@@ -171,3 +171,36 @@ def test_the_page_writes_every_utc_offset_as_utc_minus_07_00(acme: Tenant, alice
     assert "(UTC-07:00) · 17:00 UTC" in page, "the transcript"
     assert "first at 10:00 on 01 Nov (UTC-07:00)" in page, "why it was flagged"
     assert not re.search(r"UTC[+-]\d{4}", page), re.findall(r".{40}UTC[+-]\d{4}.{5}", page)
+
+
+def test_a_decision_sent_twice_is_recorded_once_and_says_so(acme: Tenant, alice: Any) -> None:
+    client, item = _taken(acme, alice)
+    form = {"verdict": "warn", "reason_code": "grooming_indicators"}
+    assert client.post(f"/t/acme/items/{item.pk}/decide", form).status_code == 302
+
+    # The back button, or a second click that arrived after the first.
+    again = client.post(f"/t/acme/items/{item.pk}/decide", form, follow=True)
+
+    assert Decision.objects.filter(queue_item=item).count() == 1
+    page = again.content.decode()
+    assert f"You already decided {item.conversation.external_id}: Warn the account, at " in page
+    assert "not leased to you" not in page
+
+
+def test_a_decision_by_someone_not_holding_the_item_is_refused_without_a_form(
+    acme: Tenant, alice: Any, bob: Any
+) -> None:
+    _, item = _taken(acme, alice)
+
+    refused = signed_in(bob).post(
+        f"/t/acme/items/{item.pk}/decide",
+        {"verdict": "no_violation", "reason_code": "benign_context"},
+    )
+
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "this item is not leased to you" in page
+    # Not the decision form, nor alice's lease shown as if it were bob's.
+    assert 'name="verdict"' not in page
+    assert "min left" not in page
+    assert not Decision.objects.filter(queue_item=item).exists()

@@ -11,6 +11,8 @@ import ipaddress
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 
 from review.cases.labels import case_field_label
@@ -78,6 +80,8 @@ def _ip_event(event: Any, path: str) -> dict[str, str]:
         ) from None
     if at.utcoffset() is None:
         raise ReviewError("has no UTC offset (e.g. +01:00 or Z)", field=f"{path}.at")
+    if at > timezone.now() + CLOCK_SKEW:
+        raise ReviewError("is in the future", field=f"{path}.at")
     kind = str(event.get("event") or "unknown").strip().lower()
     if kind not in IP_EVENTS:
         raise ReviewError(f"{kind!r} is not one of {', '.join(IP_EVENTS)}", field=f"{path}.event")
@@ -93,6 +97,13 @@ def clean_reported(details: dict[str, Any], *, path: str = "reported_details") -
     for key in ("esp_identifier", "screen_name", "display_name", "email"):
         if key in details:
             out[key] = _short(details[key], f"{path}.{key}")
+    if out.get("email"):
+        try:
+            validate_email(out["email"])
+        except ValidationError:
+            raise ReviewError(
+                f"{out['email']!r} is not an email address", field=f"{path}.email"
+            ) from None
     if "ip_events" in details:
         events = details["ip_events"] or []
         if not isinstance(events, list) or len(events) > MAX_IP_EVENTS:
@@ -285,6 +296,10 @@ def case_problems(case: Case) -> dict[str, str]:
         clean_victim({k: v for k, v in victim.items() if k in VICTIM_KEYS})
     except ReviewError as exc:
         problems.setdefault(exc.field or "victim_details", exc.message)
+    else:
+        mismatch = _age_mismatch(victim, at=case.incident_at)
+        if mismatch:
+            problems.setdefault("victim_details.age", mismatch)
     bad = [a for a in case.annotations or [] if a not in CASE_ANNOTATIONS]
     if bad:
         problems["annotations"] = f"Unknown annotation {bad[0]!r}."
@@ -294,6 +309,27 @@ def case_problems(case: Case) -> dict[str, str]:
         for name, message in case.reporting_target.problems(case).items():
             problems.setdefault(name, message)
     return problems
+
+
+def _age_mismatch(victim: dict[str, Any], *, at: datetime | None) -> str:
+    """Why the child's age and date of birth contradict each other, or "": a report must not
+    state both a 12-year-old and a birth in 1980. A year either way is allowed (an age given
+    as of another day than the incident)."""
+    age, born = victim.get("age"), victim.get("date_of_birth")
+    if not isinstance(age, int) or isinstance(age, bool) or not born:
+        return ""
+    try:
+        born_on = date.fromisoformat(str(born))
+    except ValueError:
+        return ""
+    on = timezone.localdate(at) if at is not None else timezone.localdate()
+    years = on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))
+    if abs(years - age) <= 1:
+        return ""
+    return (
+        f"An age of {age} does not fit the date of birth {born_on.isoformat()} ({years} at the "
+        "incident); correct one of them, or leave the one you are unsure of empty."
+    )
 
 
 def problem_said(name: str, message: str) -> str:

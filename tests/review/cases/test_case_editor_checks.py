@@ -284,3 +284,48 @@ def test_a_problem_of_a_box_that_holds_another_value_waits_for_the_save(
 )
 def test_case_field_label(path: str, label: str) -> None:
     assert case_field_label(path) == label
+
+
+# -- what a report must not state -------------------------------------------------------
+
+
+def test_an_email_that_is_not_one_is_refused_naming_the_field(acme: Tenant, alice: Any) -> None:
+    case = escalate(acme, alice)
+
+    with pytest.raises(ReviewError, match="'notanemail' is not an email address") as refused:
+        case_update(case=case, actor=alice, reported_details={"email": "notanemail"})
+
+    assert refused.value.field == "reported_details.email"
+
+
+def test_an_ip_event_in_the_future_is_refused_naming_the_line(acme: Tenant, alice: Any) -> None:
+    case = escalate(acme, alice)
+    events = [
+        {"ip": "203.0.113.7", "at": "2026-11-01T18:00:00+01:00", "event": "login"},
+        {"ip": "203.0.113.7", "at": "2099-11-01T18:00:00+01:00", "event": "login"},
+    ]
+
+    with pytest.raises(ReviewError, match="is in the future") as refused:
+        case_update(case=case, actor=alice, reported_details={"ip_events": events})
+
+    assert refused.value.field == "reported_details.ip_events[1].at"
+
+
+def test_an_age_that_contradicts_the_date_of_birth_stops_the_case(acme: Tenant, alice: Any) -> None:
+    case = case_update(
+        case=escalate(acme, alice),
+        actor=alice,
+        narrative="The adult asks the child to keep the chat secret.",
+        incident_at=datetime(2026, 11, 1, 18, 1, tzinfo=UTC),
+        victim_details={"age": 12, "date_of_birth": "1980-01-01"},
+    )
+
+    assert case_problems(case)["victim_details.age"] == (
+        "An age of 12 does not fit the date of birth 1980-01-01 (46 at the incident); correct "
+        "one of them, or leave the one you are unsure of empty."
+    )
+
+    # Thirteen on the incident's day, or twelve by a birthday since: both fit.
+    for born in ("2013-10-01", "2014-01-15"):
+        case = case_update(case=case, actor=alice, victim_details={"date_of_birth": born})
+        assert "victim_details.age" not in case_problems(case), born

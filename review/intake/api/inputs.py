@@ -39,9 +39,19 @@ class _Pattern(RegexValidator):
             super().__call__(value)
 
 
-# External ids travel in URLs: no '/', no control characters, not only whitespace.
-EXTERNAL_ID = re.compile(r"\A[^\S\x00-\x1f\x7f]*[^/\s\x00-\x1f\x7f][^/\x00-\x1f\x7f]*\Z")
-EXTERNAL_ID_RULE = "must be 1-255 characters with no '/' and no control characters."
+# Characters that are not seen but change what is: C1 controls, bidi embeddings, overrides
+# and isolates, zero-width spaces and joiners, the byte-order mark. "rtl\u202eabc" shows as
+# "rtlcba" in the console, a CSV and a referral package.
+INVISIBLE = r"\x80-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# External ids travel in URLs: no '/', no control or invisible characters, not only
+# whitespace.
+EXTERNAL_ID = re.compile(
+    rf"\A[^\S\x00-\x1f\x7f{INVISIBLE}]*[^/\s\x00-\x1f\x7f{INVISIBLE}][^/\x00-\x1f\x7f{INVISIBLE}]*\Z"
+)
+EXTERNAL_ID_RULE = (
+    "must be 1-255 characters with no '/', no control characters and no invisible ones "
+    "(bidi overrides, zero-width spaces)."
+)
 # A conversation's id is also a URL of its own: /conversations/batch is the batch endpoint,
 # and clients that normalise paths never send "." or ".." as a segment. Checked after the
 # value is trimmed, as the other rules are.
@@ -53,7 +63,9 @@ CONVERSATION_ID_RULE = (
     "may not be 'batch', '.' or '..': a conversation's id is part of its URL, and those "
     "URLs mean something else."
 )
-_DEVICE_ID = r"\A[^\S\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\Z"
+_DEVICE_ID = (
+    rf"\A[^\S\x00-\x1f\x7f{INVISIBLE}]*[^\s\x00-\x1f\x7f{INVISIBLE}][^\x00-\x1f\x7f{INVISIBLE}]*\Z"
+)
 _NO_NUL = r"\A[^\x00]+\Z"  # blank is allowed (or not) before this rule runs
 _NOT_BLANK = r"\A\s*[^\s\x00][^\x00]*\Z"
 

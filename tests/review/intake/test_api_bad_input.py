@@ -167,6 +167,12 @@ def test_an_external_id_in_the_url_with_a_control_character_answers_400_naming_i
         ("messages.0.external_id", "m\x1b1", "messages[0].external_id"),
         ("participants.0.device_ids", ["phone\x00"], "participants[0].device_ids[0]"),
         ("participants.0.device_ids", ["phone\x07"], "participants[0].device_ids[0]"),
+        # Invisible, and they change what is shown: "rtl\u202eabc" displays as "rtlcba".
+        ("external_id", "rtl\u202eabc", "external_id"),
+        ("participants.0.external_id", "u\u200bmia", "participants[0].external_id"),
+        ("participants.0.external_id", "u\x85mia", "participants[0].external_id"),
+        ("messages.0.external_id", "m\u20661", "messages[0].external_id"),
+        ("participants.0.device_ids", ["\ufeffphone"], "participants[0].device_ids[0]"),
         ("participants.0.display_name", "Mia\x00", "participants[0].display_name"),
         ("platform", "acme\x00", "platform"),
         ("messages.0.text", "hey\x00", "messages[0].text"),

@@ -111,6 +111,13 @@ def appeal_receive(
             field="decision",
             code="conflict",
         )
+    if made_at > timezone.now() + CLOCK_SKEW:
+        # Otherwise the appeal would say it was made after it reached us.
+        raise ReviewError(
+            "is after the appeal reached Artemis; a user makes an appeal before it is sent",
+            field="made_at",
+            code="invalid",
+        )
     if made_at < decision.created_at - CLOCK_SKEW:
         raise ReviewError(
             f"is before decision {decision_id} was made ({decision.created_at.isoformat()})",

@@ -412,3 +412,19 @@ def test_every_queue_row_links_to_its_review_page(acme: Tenant, alice: Any) -> N
     page = signed_in(alice).get("/t/acme/queue").content.decode()
 
     assert f'href="/t/acme/items/{item.pk}"' in page
+
+
+def test_the_queue_says_what_makes_an_item_urgent_with_the_tenants_threshold(
+    acme: Tenant, alice: Any
+) -> None:
+    # Not only the urgent characteristics: a probability past the threshold is urgent too,
+    # and a queue of all-urgent items told a moderator nothing without saying so.
+    Tenant.objects.filter(pk=acme.pk).update(urgent_threshold=0.85)
+    flagged_item(acme)
+
+    page = signed_in(alice).get("/t/acme/queue").content.decode()
+
+    rule = page.split('id="urgent-rule">')[1].split("</span>")[0]
+    assert rule == (
+        "urgent: a planned meeting, a media request or coercion, or a probability of 0.85 or more"
+    )

@@ -30,20 +30,27 @@ def policy_form_field(path: str) -> str:
     return path
 
 
+class ThresholdField(forms.DecimalField):
+    """A number from 0 to 1 in steps the page offers (0.001 by default), read as written and
+    given to the services as a float: a FloatField turned "1e-400" into 0 (a queue of
+    everything) and "0.5000001" into a threshold the page then showed as 0.5."""
+
+    def __init__(self, *, places: int = 3, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": f"{10**-places:.{places}f}"}))
+        super().__init__(min_value=0, max_value=1, decimal_places=places, **kwargs)
+
+    def clean(self, value: Any) -> float | None:
+        number = super().clean(value)
+        return None if number is None else float(number)
+
+
 class PolicyForm(forms.Form):
     # Steps of 0.001, as threshold tuning tries them (review/policy/tuning.py): a threshold
     # applied there must be one this form can submit again.
-    flag_threshold = forms.FloatField(
-        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.001"})
-    )
-    urgent_threshold = forms.FloatField(
-        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.001"})
-    )
-    second_review_share = forms.FloatField(
-        min_value=0,
-        max_value=1,
-        widget=forms.NumberInput(attrs={"step": "0.01"}),
-        help_text="share of decisions sent to a second reviewer (0 to 1)",
+    flag_threshold = ThresholdField()
+    urgent_threshold = ThresholdField()
+    second_review_share = ThresholdField(
+        places=2, help_text="share of decisions sent to a second reviewer (0 to 1)"
     )
     retention_days = forms.IntegerField(
         min_value=1,
@@ -135,6 +142,6 @@ class RollbackForm(forms.Form):
 
 
 class ApplyThresholdForm(forms.Form):
-    candidate = forms.FloatField(min_value=0, max_value=1)
+    candidate = ThresholdField()
     days = forms.IntegerField(min_value=1, required=False)
     reason = REASON

@@ -87,3 +87,27 @@ def test_a_refused_rollback_says_why_without_a_field_name(acme: Tenant, ada: Any
     for response in (no_reason, no_version):
         assert "reason:" not in response.content.decode()
         assert "version:" not in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["1e-400", "0.5000001"])
+def test_a_threshold_finer_than_the_page_offers_is_refused_not_rounded(
+    acme: Tenant, ada: Any, typed: str
+) -> None:
+    # 1e-400 read as a float is 0: every scored conversation would have entered the queue.
+    before = acme.flag_threshold
+
+    response = signed_in(ada).post("/t/acme/admin/policy", _policy_post(acme, flag_threshold=typed))
+
+    assert response.status_code == 400
+    assert "no more than 3 decimal places" in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.flag_threshold == before
+    assert not PolicyVersion.objects.filter(tenant=acme).exists()
+
+
+def test_a_form_threshold_is_handed_to_the_policy_as_a_number() -> None:
+    form = PolicyForm(data={"flag_threshold": "0.625"})
+    form.is_valid()
+
+    assert form.cleaned_data["flag_threshold"] == 0.625
+    assert isinstance(form.cleaned_data["flag_threshold"], float)

@@ -102,21 +102,17 @@ def _item_page(
     )
     transcript_view_record(request, context, queue_item=item.pk)
     mine = item.claimed_by_id == request.user.pk and item.status == QueueStatus.CLAIMED
-    if form is not None and mine:
-        # A refused decision: the page again with what was chosen and typed beside the refusal.
-        context.update(mine=True, form=form, **lease_left(item.lease_expires_at, QUEUE_ITEM))
-        return render(request, "review/decisions/item.html", context, status=status)
     if form is not None:
-        # Refused because the item is not hers (never taken, or her lease ran out and someone
-        # else holds it): the refusal, and the page as anyone not holding it sees it; a
-        # decision form there would look like a lease she does not have.
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        # What was typed stays on the page to copy (it may be minutes of writing); only
-        # the live form goes.
-        context["unsent_notes"] = form.data.get("notes", "")
+        # A refused decision: the page again with what was chosen and typed beside the
+        # refusal (minutes of writing are never lost). The lease's countdown and renewal
+        # only when the lease is hers: refused because it ran out and someone else took the
+        # item, it would show that person's lease as hers.
+        context.update(mine=True, form=form, lease_held=mine)
+        if mine:
+            context.update(lease_left(item.lease_expires_at, QUEUE_ITEM))
+        return render(request, "review/decisions/item.html", context, status=status)
     context["mine"] = mine
+    context["lease_held"] = mine
     withheld = selectors.verdicts_withheld(tenant=request.tenant, membership=request.membership)
     if item.status == QueueStatus.DECIDED and withheld.filter(pk=item.conversation_id).exists():
         # Under a blind second review she may be handed: "Decided", and nothing of the verdict.

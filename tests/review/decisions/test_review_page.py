@@ -187,20 +187,21 @@ def test_a_decision_sent_twice_is_recorded_once_and_says_so(acme: Tenant, alice:
     assert "not leased to you" not in page
 
 
-def test_a_decision_by_someone_not_holding_the_item_is_refused_without_a_form(
+def test_a_decision_by_someone_not_holding_the_item_keeps_his_input_but_not_her_lease(
     acme: Tenant, alice: Any, bob: Any
 ) -> None:
     _, item = _taken(acme, alice)
 
     refused = signed_in(bob).post(
         f"/t/acme/items/{item.pk}/decide",
-        {"verdict": "no_violation", "reason_code": "benign_context"},
+        {"verdict": "no_violation", "reason_code": "benign_context", "notes": "bob's reading"},
     )
 
     assert refused.status_code == 409
     page = refused.content.decode()
     assert "this item is not leased to you" in page
-    # Not the decision form, nor alice's lease shown as if it were bob's.
-    assert 'name="verdict"' not in page
-    assert "min left" not in page
+    assert "bob&#x27;s reading</textarea>" in page, "what he typed is still there"
+    # Alice's lease is not shown to bob as if it were his, nor offered to him to renew.
+    assert "data-lease-renew" not in page
+    assert "min</strong> left" not in page
     assert not Decision.objects.filter(queue_item=item).exists()

@@ -25,7 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from review.errors import ReviewError
-from review.intake.api.inputs import UNDECLARED
+from review.intake.api.inputs import UNDECLARED, declared_field_names
 from review.operations.metrics import INGEST_REJECTS
 
 logger = logging.getLogger("artemis.api")
@@ -83,13 +83,25 @@ def _count_reject(response: Response) -> None:
     data = response.data if isinstance(response.data, dict) else {}
     fields = data.get("fields") or {}
     first = next(iter(fields), "") if isinstance(fields, dict) else ""
-    if first and any(str(m).startswith(UNDECLARED) for m in fields[first]):
-        # An undeclared key is the client's own text (a key can be anything, chat too):
-        # never a label, and never a new series per key.
-        parent, _, _ = first.rpartition(".")
-        first = f"{parent}.<undeclared>" if parent else "<undeclared>"
     field = re.sub(r"\[\d+\]", "[]", first)
+    if first and any(str(m).startswith(UNDECLARED) for m in fields[first]):
+        # An undeclared key is the client's own text (a key can be anything, chat too, and
+        # may hold dots): never a label, and never a new series per key. Its parent is named
+        # only when the part before the key is made of declared field names alone.
+        field = _undeclared_label(field)
     INGEST_REJECTS.labels(code=str(data.get("error", response.status_code)), field=field).inc()
+
+
+def _undeclared_label(path: str) -> str:
+    """``participants[].<undeclared>`` for the path of an undeclared key under a declared
+    field, ``<undeclared>`` where the key cannot be told apart from its parent."""
+    declared = declared_field_names()
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        parent = parts[:cut]
+        if all(p.removesuffix("[]") in declared for p in parent):
+            return ".".join(parent) + ".<undeclared>"
+    return "<undeclared>"
 
 
 def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -343,6 +344,19 @@ class Input(serializers.Serializer):
             )
             found[shown] = [f"{UNDECLARED} ({hint})"]
         return found
+
+
+@cache
+def declared_field_names() -> frozenset[str]:
+    """Every field name a request shape declares (``participants``, ``declared_age``, ...):
+    what a path may name without quoting a client's own key."""
+    names: set[str] = set()
+    todo: list[type[Input]] = [Input]
+    while todo:
+        shape = todo.pop()
+        names.update(shape._declared_fields)
+        todo.extend(shape.__subclasses__())
+    return frozenset(names)
 
 
 class IpEventInput(Input):

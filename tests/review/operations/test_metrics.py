@@ -165,3 +165,27 @@ def test_an_undeclared_key_is_counted_without_its_name(acme: Tenant) -> None:
     assert counted - value(before, "artemis_ingest_rejects_total", code="invalid", field=field) == 2
     assert "meet me" not in after
     assert "made up" not in after
+
+
+def test_an_undeclared_key_with_dots_is_not_read_as_a_path(acme: Tenant) -> None:
+    # "meet.me after school" would otherwise leave "meet" in the label as if it were a field.
+    client = api_client_for(acme)
+    payload = {
+        "external_id": "c-dotted",
+        "participants": [{"external_id": "p1", "meet.me after school": 1}],
+        "messages": [],
+    }
+    client.post("/api/v1/conversations", data=json.dumps(payload), content_type="application/json")
+
+    after = scrape()
+
+    assert "meet" not in after
+    assert (
+        value(
+            after,
+            "artemis_ingest_rejects_total",
+            code="invalid",
+            field="participants[].<undeclared>",
+        )
+        >= 1
+    )
